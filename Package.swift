@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Pure, hot code (hashing, byte scanning) is compiled with optimisation even in debug builds,
+// so that the debug binary the tests drive still hashes and parses uploads at a useful speed.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+let package = Package(
+    name: "wheelhouse",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "wheelhouse", targets: ["wheelhouse"]),
+    ],
+    dependencies: [
+        // HTTP server: async/await native, request bodies arrive as a back-pressured stream.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // One SQL layer; SQLite is bundled by sqlite-nio, so the one-box mode needs no system library.
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        // sha256 and md5 of uploads, sha256 of stored tokens, secure random for new tokens.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // PEP 503 names, PEP 440 versions, wheel/sdist filenames, BLAKE2b: no I/O, no dependencies.
+        .target(name: "PythonPackaging", swiftSettings: optimisedInDebug),
+        // Our own streaming multipart/form-data parser: bounded part headers, memchr-speed scanning.
+        .target(
+            name: "MultipartStream",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: optimisedInDebug
+        ),
+        .target(
+            name: "Registry",
+            dependencies: [
+                "PythonPackaging",
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "RegistryServer",
+            dependencies: [
+                "Registry", "PythonPackaging", "MultipartStream",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "wheelhouse",
+            dependencies: [
+                "Registry", "RegistryServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "PythonPackagingTests", dependencies: ["PythonPackaging"]),
+        .testTarget(name: "MultipartStreamTests", dependencies: ["MultipartStream"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(
+            name: "RegistryServerTests",
+            dependencies: [
+                "RegistryServer", "Registry",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

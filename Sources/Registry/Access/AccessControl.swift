@@ -1,0 +1,104 @@
+import Crypto
+import PythonPackaging
+
+/// Turns credentials into a `Principal` and gathers the facts `PackagePolicy` decides on.
+public struct AccessControl: Sendable {
+    let store: MetadataStore
+
+    public init(store: MetadataStore) {
+        self.store = store
+    }
+
+    /// Stored form of a token: its sha256. Tokens are 160-bit random secrets, so a fast hash is the
+    /// right one (nothing to brute-force), and the database never holds a usable secret.
+    static func digest(ofSecret secret: String) -> String {
+        Hex.encode(SHA256.hash(data: Array(secret.utf8)))
+    }
+
+    /// The caller behind `credential`; unknown, expired and revoked tokens are refused.
+    public func authenticate(_ credential: Credential?, today: Day = Timestamp.now().day) async throws -> Principal {
+        guard let credential else { return .anonymous }
+        let secret: String
+        let personalAllowed: Bool
+        switch credential {
+        case .anyToken(let value): (secret, personalAllowed) = (value, true)
+        case .deployToken(let value): (secret, personalAllowed) = (value, false)
+        }
+        guard !secret.isEmpty, secret.utf8.count <= 256 else { throw RegistryError.unauthenticated }
+        let digest = Self.digest(ofSecret: secret)
+
+        if personalAllowed, let (token, user) = try await self.store.personalAccessToken(digest: digest) {
+            guard Self.isUsable(revoked: token.revoked, expiresAt: token.expiresAt, today: today) else {
+                throw RegistryError.unauthenticated
+            }
+            return .user(user, scopes: token.scopes)
+        }
+        if let token = try await self.store.deployToken(digest: digest) {
+            guard Self.isUsable(revoked: token.revoked, expiresAt: token.expiresAt, today: today) else {
+                throw RegistryError.unauthenticated
+            }
+            return .deployToken(token)
+        }
+        throw RegistryError.unauthenticated
+    }
+
+    /// A token expiring on a day is refused from the start of that day (UTC), as in GitLab.
+    static func isUsable(revoked: Bool, expiresAt: Day?, today: Day) -> Bool {
+        !revoked && (expiresAt.map { today < $0 } ?? true)
+    }
+
+    public func permissions(of principal: Principal, on project: Project) async throws -> ProjectPermissions {
+        var accessLevel: AccessLevel?
+        var covered = false
+        switch principal {
+        case .anonymous:
+            break
+        case .user(let user, _):
+            let chain = try await self.store.namespaceChain(from: project.namespaceID)
+            accessLevel = try await self.store.highestAccessLevel(
+                of: user.id, project: project.id, namespaces: chain.map(\.id)
+            )
+            // A personal namespace's owner owns its projects.
+            if chain.first?.kind == .user, chain.first?.ownerID == user.id { accessLevel = .owner }
+        case .deployToken(let token):
+            switch token.source {
+            case .project(let id):
+                covered = id == project.id
+            case .namespace(let id):
+                covered = try await self.store.namespaceChain(from: project.namespaceID).contains { $0.id == id }
+            }
+        }
+        return PackagePolicy.permissions(.init(
+            principal: principal, visibility: project.visibility,
+            accessLevel: accessLevel, deployTokenCoversProject: covered
+        ))
+    }
+
+    /// Whether the caller may see the group at all, and the projects below it whose packages they may read.
+    public func readableProjects(of principal: Principal, in group: Namespace) async throws -> (canSee: Bool, projects: [Project]) {
+        var readable: [Project] = []
+        for project in try await self.store.projects(inTreeOf: group) {
+            if try await self.permissions(of: principal, on: project).canReadPackages {
+                readable.append(project)
+            }
+        }
+        var accessLevel: AccessLevel?
+        var covered = false
+        switch principal {
+        case .anonymous:
+            break
+        case .user(let user, _):
+            let chain = try await self.store.namespaceChain(from: group.id)
+            accessLevel = try await self.store.highestAccessLevel(of: user.id, project: nil, namespaces: chain.map(\.id))
+        case .deployToken(let token):
+            if case .namespace(let id) = token.source {
+                covered = try await self.store.namespaceChain(from: group.id).contains { $0.id == id }
+            }
+        }
+        let canSee = PackagePolicy.canSeeGroup(.init(
+            principal: principal, visibility: group.visibility, accessLevel: accessLevel,
+            deployTokenCoversGroup: covered, readsSomeProject: !readable.isEmpty
+        ))
+        return (canSee, canSee ? readable : [])
+    }
+}

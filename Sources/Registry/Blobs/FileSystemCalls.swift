@@ -1,0 +1,95 @@
+import PythonPackaging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A failed system call, with what was being done.
+public struct FileSystemError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var path: String
+    public var errno: Int32
+
+    public var description: String {
+        "\(self.operation) \(self.path): \(String(cString: strerror(self.errno)))"
+    }
+}
+
+/// The few POSIX file operations the stores need, with errors as values. All of them block: callers
+/// run them on a thread pool.
+enum FileSystemCalls {
+    static func makeDirectories(_ path: String) throws {
+        var built = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            built += "/" + component
+            if mkdir(built, 0o755) != 0 && errno != EEXIST {
+                throw FileSystemError(operation: "mkdir", path: built, errno: errno)
+            }
+        }
+    }
+
+    static func createExclusive(_ path: String) throws -> Int32 {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileSystemError(operation: "create", path: path, errno: errno) }
+        return descriptor
+    }
+
+    static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError(operation: "write", path: "fd \(descriptor)", errno: errno)
+            }
+            offset += written
+        }
+    }
+
+    static func sync(_ descriptor: Int32) throws {
+        guard fsync(descriptor) == 0 else { throw FileSystemError(operation: "fsync", path: "fd \(descriptor)", errno: errno) }
+    }
+
+    static func syncDirectory(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileSystemError(operation: "open", path: path, errno: errno) }
+        defer { close(descriptor) }
+        try self.sync(descriptor)
+    }
+
+    static func rename(_ source: String, to destination: String) throws {
+        guard Glibc.rename(source, destination) == 0 else {
+            throw FileSystemError(operation: "rename", path: "\(source) -> \(destination)", errno: errno)
+        }
+    }
+
+    static func fileExists(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0
+    }
+
+    /// Deletes the regular files in `directory` whose names start with `prefix`; returns how many.
+    static func removeFiles(in directory: String, withPrefix prefix: String) throws -> Int {
+        guard let handle = opendir(directory) else {
+            throw FileSystemError(operation: "opendir", path: directory, errno: errno)
+        }
+        defer { closedir(handle) }
+        var removed = 0
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasPrefix(prefix), unlink(directory + "/" + name) == 0 { removed += 1 }
+        }
+        return removed
+    }
+}
+
+extension Hex {
+    /// `count` bytes from the system's secure random source, hex encoded.
+    static func random(bytes count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Hex.encode((0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+}

@@ -1,0 +1,117 @@
+import NIOCore
+import NIOPosix
+import PythonPackaging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Content-addressed file storage on a local (or shared) disk.
+///
+/// A blob lives at `<root>/sha256/ab/cd/<sha256>`. New content is written under `<root>/tmp/`,
+/// fsynced, then renamed into place and its directory fsynced, so a reader or a crash never sees a
+/// partial blob under its final name. Blocking file work runs on a thread pool, never on an event loop.
+public struct LocalBlobStore: Sendable {
+    public let root: String
+    let threadPool: NIOThreadPool
+
+    public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
+        self.root = root
+        self.threadPool = threadPool
+        try FileSystemCalls.makeDirectories(root + "/tmp")
+        try FileSystemCalls.makeDirectories(root + "/sha256")
+    }
+
+    /// Where the blob of that digest lives (whether or not it exists).
+    public func path(forSHA256 sha256: String) -> String {
+        let prefix1 = sha256.prefix(2), prefix2 = sha256.dropFirst(2).prefix(2)
+        return "\(self.root)/sha256/\(prefix1)/\(prefix2)/\(sha256)"
+    }
+
+    /// Starts writing new content to a private temporary file.
+    public func makeUpload() async throws -> BlobUpload {
+        let path = "\(self.root)/tmp/upload-\(Hex.random(bytes: 16))"
+        let descriptor = try await self.threadPool.runIfActive {
+            try FileSystemCalls.createExclusive(path)
+        }
+        return BlobUpload(path: path, descriptor: descriptor, threadPool: self.threadPool)
+    }
+
+    /// Moves a finished upload into the store under its sha256, durably. Content already present is
+    /// simply replaced by identical bytes.
+    public func commit(_ upload: BlobUpload, sha256: String) async throws {
+        let destination = self.path(forSHA256: sha256)
+        let source = upload.path
+        try await self.threadPool.runIfActive {
+            let directory = String(destination[..<destination.lastIndex(of: "/")!])
+            try FileSystemCalls.makeDirectories(directory)
+            try FileSystemCalls.rename(source, to: destination)
+            try FileSystemCalls.syncDirectory(directory)
+        }
+        upload.closeAfterCommit()
+    }
+
+    /// Removes temporary files left behind by a crash; call at start-up, before serving.
+    public func removeStaleUploads() throws -> Int {
+        try FileSystemCalls.removeFiles(in: self.root + "/tmp", withPrefix: "upload-")
+    }
+}
+
+/// One upload being written: used by one task at a time, in order (append..., finish, then commit or discard).
+public final class BlobUpload: @unchecked Sendable {
+    let path: String
+    private let threadPool: NIOThreadPool
+    private var descriptor: Int32
+    private var digester = FileDigester()
+    public private(set) var size: Int64 = 0
+
+    init(path: String, descriptor: Int32, threadPool: NIOThreadPool) {
+        self.path = path
+        self.descriptor = descriptor
+        self.threadPool = threadPool
+    }
+
+    deinit {
+        if self.descriptor >= 0 {
+            close(self.descriptor)
+            unlink(self.path)
+        }
+    }
+
+    /// Hashes and writes `buffer`, off the caller's thread.
+    public func append(_ buffer: ByteBuffer) async throws {
+        guard buffer.readableBytes > 0 else { return }
+        try await self.threadPool.runIfActive {
+            try buffer.withUnsafeReadableBytes { bytes in
+                self.digester.update(bytes)
+                try FileSystemCalls.writeAll(self.descriptor, bytes)
+            }
+        }
+        self.size += Int64(buffer.readableBytes)
+    }
+
+    /// Flushes the file to disk and returns its digests.
+    public func finish() async throws -> FileDigests {
+        try await self.threadPool.runIfActive {
+            try FileSystemCalls.sync(self.descriptor)
+        }
+        return self.digester.finalize()
+    }
+
+    /// Deletes the temporary file. Safe to call more than once, and after a commit.
+    public func discard() {
+        guard self.descriptor >= 0 else { return }
+        close(self.descriptor)
+        self.descriptor = -1
+        unlink(self.path)
+    }
+
+    /// Closes the descriptor after a commit moved the file away.
+    func closeAfterCommit() {
+        guard self.descriptor >= 0 else { return }
+        close(self.descriptor)
+        self.descriptor = -1
+    }
+}

@@ -1,0 +1,9 @@
+/// Who may see a group or project without being a member.
+public enum Visibility: String, Sendable, Codable, CaseIterable {
+    /// Members only.
+    case `private`
+    /// Any signed-in user (a personal token), not deploy tokens of other projects.
+    case `internal`
+    /// Everyone, anonymous callers included.
+    case `public`
+}

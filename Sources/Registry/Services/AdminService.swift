@@ -1,0 +1,147 @@
+import PythonPackaging
+
+/// Where a membership or a deploy token attaches, as an operator names it.
+public enum MembershipTarget: Sendable, Equatable {
+    case group(String)
+    case project(String)
+}
+
+/// Creating users, tokens, groups, projects and members: the one place their rules live, for the
+/// CLI today and the REST API next.
+public struct AdminService: Sendable {
+    let store: MetadataStore
+
+    public init(store: MetadataStore) {
+        self.store = store
+    }
+
+    public func createUser(username: String, isAdmin: Bool) async throws -> User {
+        try PathRules.validateSegment(username, what: "Username")
+        return try await self.store.insertUser(username: username, isAdmin: isAdmin)
+    }
+
+    public func createPersonalAccessToken(
+        username: String, name: String, scopes: Set<TokenScope>, expiresAt: Day?
+    ) async throws -> IssuedToken<PersonalAccessToken> {
+        guard let user = try await self.store.user(named: username) else {
+            throw RegistryError.notFound("User '\(username)' not found")
+        }
+        try Self.validateTokenName(name)
+        guard !scopes.isEmpty, scopes.isSubset(of: TokenScope.personal) else {
+            throw RegistryError.invalid("Personal access token scopes must be api and/or read_api")
+        }
+        let secret = "whpat-" + Hex.random(bytes: 20)
+        let token = try await self.store.insertPersonalAccessToken(
+            userID: user.id, name: name, scopes: scopes, expiresAt: expiresAt,
+            digest: AccessControl.digest(ofSecret: secret)
+        )
+        return IssuedToken(token: token, secret: secret)
+    }
+
+    /// Creates a group; `fullPath` `a/b` makes `b` a subgroup of the existing group `a`.
+    public func createGroup(fullPath: String, visibility: Visibility) async throws -> Namespace {
+        let (parentPath, path) = try PathRules.split(fullPath)
+        try PathRules.validateSegment(path, what: "Group path")
+        var parent: Namespace?
+        if let parentPath {
+            guard let found = try await self.store.namespace(fullPath: parentPath), found.kind == .group else {
+                throw RegistryError.notFound("Parent group '\(parentPath)' not found")
+            }
+            parent = found
+        }
+        return try await self.store.insertGroup(parent: parent, path: path, name: path, visibility: visibility)
+    }
+
+    /// Creates a project in a group or in a user's personal namespace.
+    public func createProject(fullPath: String, visibility: Visibility) async throws -> Project {
+        let (namespacePath, path) = try PathRules.split(fullPath)
+        try PathRules.validateSegment(path, what: "Project path")
+        guard let namespacePath else {
+            throw RegistryError.invalid("A project path needs a namespace: NAMESPACE/PATH")
+        }
+        guard let namespace = try await self.store.namespace(fullPath: namespacePath) else {
+            throw RegistryError.notFound("Namespace '\(namespacePath)' not found")
+        }
+        return try await self.store.insertProject(namespace: namespace, path: path, name: path, visibility: visibility)
+    }
+
+    public func addMember(username: String, to target: MembershipTarget, accessLevel: AccessLevel) async throws -> Member {
+        guard let user = try await self.store.user(named: username) else {
+            throw RegistryError.notFound("User '\(username)' not found")
+        }
+        let source = try await self.resolve(target)
+        try await self.store.insertMember(source: source, userID: user.id, accessLevel: accessLevel)
+        return Member(user: user, accessLevel: accessLevel)
+    }
+
+    public func createDeployToken(
+        for target: MembershipTarget, name: String, scopes: Set<TokenScope>, expiresAt: Day?
+    ) async throws -> IssuedToken<DeployToken> {
+        let source = try await self.resolve(target)
+        try Self.validateTokenName(name)
+        guard !scopes.isEmpty, scopes.isSubset(of: TokenScope.deploy) else {
+            throw RegistryError.invalid("Deploy token scopes must be read_package_registry and/or write_package_registry")
+        }
+        let secret = "whdt-" + Hex.random(bytes: 20)
+        let token = try await self.store.insertDeployToken(
+            source: source, name: name, scopes: scopes, expiresAt: expiresAt,
+            digest: AccessControl.digest(ofSecret: secret)
+        )
+        return IssuedToken(token: token, secret: secret)
+    }
+
+    private func resolve(_ target: MembershipTarget) async throws -> MembershipSource {
+        switch target {
+        case .group(let path):
+            guard let group = try await self.store.namespace(fullPath: path), group.kind == .group else {
+                throw RegistryError.notFound("Group '\(path)' not found")
+            }
+            return .namespace(group.id)
+        case .project(let path):
+            guard let project = try await self.store.project(fullPath: path) else {
+                throw RegistryError.notFound("Project '\(path)' not found")
+            }
+            return .project(project.id)
+        }
+    }
+
+    private static func validateTokenName(_ name: String) throws {
+        guard !name.isEmpty, name.count <= 255, !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw RegistryError.invalid("Token name must be 1 to 255 printable characters")
+        }
+    }
+}
+
+/// GitLab-style paths: segments of ASCII letters, digits, `_`, `-`, `.`, starting and ending with a letter,
+/// digit or `_`, joined by `/`.
+enum PathRules {
+    static func validateSegment(_ segment: String, what: String) throws {
+        let bytes = Array(segment.utf8)
+        func isEdge(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
+        }
+        func isInner(_ byte: UInt8) -> Bool { isEdge(byte) || byte == 0x2D || byte == 0x2E }
+        guard !bytes.isEmpty, bytes.count <= 255, isEdge(bytes.first!), isEdge(bytes.last!), bytes.allSatisfy(isInner),
+              !segment.hasSuffix(".git"), !segment.hasSuffix(".atom")
+        else {
+            throw RegistryError.invalid("\(what) '\(segment)' is invalid: use letters, digits, '_', '-' and '.', starting and ending with a letter, digit or '_'")
+        }
+    }
+
+    /// `a/b/c` -> (`a/b`, `c`); `c` -> (nil, `c`).
+    static func split(_ fullPath: String) throws -> (parent: String?, last: String) {
+        let segments = fullPath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard !segments.isEmpty, !segments.contains(where: \.isEmpty), segments.count <= 20 else {
+            throw RegistryError.invalid("Path '\(fullPath)' is invalid")
+        }
+        for segment in segments.dropLast() { try validateSegment(segment, what: "Path segment") }
+        return (segments.count > 1 ? segments.dropLast().joined(separator: "/") : nil, segments.last!)
+    }
+}
+
+extension AdminService {
+    /// The namespace a project lives in.
+    public func namespace(of project: Project) async throws -> Namespace? {
+        try await self.store.namespace(id: project.namespaceID)
+    }
+}

@@ -1,0 +1,136 @@
+import Logging
+import PythonPackaging
+
+/// What a caller wants to do with a project's packages.
+public enum PackageAction: Sendable {
+    case read
+    case upload
+}
+
+/// Publishing and reading packages, with authorisation: the PyPI routes call only this.
+public struct PackageService: Sendable {
+    let store: MetadataStore
+    public let access: AccessControl
+    public let blobs: LocalBlobStore
+    let logger: Logger
+
+    public init(store: MetadataStore, blobs: LocalBlobStore, logger: Logger) {
+        self.store = store
+        self.access = AccessControl(store: store)
+        self.blobs = blobs
+        self.logger = logger
+    }
+
+    // MARK: Finding and authorising
+
+    /// The project named by a numeric id or a full path, if the caller may `action` it.
+    /// Anonymous callers get `unauthenticated` for anything not public, whether or not it exists, so
+    /// that clients send credentials and nothing leaks; signed-in callers get `notFound` for what they
+    /// cannot see and `forbidden` for what they see but may not do.
+    public func authorizedProject(_ reference: String, for principal: Principal, action: PackageAction) async throws -> Project {
+        guard let project = try await self.project(reference) else { throw self.invisible(principal, "404 Project Not Found") }
+        let permissions = try await self.access.permissions(of: principal, on: project)
+        guard permissions.canSee else { throw self.invisible(principal, "404 Project Not Found") }
+        switch action {
+        case .read:
+            guard permissions.canReadPackages else {
+                throw principal.isAnonymous ? RegistryError.unauthenticated : RegistryError.forbidden("403 Forbidden")
+            }
+        case .upload:
+            guard permissions.canUploadPackages else {
+                throw principal.isAnonymous ? RegistryError.unauthenticated : RegistryError.forbidden("403 Forbidden")
+            }
+        }
+        return project
+    }
+
+    /// The group named by a numeric id or a full path, and the projects below it whose packages the caller may read.
+    public func authorizedGroup(_ reference: String, for principal: Principal) async throws -> (Namespace, [Project]) {
+        guard let group = try await self.group(reference) else { throw self.invisible(principal, "404 Group Not Found") }
+        let (canSee, projects) = try await self.access.readableProjects(of: principal, in: group)
+        guard canSee else { throw self.invisible(principal, "404 Group Not Found") }
+        if principal.isAnonymous && projects.isEmpty && group.visibility != .public { throw RegistryError.unauthenticated }
+        return (group, projects)
+    }
+
+    private func invisible(_ principal: Principal, _ message: String) -> RegistryError {
+        principal.isAnonymous ? .unauthenticated : .notFound(message)
+    }
+
+    func project(_ reference: String) async throws -> Project? {
+        if let id = Int64(reference), id > 0 { return try await self.store.project(id: id) }
+        return try await self.store.project(fullPath: reference)
+    }
+
+    func group(_ reference: String) async throws -> Namespace? {
+        let namespace: Namespace?
+        if let id = Int64(reference), id > 0 {
+            namespace = try await self.store.namespace(id: id)
+        } else {
+            namespace = try await self.store.namespace(fullPath: reference)
+        }
+        return namespace?.kind == .group ? namespace : nil
+    }
+
+    // MARK: Reading
+
+    public func index(of projects: [Project]) async throws -> [ListedPackage] {
+        try await self.store.listedPackages(in: projects.map(\.id))
+    }
+
+    /// The files of a package, whatever form of its name the client asked for.
+    public func files(of packageName: String, in projects: [Project]) async throws -> [ListedFile] {
+        try await self.store.listedFiles(in: projects.map(\.id), normalizedName: ProjectName.normalize(packageName))
+    }
+
+    /// A file by digest and name, and where its bytes are.
+    public func download(sha256: String, fileName: String, in projects: [Project]) async throws -> (PackageFile, path: String) {
+        guard let file = try await self.store.file(in: projects.map(\.id), sha256: sha256.lowercased(), fileName: fileName) else {
+            throw RegistryError.notFound("404 Package File Not Found")
+        }
+        return (file, self.blobs.path(forSHA256: file.digests.sha256))
+    }
+
+    // MARK: Publishing
+
+    /// Checks a file name before its bytes are read, so a hostile one is refused without writing anything.
+    public func checkFileName(_ fileName: String) throws {
+        _ = try PackageRules.checkFileName(fileName)
+    }
+
+    /// Publishes a fully received upload. The blob is made durable before its row commits; whatever
+    /// is refused leaves nothing behind.
+    public func publish(_ request: UploadRequest, upload: BlobUpload, to project: Project) async throws -> PublishOutcome {
+        defer { upload.discard() }
+        let checked = try PackageRules.check(request)
+        guard upload.size > 0 else { throw RegistryError.invalid("The uploaded file is empty") }
+        let digests = try await upload.finish()
+        try PackageRules.verify(request, against: digests)
+
+        if let existing = try await self.store.file(projectID: project.id, fileName: checked.fileName) {
+            guard existing.digests.sha256 == digests.sha256 else {
+                throw RegistryError.invalid(PackageRules.fileNameTaken)
+            }
+            return .unchanged(existing)
+        }
+        try await self.blobs.commit(upload, sha256: digests.sha256)
+        let outcome = try await self.store.recordFile(
+            projectID: project.id,
+            name: checked.name.raw,
+            normalizedName: checked.name.normalized,
+            version: checked.version.normalized,
+            canonicalVersion: checked.version.canonical,
+            fileName: checked.fileName,
+            size: upload.size,
+            digests: digests,
+            requiresPython: checked.requiresPython
+        )
+        if case .created(let file) = outcome {
+            self.logger.info("published", metadata: [
+                "project": "\(project.pathWithNamespace)", "file": "\(file.fileName)", "size": "\(file.size)",
+                "sha256": "\(file.digests.sha256)",
+            ])
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,148 @@
+import SQLKit
+
+/// A file with the release it belongs to, as the simple pages list them.
+public struct ListedFile: Sendable, Equatable {
+    public var file: PackageFile
+    public var package: Package
+}
+
+/// One entry of a simple index: a project name and its display form.
+public struct ListedPackage: Sendable, Equatable {
+    public var name: String
+    public var normalizedName: String
+    /// `requires_python` of the most recently uploaded file, as GitLab shows on its index pages.
+    public var requiresPython: String?
+}
+
+/// What happened to an upload.
+public enum PublishOutcome: Sendable, Equatable {
+    /// A new file was recorded.
+    case created(PackageFile)
+    /// The same file name with the same bytes was already there: nothing changed.
+    case unchanged(PackageFile)
+}
+
+extension MetadataStore {
+    /// The file of that name in the project, if any.
+    func file(projectID: ProjectID, fileName: String) async throws -> PackageFile? {
+        try await self.database.read { db in
+            try await db.raw("""
+                SELECT * FROM package_files WHERE project_id = \(bind: projectID) AND file_name = \(bind: fileName)
+                """).first()?.packageFile()
+        }
+    }
+
+    /// The first file with this digest and name among the projects, in the projects' order.
+    func file(in projectIDs: [ProjectID], sha256: String, fileName: String) async throws -> PackageFile? {
+        guard !projectIDs.isEmpty else { return nil }
+        let files = try await self.database.read { db in
+            try await db.raw("""
+                SELECT * FROM package_files WHERE sha256 = \(bind: sha256) AND file_name = \(bind: fileName)
+                AND project_id IN (\(binds: projectIDs))
+                """).all().map { try $0.packageFile() }
+        }
+        return projectIDs.lazy.compactMap { id in files.first { $0.projectID == id } }.first
+    }
+
+    /// The packages of the projects, one entry per normalised name, sorted by it.
+    func listedPackages(in projectIDs: [ProjectID]) async throws -> [ListedPackage] {
+        guard !projectIDs.isEmpty else { return [] }
+        let rows = try await self.database.read { db in
+            try await db.raw("""
+                SELECT p.name, p.normalized_name, f.requires_python
+                FROM packages p JOIN package_files f ON f.package_id = p.id
+                WHERE p.project_id IN (\(binds: projectIDs))
+                ORDER BY p.normalized_name, f.uploaded_at, f.id
+                """).all()
+        }
+        var listed: [ListedPackage] = []
+        for row in rows {
+            let normalized = try row.decode(column: "normalized_name", as: String.self)
+            let requiresPython = try row.decode(column: "requires_python", as: String?.self)
+            if listed.last?.normalizedName == normalized {
+                listed[listed.count - 1].requiresPython = requiresPython
+            } else {
+                listed.append(ListedPackage(
+                    name: try row.decode(column: "name", as: String.self),
+                    normalizedName: normalized,
+                    requiresPython: requiresPython
+                ))
+            }
+        }
+        return listed
+    }
+
+    /// Every file of the normalised name in the projects, oldest first.
+    func listedFiles(in projectIDs: [ProjectID], normalizedName: String) async throws -> [ListedFile] {
+        guard !projectIDs.isEmpty else { return [] }
+        return try await self.database.read { db in
+            try await db.raw("""
+                SELECT f.*, p.name, p.normalized_name, p.version, p.created_at
+                FROM package_files f JOIN packages p ON p.id = f.package_id
+                WHERE p.normalized_name = \(bind: normalizedName) AND p.project_id IN (\(binds: projectIDs))
+                ORDER BY f.uploaded_at, f.id
+                """).all().map { row in
+                    let file = try row.packageFile()
+                    return ListedFile(
+                        file: file,
+                        package: Package(
+                            id: file.packageID,
+                            projectID: file.projectID,
+                            name: try row.decode(column: "name", as: String.self),
+                            normalizedName: try row.decode(column: "normalized_name", as: String.self),
+                            version: try row.decode(column: "version", as: String.self),
+                            createdAt: Timestamp(microseconds: try row.decode(column: "created_at", as: Int64.self))
+                        )
+                    )
+                }
+        }
+    }
+
+    /// Records a file whose blob is already stored, creating its release if it is the first file of it.
+    /// The unique index on (project, file name) decides races: the loser sees the winner's row.
+    func recordFile(
+        projectID: ProjectID,
+        name: String,
+        normalizedName: String,
+        version: String,
+        canonicalVersion: String,
+        fileName: String,
+        size: Int64,
+        digests: FileDigests,
+        requiresPython: String?
+    ) async throws -> PublishOutcome {
+        do {
+            let file = try await self.database.transaction { db in
+                let now = Timestamp.now().microseconds
+                let packageID: Int64
+                if let existing = try await db.raw("""
+                    SELECT id FROM packages WHERE project_id = \(bind: projectID)
+                    AND normalized_name = \(bind: normalizedName) AND canonical_version = \(bind: canonicalVersion)
+                    """).first()
+                {
+                    packageID = try existing.decode(column: "id", as: Int64.self)
+                } else {
+                    packageID = try await db.raw("""
+                        INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at)
+                        VALUES (\(bind: projectID), \(bind: name), \(bind: normalizedName), \(bind: version),
+                                \(bind: canonicalVersion), \(bind: now))
+                        RETURNING id
+                        """).first()!.decode(column: "id", as: Int64.self)
+                }
+                return try await db.raw("""
+                    INSERT INTO package_files (package_id, project_id, file_name, size, sha256, md5, blake2b_256, requires_python, uploaded_at)
+                    VALUES (\(bind: packageID), \(bind: projectID), \(bind: fileName), \(bind: size), \(bind: digests.sha256),
+                            \(bind: digests.md5), \(bind: digests.blake2b256), \(bind: requiresPython), \(bind: now))
+                    RETURNING *
+                    """).first()!.packageFile()
+            }
+            return .created(file)
+        } catch where MetadataDatabase.isUniqueViolation(error) {
+            guard let existing = try await self.file(projectID: projectID, fileName: fileName) else { throw error }
+            guard existing.digests.sha256 == digests.sha256 else {
+                throw RegistryError.invalid(PackageRules.fileNameTaken)
+            }
+            return .unchanged(existing)
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import SQLKit
+
+/// Versioned schema migrations. Each step runs once, in its own transaction, in order; the version
+/// reached is recorded in `schema_migrations`. A database written by a newer Wheelhouse (a version
+/// this binary does not know) is refused rather than guessed at.
+enum Schema {
+    struct Migration: Sendable {
+        var version: Int
+        var statements: [String]
+    }
+
+    /// Column type of an auto-incrementing 64-bit primary key.
+    static let primaryKey = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    static let migrations: [Migration] = [
+        Migration(version: 1, statements: [
+            """
+            CREATE TABLE users (
+                id \(primaryKey),
+                username TEXT NOT NULL,
+                is_admin INTEGER NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX users_username ON users (lower(username))",
+            """
+            CREATE TABLE namespaces (
+                id \(primaryKey),
+                kind TEXT NOT NULL,
+                parent_id BIGINT REFERENCES namespaces (id),
+                path TEXT NOT NULL,
+                full_path TEXT NOT NULL,
+                name TEXT NOT NULL,
+                visibility TEXT NOT NULL,
+                owner_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX namespaces_full_path ON namespaces (lower(full_path))",
+            "CREATE INDEX namespaces_parent ON namespaces (parent_id)",
+            """
+            CREATE TABLE projects (
+                id \(primaryKey),
+                namespace_id BIGINT NOT NULL REFERENCES namespaces (id),
+                path TEXT NOT NULL,
+                path_with_namespace TEXT NOT NULL,
+                name TEXT NOT NULL,
+                visibility TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX projects_path ON projects (lower(path_with_namespace))",
+            "CREATE INDEX projects_namespace ON projects (namespace_id)",
+            """
+            CREATE TABLE members (
+                id \(primaryKey),
+                source_kind TEXT NOT NULL,
+                source_id BIGINT NOT NULL,
+                user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                access_level INTEGER NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (source_kind, source_id, user_id)
+            )
+            """,
+            "CREATE INDEX members_user ON members (user_id)",
+            """
+            CREATE TABLE personal_access_tokens (
+                id \(primaryKey),
+                user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                token_digest TEXT NOT NULL UNIQUE,
+                scopes TEXT NOT NULL,
+                expires_at TEXT,
+                revoked INTEGER NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE deploy_tokens (
+                id \(primaryKey),
+                source_kind TEXT NOT NULL,
+                source_id BIGINT NOT NULL,
+                name TEXT NOT NULL,
+                username TEXT NOT NULL,
+                token_digest TEXT NOT NULL UNIQUE,
+                scopes TEXT NOT NULL,
+                expires_at TEXT,
+                revoked INTEGER NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE packages (
+                id \(primaryKey),
+                project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                normalized_name TEXT NOT NULL,
+                version TEXT NOT NULL,
+                canonical_version TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (project_id, normalized_name, canonical_version)
+            )
+            """,
+            """
+            CREATE TABLE package_files (
+                id \(primaryKey),
+                package_id BIGINT NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
+                project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+                file_name TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                sha256 TEXT NOT NULL,
+                md5 TEXT NOT NULL,
+                blake2b_256 TEXT NOT NULL,
+                requires_python TEXT,
+                uploaded_at BIGINT NOT NULL,
+                UNIQUE (project_id, file_name)
+            )
+            """,
+            "CREATE INDEX package_files_package ON package_files (package_id)",
+            "CREATE INDEX package_files_sha256 ON package_files (sha256)",
+        ]),
+    ]
+
+    static var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    static func migrate(_ database: MetadataDatabase) async throws {
+        try await database.transaction { db in
+            try await db.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)").run()
+        }
+        let current = try await database.read { db in
+            try await db.raw("SELECT COALESCE(max(version), 0) AS version FROM schema_migrations").first()?
+                .decode(column: "version", as: Int.self) ?? 0
+        }
+        guard current <= latestVersion else {
+            throw RegistryError.unsupportedSchema(found: current, known: latestVersion)
+        }
+        for migration in migrations where migration.version > current {
+            try await database.transaction { db in
+                // Another process may have migrated since we looked: the recorded version decides.
+                if try await db.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").first() != nil {
+                    return
+                }
+                for statement in migration.statements {
+                    try await db.raw(SQLQueryString(statement)).run()
+                }
+                try await db.raw("INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: migration.version), \(bind: Timestamp.now().microseconds))").run()
+            }
+        }
+    }
+}

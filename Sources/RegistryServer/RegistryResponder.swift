@@ -1,0 +1,106 @@
+import Hummingbird
+import Logging
+import Registry
+
+/// The whole HTTP surface: parses the route, authenticates, dispatches, and turns every refusal into
+/// GitLab's status codes. Routing is done here on the raw path (not by Hummingbird's router) because
+/// GitLab ids may be URL-encoded full paths whose `%2F` must not split a segment.
+public struct RegistryResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    let packages: PackageService
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    public init(packages: PackageService, configuration: ServerConfiguration, logger: Logger) {
+        self.packages = packages
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        var principal = Principal.anonymous
+        let response: Response
+        do {
+            response = try await self.dispatch(request, context: context, principal: &principal)
+        } catch let error as RegistryError {
+            response = ErrorResponse.make(error)
+        } catch {
+            self.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            response = ErrorResponse.make(status: .internalServerError, message: "500 Internal Server Error")
+        }
+        let elapsed = ContinuousClock.now - started
+        self.logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: [
+            "caller": "\(principal.logDescription)",
+            "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+        ])
+        return response
+    }
+
+    private func dispatch(_ request: Request, context: Context, principal: inout Principal) async throws -> Response {
+        guard let route = APIRoute(path: Substring(request.uri.path)) else {
+            throw RegistryError.notFound("404 Not Found")
+        }
+        if case .health = route { return Self.text("OK\n") }
+
+        let isRead = request.method == .get || request.method == .head
+        guard route.isUpload ? request.method == .post : isRead else {
+            return ErrorResponse.make(status: .methodNotAllowed, message: "405 Method Not Allowed")
+        }
+        let credential: Credential?
+        do { credential = try CredentialExtraction.credential(from: request.headers) } catch {
+            throw RegistryError.unauthenticated
+        }
+        principal = try await self.packages.access.authenticate(credential)
+
+        let reads = PyPIReadHandlers(packages: self.packages, baseURL: self.baseURL(for: request), isHead: request.method == .head)
+        switch route {
+        case .health:
+            return Self.text("OK\n")
+        case .projectUpload(let reference):
+            let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .upload)
+            return try await UploadHandler(packages: self.packages, maxUploadSize: self.configuration.maxUploadSize)
+                .handle(request, project: project)
+        case .projectIndex(let reference):
+            let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
+            return try await reads.index(title: project.name, projects: [project], root: "projects/\(reference.raw)/packages/pypi")
+        case .projectPackage(let reference, let name):
+            let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
+            return try await reads.package(name, projects: [project], root: "projects/\(reference.raw)/packages/pypi")
+        case .projectFile(let reference, let sha256, let fileName):
+            let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
+            return try await reads.file(sha256: sha256, fileName: fileName, projects: [project], context: context)
+        case .groupIndex(let reference):
+            let (group, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
+            return try await reads.index(title: group.name, projects: projects, root: "groups/\(reference.raw)/-/packages/pypi")
+        case .groupPackage(let reference, let name):
+            let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
+            return try await reads.package(name, projects: projects, root: "groups/\(reference.raw)/-/packages/pypi")
+        case .groupFile(let reference, let sha256, let fileName):
+            let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
+            return try await reads.file(sha256: sha256, fileName: fileName, projects: projects, context: context)
+        }
+    }
+
+    /// The URL prefix links are built on: the configured external URL, or this request's host.
+    private func baseURL(for request: Request) -> String {
+        if let external = self.configuration.externalURL { return external + "/api/v4" }
+        let fallback = "\(self.configuration.host):\(self.configuration.port)"
+        // Only a plausible host[:port] is echoed into links.
+        let host = request.head.authority.flatMap { authority in
+            authority.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x3A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]")
+            } && !authority.isEmpty ? authority : nil
+        } ?? fallback
+        return "http://\(host)/api/v4"
+    }
+
+    static func text(_ body: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        headers[.contentLength] = String(body.utf8.count)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

@@ -1,0 +1,21 @@
+import Hummingbird
+import Logging
+import Registry
+
+/// Builds the Hummingbird application serving the registry.
+public enum RegistryServer {
+    public static func makeApplication(
+        packages: PackageService,
+        configuration: ServerConfiguration,
+        logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            responder: RegistryResponder(packages: packages, configuration: configuration, logger: logger),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "Wheelhouse"
+            ),
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,63 @@
+import Registry
+
+/// GitLab's simple index pages (PEP 503 HTML), byte for byte in structure.
+struct SimplePages {
+    /// The absolute URL of the project or group PyPI root, e.g. `https://host/api/v4/projects/1/packages/pypi`.
+    var baseURL: String
+
+    func index(title: String, packages: [ListedPackage]) -> String {
+        var links = ""
+        for package in packages {
+            links += "<a href=\"\(HTML.escape("\(self.baseURL)/simple/\(package.normalizedName)"))\" data-requires-python=\"\(HTML.escape(package.requiresPython ?? ""))\">\(HTML.escape(package.name))</a><br>"
+        }
+        return self.page(title: title, links: links)
+    }
+
+    func package(name: String, files: [ListedFile]) -> String {
+        var links = ""
+        for listed in files {
+            let file = listed.file
+            let href = "\(self.baseURL)/files/\(file.digests.sha256)/\(file.fileName)#sha256=\(file.digests.sha256)"
+            links += "<a href=\"\(HTML.escape(href))\""
+            if let requiresPython = file.requiresPython {
+                links += " data-requires-python=\"\(HTML.escape(requiresPython))\""
+            }
+            links += ">\(HTML.escape(file.fileName))</a><br>"
+        }
+        return self.page(title: name, links: links)
+    }
+
+    private func page(title: String, links: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html>
+          <head>
+            <title>Links for \(HTML.escape(title))</title>
+          </head>
+          <body>
+            <h1>Links for \(HTML.escape(title))</h1>
+            \(links)
+          </body>
+        </html>
+
+        """
+    }
+}
+
+enum HTML {
+    static func escape(_ text: String) -> String {
+        var output = ""
+        output.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": output += "&amp;"
+            case "<": output += "&lt;"
+            case ">": output += "&gt;"
+            case "\"": output += "&quot;"
+            case "'": output += "&#39;"
+            default: output.append(character)
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOPosix
+import Registry
+
+/// Where the registry keeps its data: shared by `serve` and every admin command, so that the CLI can
+/// administer a running server.
+struct DataOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Directory holding the database and blobs (env WHEELHOUSE_DATA_DIR; default ./wheelhouse-data).")
+    var dataDirectory: String?
+
+    var resolvedDataDirectory: String {
+        self.dataDirectory ?? EnvironmentSetting.value("DATA_DIR") ?? "./wheelhouse-data"
+    }
+
+    /// Opens the registry's stores, creating the data directory on first use.
+    func openRegistry(logger: Logger) async throws -> OpenRegistry {
+        let root = self.resolvedDataDirectory
+        let blobs = try LocalBlobStore(root: root + "/blobs")
+        let database = try await MetadataDatabase.openSQLite(path: root + "/wheelhouse.sqlite3", logger: logger)
+        return OpenRegistry(database: database, store: MetadataStore(database: database), blobs: blobs)
+    }
+}
+
+struct OpenRegistry {
+    var database: MetadataDatabase
+    var store: MetadataStore
+    var blobs: LocalBlobStore
+}
+
+/// Runs an admin action against the data directory and turns refusals into one line on stderr.
+protocol AdminCommand: AsyncParsableCommand {
+    var data: DataOptions { get }
+    var output: OutputOptions { get }
+    func run(admin: AdminService) async throws -> (json: JSONValue, text: String)
+}
+
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print the created object as one JSON object.")
+    var json = false
+}
+
+extension AdminCommand {
+    func run() async throws {
+        var logger = Logger(label: "wheelhouse")
+        logger.logLevel = .warning
+        let registry: OpenRegistry
+        do { registry = try await self.data.openRegistry(logger: logger) } catch {
+            CommandLineError.print("cannot open the registry at \(self.data.resolvedDataDirectory): \(error)")
+            throw ExitCode.failure
+        }
+        defer { Task { await registry.database.close() } }
+        do {
+            let (json, text) = try await self.run(admin: AdminService(store: registry.store))
+            print(self.output.json ? json.rendered : text)
+        } catch let error as RegistryError {
+            CommandLineError.print(error.description)
+            await registry.database.close()
+            throw ExitCode.failure
+        } catch let error as ValidationFailure {
+            CommandLineError.print(error.message)
+            await registry.database.close()
+            throw ExitCode.failure
+        }
+        await registry.database.close()
+    }
+}
+
+/// A bad flag value, reported as one line rather than a usage screen.
+struct ValidationFailure: Error {
+    var message: String
+}
+
+enum CommandLineError {
+    static func print(_ message: String) {
+        var standardError = StandardError()
+        Swift.print("error: \(message)", to: &standardError)
+    }
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var bytes = Array(string.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}

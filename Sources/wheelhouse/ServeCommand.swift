@@ -1,0 +1,64 @@
+import ArgumentParser
+import Logging
+import Registry
+import RegistryServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the registry server.")
+
+    @Option(help: "Address to listen on (env WHEELHOUSE_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env WHEELHOUSE_PORT; default 8080).")
+    var port: Int?
+
+    @Option(name: .customLong("external-url"), help: "Base URL for generated links, when behind a proxy (env WHEELHOUSE_EXTERNAL_URL).")
+    var externalURL: String?
+
+    @Option(name: .customLong("max-upload-size"), help: "Largest accepted file in bytes (env WHEELHOUSE_MAX_UPLOAD_SIZE; default 3 GiB).")
+    var maxUploadSize: Int64?
+
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        var logger = Logger(label: "wheelhouse")
+        logger.logLevel = EnvironmentSetting.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+
+        let configuration = try self.serverConfiguration()
+        let registry = try await self.data.openRegistry(logger: logger)
+        let removed = try registry.blobs.removeStaleUploads()
+        if removed > 0 { logger.notice("removed \(removed) partial uploads left by an earlier stop") }
+
+        let packages = PackageService(store: registry.store, blobs: registry.blobs, logger: logger)
+        let application = RegistryServer.makeApplication(packages: packages, configuration: configuration, logger: logger)
+        logger.notice("wheelhouse serving", metadata: [
+            "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(self.data.resolvedDataDirectory)",
+        ])
+        do {
+            try await application.runService()
+        } catch {
+            await registry.database.close()
+            throw error
+        }
+        await registry.database.close()
+    }
+
+    private func serverConfiguration() throws -> ServerConfiguration {
+        let port = try self.port ?? EnvironmentSetting.value("PORT").map {
+            guard let port = Int($0) else { throw ValidationError("WHEELHOUSE_PORT must be a number") }
+            return port
+        } ?? 8080
+        let maxUploadSize = try self.maxUploadSize ?? EnvironmentSetting.value("MAX_UPLOAD_SIZE").map {
+            guard let size = Int64($0) else { throw ValidationError("WHEELHOUSE_MAX_UPLOAD_SIZE must be a number of bytes") }
+            return size
+        } ?? ServerConfiguration.defaultMaxUploadSize
+        guard (0...65535).contains(port) else { throw ValidationError("port must be 0 to 65535") }
+        guard maxUploadSize > 0 else { throw ValidationError("max upload size must be positive") }
+        return ServerConfiguration(
+            host: self.host ?? EnvironmentSetting.value("HOST") ?? "127.0.0.1",
+            port: port,
+            externalURL: self.externalURL ?? EnvironmentSetting.value("EXTERNAL_URL"),
+            maxUploadSize: maxUploadSize
+        )
+    }
+}

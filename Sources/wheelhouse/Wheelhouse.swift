@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct Wheelhouse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wheelhouse",
+        abstract: "A self-hosted Python package registry speaking GitLab's PyPI API.",
+        subcommands: [
+            ServeCommand.self, UserCommand.self, TokenCommand.self, GroupCommand.self,
+            ProjectCommand.self, MemberCommand.self, DeployTokenCommand.self,
+        ]
+    )
+}
