@@ -1,0 +1,103 @@
+import Testing
+
+@testable import Registry
+
+@Suite struct PackagePolicyTests {
+    let alice = User(id: 1, username: "alice", isAdmin: false)
+    let root = User(id: 9, username: "root", isAdmin: true)
+
+    func permissions(
+        _ principal: Principal, _ visibility: Visibility, level: AccessLevel? = nil, covered: Bool = false
+    ) -> ProjectPermissions {
+        PackagePolicy.permissions(.init(principal: principal, visibility: visibility, accessLevel: level, deployTokenCoversProject: covered))
+    }
+
+    func deployToken(_ scopes: Set<TokenScope>) -> Principal {
+        .deployToken(DeployToken(id: 1, source: .project(1), name: "d", username: "wheelhouse+deploy-token-1", scopes: scopes, expiresAt: nil, revoked: false))
+    }
+
+    @Test func anonymousReadsOnlyPublic() {
+        #expect(permissions(.anonymous, .public) == .init(canSee: true, canReadPackages: true, canUploadPackages: false))
+        #expect(permissions(.anonymous, .internal) == .none)
+        #expect(permissions(.anonymous, .private) == .none)
+    }
+
+    @Test func roleLadderOnPrivateProject() {
+        let api = Principal.user(alice, scopes: [.api])
+        #expect(permissions(api, .private, level: nil) == .none)
+        #expect(permissions(api, .private, level: .guest) == .init(canSee: true, canReadPackages: false, canUploadPackages: false))
+        #expect(permissions(api, .private, level: .reporter) == .init(canSee: true, canReadPackages: true, canUploadPackages: false))
+        for level in [AccessLevel.developer, .maintainer, .owner] {
+            #expect(permissions(api, .private, level: level) == .init(canSee: true, canReadPackages: true, canUploadPackages: true))
+        }
+    }
+
+    @Test func internalIsReadableBySignedInUsers() {
+        #expect(permissions(.user(alice, scopes: [.readAPI]), .internal) == .init(canSee: true, canReadPackages: true, canUploadPackages: false))
+    }
+
+    @Test func readScopeNeverUploads() {
+        let readOnly = Principal.user(alice, scopes: [.readAPI])
+        #expect(permissions(readOnly, .private, level: .owner) == .init(canSee: true, canReadPackages: true, canUploadPackages: false))
+    }
+
+    @Test func adminSeesEverything() {
+        #expect(permissions(.user(root, scopes: [.api]), .private) == .init(canSee: true, canReadPackages: true, canUploadPackages: true))
+    }
+
+    @Test func deployTokensFollowScopesWhereTheyApply() {
+        let read = deployToken([.readPackageRegistry])
+        let write = deployToken([.writePackageRegistry])
+        let both = deployToken([.readPackageRegistry, .writePackageRegistry])
+        #expect(permissions(read, .private, covered: true) == .init(canSee: true, canReadPackages: true, canUploadPackages: false))
+        #expect(permissions(write, .private, covered: true) == .init(canSee: true, canReadPackages: false, canUploadPackages: true))
+        #expect(permissions(both, .private, covered: true) == .init(canSee: true, canReadPackages: true, canUploadPackages: true))
+        #expect(permissions(both, .private, covered: false) == .none)
+        #expect(permissions(both, .internal, covered: false) == .none)
+        #expect(permissions(both, .public, covered: false) == .init(canSee: true, canReadPackages: true, canUploadPackages: false))
+    }
+
+    @Test func groupVisibility() {
+        func canSee(_ principal: Principal, _ visibility: Visibility, level: AccessLevel? = nil, covered: Bool = false, reads: Bool = false) -> Bool {
+            PackagePolicy.canSeeGroup(.init(principal: principal, visibility: visibility, accessLevel: level, deployTokenCoversGroup: covered, readsSomeProject: reads))
+        }
+        let user = Principal.user(alice, scopes: [.api])
+        #expect(canSee(.anonymous, .public))
+        #expect(!canSee(.anonymous, .private))
+        #expect(canSee(.anonymous, .private, reads: true))
+        #expect(!canSee(user, .private))
+        #expect(canSee(user, .internal))
+        #expect(canSee(user, .private, level: .guest))
+        #expect(canSee(user, .private, reads: true))
+        #expect(canSee(deployToken([.readPackageRegistry]), .private, covered: true))
+        #expect(!canSee(deployToken([.readPackageRegistry]), .private))
+    }
+
+    @Test func tokenExpiryFollowsGitLab() {
+        let day = Day(iso8601: "2026-11-28")!
+        #expect(AccessControl.isUsable(revoked: false, expiresAt: nil, today: day))
+        #expect(AccessControl.isUsable(revoked: false, expiresAt: Day(iso8601: "2026-11-29"), today: day))
+        #expect(!AccessControl.isUsable(revoked: false, expiresAt: day, today: day))
+        #expect(!AccessControl.isUsable(revoked: false, expiresAt: Day(iso8601: "2026-01-01"), today: day))
+        #expect(!AccessControl.isUsable(revoked: true, expiresAt: nil, today: day))
+    }
+}
+
+@Suite struct TimeTests {
+    @Test(arguments: ["1970-01-01", "2000-02-29", "2026-11-28", "2100-12-31", "1969-12-31"])
+    func dayRoundTrips(_ text: String) {
+        #expect(Day(iso8601: text)?.iso8601 == text)
+    }
+
+    @Test(arguments: ["2026-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "20261128", "", "2026-11-28T00:00", "２０２６-11-28"])
+    func rejectsBadDays(_ text: String) {
+        #expect(Day(iso8601: text) == nil)
+    }
+
+    @Test func epochArithmetic() {
+        #expect(Day(iso8601: "1970-01-02")?.daysSinceEpoch == 1)
+        #expect(Day(iso8601: "1969-12-31")?.daysSinceEpoch == -1)
+        #expect(Timestamp(microseconds: 86_400_000_000 + 3_723_000_042).iso8601 == "1970-01-02T01:02:03.000042Z")
+        #expect(Timestamp(microseconds: -1).iso8601 == "1969-12-31T23:59:59.999999Z")
+    }
+}

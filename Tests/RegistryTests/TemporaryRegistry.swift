@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import NIOCore
+
+@testable import Registry
+
+/// A registry on a fresh temporary data directory, removed afterwards.
+struct TemporaryRegistry {
+    let directory: String
+    let database: MetadataDatabase
+    let store: MetadataStore
+    let blobs: LocalBlobStore
+    let admin: AdminService
+    let packages: PackageService
+
+    static func with<Result>(_ body: (TemporaryRegistry) async throws -> Result) async throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wheelhouse-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let logger = Logger(label: "test")
+        let database = try await MetadataDatabase.openSQLite(path: directory + "/db.sqlite3", logger: logger)
+        let store = MetadataStore(database: database)
+        let blobs = try LocalBlobStore(root: directory + "/blobs")
+        let registry = TemporaryRegistry(
+            directory: directory, database: database, store: store, blobs: blobs,
+            admin: AdminService(store: store), packages: PackageService(store: store, blobs: blobs, logger: logger)
+        )
+        do {
+            let result = try await body(registry)
+            await database.close()
+            return result
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+
+    /// Streams `bytes` into a new upload, in small chunks as the network would.
+    func upload(_ bytes: [UInt8]) async throws -> BlobUpload {
+        let upload = try await self.blobs.makeUpload()
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + 1000)
+            try await upload.append(ByteBuffer(bytes: bytes[offset..<end]))
+            offset = end
+        }
+        return upload
+    }
+
+    /// Files anywhere under the data directory's `blobs`, relative paths.
+    func blobFiles() throws -> [String] {
+        let root = self.directory + "/blobs"
+        return (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { path in
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory)
+            return !isDirectory.boolValue
+        }.sorted()
+    }
+}
