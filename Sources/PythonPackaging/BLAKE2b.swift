@@ -60,7 +60,12 @@ public struct BLAKE2b: Sendable {
         // Compress whole blocks straight from the input, always holding one back.
         while remaining > Self.blockSize {
             self.countCompressed(Self.blockSize)
-            self.state.compress(input, counterLow: self.compressedLow, counterHigh: self.compressedHigh, isFinal: false)
+            self.state.compress(
+                input,
+                counterLow: self.compressedLow,
+                counterHigh: self.compressedHigh,
+                isFinal: false
+            )
             input += Self.blockSize
             remaining -= Self.blockSize
         }
@@ -93,7 +98,9 @@ public struct BLAKE2b: Sendable {
     public consuming func finalize() -> [UInt8] {
         let padding = self.pendingCount
         withUnsafeMutableBytes(of: &self.pending) { block in
-            _ = UnsafeMutableRawBufferPointer(rebasing: block[padding...]).initializeMemory(as: UInt8.self, repeating: 0)
+            for index in padding..<block.count {
+                block[index] = 0
+            }
         }
         self.compressPending(isFinal: true)
         return self.state.digest(length: self.digestLength)

@@ -3,6 +3,10 @@
 /// Parsing first screens the name as a whole: it must be 1 to 255 bytes of printable ASCII
 /// without path separators, not start with `.`, and end in `.whl`, `.tar.gz` or `.zip`.
 /// Only then is it parsed by the rules of its kind.
+///
+/// Every part of a parsed name is checked against a grammar of ASCII letters, digits and
+/// `.`, `_`, `-`, `!`, `+`, so a file name that parses can be used in a storage path or a URL
+/// without escaping anything but `+` and `!` where the context requires it.
 public enum DistributionFilename: Hashable, Sendable, CustomStringConvertible {
     case wheel(WheelFilename)
     case sdist(SdistFilename)
@@ -69,7 +73,7 @@ public enum DistributionFilename: Hashable, Sendable, CustomStringConvertible {
     public func matches(name: ProjectName, version: Version) -> Bool {
         switch self {
         case .wheel(let wheel):
-            return wheel.name == name && wheel.version == version
+            return wheel.matches(name: name, version: version)
         case .sdist(let sdist):
             return sdist.matches(name: name, version: version)
         }

@@ -44,10 +44,14 @@ enum FilenameScreening {
         }
     }
 
-    /// Splits a screened name into its stem and the kind its (case-sensitive) extension names.
+    /// The accepted extensions; they are matched case-sensitively, as `packaging` does.
+    private static let extensions: [(suffix: String, kind: Kind)] = [
+        (".whl", .wheel), (".tar.gz", .sdist(.tarGz)), (".zip", .sdist(.zip)),
+    ]
+
+    /// Splits a screened name into its stem and the kind its extension names.
     static func split(_ filename: String) throws(DistributionFilenameError) -> (stem: Substring, kind: Kind) {
-        for (suffix, kind) in [(".whl", Kind.wheel), (".tar.gz", .sdist(.tarGz)), (".zip", .sdist(.zip))]
-        where filename.hasSuffix(suffix) {
+        for (suffix, kind) in Self.extensions where filename.hasSuffix(suffix) {
             return (filename.dropLast(suffix.count), kind)
         }
         throw .unsupportedExtension

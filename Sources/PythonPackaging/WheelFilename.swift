@@ -50,6 +50,12 @@ public struct WheelFilename: Hashable, Sendable, CustomStringConvertible {
         self.filename
     }
 
+    /// Whether the wheel names this project (by normalised name) and this version (by PEP 440
+    /// equality).
+    public func matches(name: ProjectName, version: Version) -> Bool {
+        self.name == name && self.version == version
+    }
+
     /// Validates an escaped distribution name: a valid project name, in which PEP 427 escaping
     /// has replaced every `-` (so there is none) and folded each run of separators into one
     /// `_` (so there is no `__`), as `packaging.utils.parse_wheel_filename` requires.

@@ -30,20 +30,12 @@ enum ErrorResponse {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.contentLength] = String(body.utf8.count)
+        headers[ReasonPhrase.header] = ReasonPhrase.sanitize(message)
         return Response(
-            status: .init(code: status.code, reasonPhrase: ReasonPhrase.sanitize(message)),
+            status: status,
             headers: headers,
             body: .init(byteBuffer: ByteBuffer(string: body))
         )
-    }
-}
-
-enum ReasonPhrase {
-    /// A reason phrase may hold only visible ASCII, space and tab; anything else becomes `?`, and it is kept short.
-    static func sanitize(_ message: String) -> String {
-        String(String.UnicodeScalarView(message.unicodeScalars.prefix(200).map {
-            ($0.value >= 0x20 && $0.value < 0x7F) || $0 == "\t" ? $0 : "?"
-        }))
     }
 }
 

@@ -1,0 +1,63 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+
+/// Clients such as twine show the HTTP reason phrase of a refused upload, so Wheelhouse puts its
+/// message there. NIO's HTTP/1 conversion maps every known status code back to its standard phrase,
+/// so the message travels in an internal header to just before the HTTP/1 encoder, where it becomes
+/// the reason phrase and the header is dropped.
+enum ReasonPhrase {
+    static let headerName = "Wheelhouse-Reason"
+    static let header = HTTPField.Name(headerName)!
+
+    /// A reason phrase may hold only visible ASCII, space and tab; anything else becomes `?`, and it is
+    /// kept short. GitLab-style messages that start with their status code ("404 Project Not Found")
+    /// lose the code, which the status line already has.
+    static func sanitize(_ message: String) -> String {
+        var message = Substring(message)
+        if message.count > 4, message.prefix(3).allSatisfy(\.isNumber), message.dropFirst(3).first == " " {
+            message = message.dropFirst(4)
+        }
+        return String(String.UnicodeScalarView(message.unicodeScalars.prefix(200).map {
+            ($0.value >= 0x20 && $0.value < 0x7F) || $0 == "\t" ? $0 : "?"
+        }))
+    }
+
+    /// The channel handlers to give Hummingbird's HTTP/1 server.
+    static func channelHandlers() -> [any RemovableChannelHandler] {
+        [Installer()]
+    }
+
+    /// Sits with Hummingbird's handlers and, once in a pipeline, places `Writer` below the
+    /// HTTP-types-to-HTTP/1 codec. It passes everything through.
+    final class Installer: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = NIOAny
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            let pipeline = context.pipeline.syncOperations
+            guard let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) else { return }
+            try? pipeline.addHandler(Writer(), position: .before(codec))
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            context.fireChannelRead(data)
+        }
+    }
+
+    /// Moves the internal header into the reason phrase of the HTTP/1 response head.
+    final class Writer: ChannelOutboundHandler, RemovableChannelHandler {
+        typealias OutboundIn = HTTPServerResponsePart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            guard case .head(var head) = self.unwrapOutboundIn(data), let reason = head.headers.first(name: ReasonPhrase.headerName) else {
+                context.write(data, promise: promise)
+                return
+            }
+            head.headers.remove(name: ReasonPhrase.headerName)
+            head.status = .custom(code: head.status.code, reasonPhrase: reason)
+            context.write(self.wrapOutboundOut(.head(head)), promise: promise)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Registry
+import RegistryServer
+
+/// A registry with a known cast, served live on a loopback port for the duration of a test.
+///
+/// Cast: group `acme` (private) with subgroup `acme/sub`; projects `acme/lib` (private),
+/// `acme/sub/deep` (private), `acme/open` (public); users `dev` (developer on acme), `rep` (reporter
+/// on acme/lib), `guest` (guest on acme/lib), `outsider` (no membership); deploy tokens on acme/lib.
+struct TestServer {
+    var tokens: [String: String] = [:]
+    var projects: [String: Project] = [:]
+    var groups: [String: Namespace] = [:]
+
+    static func run(
+        maxUploadSize: Int64 = ServerConfiguration.defaultMaxUploadSize,
+        _ test: @Sendable (TestServer, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wheelhouse-http-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let database = try await MetadataDatabase.openSQLite(path: directory + "/db.sqlite3", logger: logger)
+        let store = MetadataStore(database: database)
+        let blobs = try LocalBlobStore(root: directory + "/blobs")
+        let admin = AdminService(store: store)
+
+        var server = TestServer()
+        do {
+            for group in ["acme", "acme/sub"] {
+                server.groups[group] = try await admin.createGroup(fullPath: group, visibility: .private)
+            }
+            for (path, visibility) in [("acme/lib", Visibility.private), ("acme/sub/deep", .private), ("acme/open", .public)] {
+                server.projects[path] = try await admin.createProject(fullPath: path, visibility: visibility)
+            }
+            for name in ["dev", "rep", "guest", "outsider"] {
+                _ = try await admin.createUser(username: name, isAdmin: false)
+                server.tokens[name] = try await admin.createPersonalAccessToken(username: name, name: "t", scopes: [.api], expiresAt: nil).secret
+            }
+            server.tokens["dev-read"] = try await admin.createPersonalAccessToken(username: "dev", name: "r", scopes: [.readAPI], expiresAt: nil).secret
+            server.tokens["dev-expired"] = try await admin.createPersonalAccessToken(
+                username: "dev", name: "old", scopes: [.api], expiresAt: Day(iso8601: "2020-01-01")
+            ).secret
+            _ = try await admin.addMember(username: "dev", to: .group("acme"), accessLevel: .developer)
+            _ = try await admin.addMember(username: "rep", to: .project("acme/lib"), accessLevel: .reporter)
+            _ = try await admin.addMember(username: "guest", to: .project("acme/lib"), accessLevel: .guest)
+            server.tokens["deploy-read"] = try await admin.createDeployToken(
+                for: .project("acme/lib"), name: "r", scopes: [.readPackageRegistry], expiresAt: nil
+            ).secret
+            server.tokens["deploy-write"] = try await admin.createDeployToken(
+                for: .group("acme"), name: "w", scopes: [.readPackageRegistry, .writePackageRegistry], expiresAt: nil
+            ).secret
+
+            let packages = PackageService(store: store, blobs: blobs, logger: logger)
+            let application = RegistryServer.makeApplication(
+                packages: packages,
+                configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxUploadSize: maxUploadSize),
+                logger: logger
+            )
+            let cast = server
+            try await application.test(.live) { client in try await test(cast, client) }
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+    }
+
+    /// Headers carrying a named token the way twine and pip do: HTTP Basic with any username.
+    func basic(_ tokenName: String) -> HTTPFields {
+        [.authorization: "Basic " + Data("__token__:\(self.tokens[tokenName]!)".utf8).base64EncodedString()]
+    }
+}
+
+/// A twine-shaped multipart upload.
+struct UploadForm {
+    var fileName: String
+    var content: [UInt8]
+    var fields: [(String, String)]
+    let boundary = "wheelhouse-test-boundary-\(UUID().uuidString)"
+
+    init(fileName: String, content: [UInt8], name: String, version: String, extra: [(String, String)] = []) {
+        self.fileName = fileName
+        self.content = content
+        self.fields = [(":action", "file_upload"), ("protocol_version", "1"), ("name", name), ("version", version)] + extra
+    }
+
+    var body: ByteBuffer {
+        var buffer = ByteBuffer()
+        for (name, value) in self.fields {
+            buffer.writeString("--\(self.boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
+        }
+        buffer.writeString("--\(self.boundary)\r\nContent-Disposition: form-data; name=\"content\"; filename=\"\(self.fileName)\"\r\n")
+        buffer.writeString("Content-Type: application/octet-stream\r\n\r\n")
+        buffer.writeBytes(self.content)
+        buffer.writeString("\r\n--\(self.boundary)--\r\n")
+        return buffer
+    }
+
+    func headers(_ auth: HTTPFields) -> HTTPFields {
+        var headers = auth
+        headers[.contentType] = "multipart/form-data; boundary=\(self.boundary)"
+        return headers
+    }
+}
+
+extension TestClientProtocol {
+    func upload(_ form: UploadForm, to project: String, auth: HTTPFields) async throws -> TestResponse {
+        try await self.execute(uri: "/api/v4/projects/\(project)/packages/pypi", method: .post, headers: form.headers(auth), body: form.body)
+    }
+}
