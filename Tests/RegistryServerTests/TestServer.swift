@@ -7,7 +7,7 @@ import RegistryServer
 
 /// A registry with a known cast, served live on a loopback port for the duration of a test.
 ///
-/// Cast: group `acme` (private) with subgroup `acme/sub`; projects `acme/lib` (private),
+/// Cast: group `acme` (public) with private subgroup `acme/sub`; projects `acme/lib` (private),
 /// `acme/sub/deep` (private), `acme/open` (public); users `dev` (developer on acme), `rep` (reporter
 /// on acme/lib), `guest` (guest on acme/lib), `outsider` (no membership); deploy tokens on acme/lib.
 struct TestServer {
@@ -31,8 +31,8 @@ struct TestServer {
 
         var server = TestServer()
         do {
-            for group in ["acme", "acme/sub"] {
-                server.groups[group] = try await admin.createGroup(fullPath: group, visibility: .private)
+            for (group, visibility) in [("acme", Visibility.public), ("acme/sub", .private)] {
+                server.groups[group] = try await admin.createGroup(fullPath: group, visibility: visibility)
             }
             for (path, visibility) in [("acme/lib", Visibility.private), ("acme/sub/deep", .private), ("acme/open", .public)] {
                 server.projects[path] = try await admin.createProject(fullPath: path, visibility: visibility)

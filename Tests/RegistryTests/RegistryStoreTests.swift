@@ -22,6 +22,10 @@ import Testing
             await #expect(throws: RegistryError.self) { try await registry.admin.createProject(fullPath: "acme/sub/lib", visibility: .private) }
             await #expect(throws: RegistryError.self) { try await registry.admin.createGroup(fullPath: "acme/sub/lib", visibility: .private) }
             let personal = try await registry.admin.createProject(fullPath: "alice/tools", visibility: .private)
+            // Nothing is more visible than its group; a personal namespace sets no limit.
+            await #expect(throws: RegistryError.self) { try await registry.admin.createProject(fullPath: "acme/open", visibility: .public) }
+            await #expect(throws: RegistryError.self) { try await registry.admin.createGroup(fullPath: "acme/open", visibility: .internal) }
+            _ = try await registry.admin.createProject(fullPath: "alice/open", visibility: .public)
 
             _ = try await registry.admin.addMember(username: "alice", to: .group("acme"), accessLevel: .reporter)
             await #expect(throws: RegistryError.self) {

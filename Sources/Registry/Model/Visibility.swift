@@ -6,4 +6,13 @@ public enum Visibility: String, Sendable, Codable, CaseIterable {
     case `internal`
     /// Everyone, anonymous callers included.
     case `public`
+
+    /// How far it opens: private < internal < public.
+    var openness: Int {
+        switch self {
+        case .private: 0
+        case .internal: 1
+        case .public: 2
+        }
+    }
 }

@@ -48,6 +48,7 @@ public struct AdminService: Sendable {
                 throw RegistryError.notFound("Parent group '\(parentPath)' not found")
             }
             parent = found
+            try Self.checkVisibility(visibility, within: found)
         }
         return try await self.store.insertGroup(parent: parent, path: path, name: path, visibility: visibility)
     }
@@ -62,6 +63,7 @@ public struct AdminService: Sendable {
         guard let namespace = try await self.store.namespace(fullPath: namespacePath) else {
             throw RegistryError.notFound("Namespace '\(namespacePath)' not found")
         }
+        if namespace.kind == .group { try Self.checkVisibility(visibility, within: namespace) }
         return try await self.store.insertProject(namespace: namespace, path: path, name: path, visibility: visibility)
     }
 
@@ -102,6 +104,15 @@ public struct AdminService: Sendable {
                 throw RegistryError.notFound("Project '\(path)' not found")
             }
             return .project(project.id)
+        }
+    }
+
+    /// As in GitLab, nothing is more visible than the group that holds it.
+    private static func checkVisibility(_ visibility: Visibility, within group: Namespace) throws {
+        guard visibility.openness <= group.visibility.openness else {
+            throw RegistryError.invalid(
+                "Visibility \(visibility.rawValue) is more open than the group '\(group.fullPath)' (\(group.visibility.rawValue))"
+            )
         }
     }
 
