@@ -11,7 +11,7 @@ public enum RegistryServer {
     ) -> some ApplicationProtocol {
         Application(
             responder: RegistryResponder(packages: packages, configuration: configuration, logger: logger),
-            server: .http1(additionalChannelHandlers: ReasonPhrase.channelHandlers()),
+            server: .http1(configuration: .init(additionalChannelHandlers: ReasonPhrase.channelHandlers())),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "Wheelhouse"
