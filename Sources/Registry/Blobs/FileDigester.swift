@@ -21,11 +21,10 @@ public struct FileDigester: Sendable {
     }
 
     public func finalize() -> FileDigests {
-        var blake2b = self.blake2b
-        return FileDigests(
+        FileDigests(
             sha256: Hex.encode(self.sha256.finalize()),
             md5: Hex.encode(self.md5.finalize()),
-            blake2b256: Hex.encode(blake2b.finalize())
+            blake2b256: Hex.encode(self.blake2b.finalize())
         )
     }
 }
