@@ -1,0 +1,210 @@
+"""Fixtures for the Wheelhouse end-to-end suite.
+
+Session scope: the built fixture distributions, one server, and one "world" of users,
+groups, projects, tokens and uploaded packages that the permission matrix reads.
+Function scope: scratch client environments and extra servers for tests that restart or
+reconfigure one."""
+from __future__ import annotations
+
+import datetime
+import itertools
+import os
+import signal
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import whlib
+from whlib import Clients, Dist, Wheelhouse, describe_response
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for wh in list(whlib.RUNNING):
+            report.sections.append((f"wheelhouse log (port {wh.port}, last lines)", wh.log_tail()))
+
+
+@pytest.fixture(scope="session")
+def wheelhouse_bin() -> Path:
+    path = Path(os.environ.get("WHEELHOUSE_BIN") or whlib.DEFAULT_BIN)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        pytest.fail(f"wheelhouse binary not found at {path} (build it, or set WHEELHOUSE_BIN)",
+                    pytrace=False)
+    proc = subprocess.run([str(path), "--help"], capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:
+        pytest.fail(f"`{path} --help` failed:\n{whlib.describe(proc)}", pytrace=False)
+    return path
+
+
+# ---------------------------------------------------------------- distributions
+
+PROJECTS = {
+    # key: (name, version, module, VALUE, deps)
+    "demo100": ("wh-demo", "1.0.0", "wh_demo", "1.0.0", ()),
+    "demo100b": ("wh-demo", "1.0.0", "wh_demo", "1.0.0-rebuilt", ()),
+    "demo110": ("wh-demo", "1.1.0", "wh_demo", "1.1.0", ()),
+    "app100": ("wh-app", "1.0.0", "wh_app", "app-1.0.0", ("wh-demo>=1.0",)),
+    "foobar": ("Foo.Bar_baz", "0.1.0", "foo_bar_baz", "0.1.0", ()),
+    "sub100": ("wh-sub", "1.0.0", "wh_sub", "sub-1.0.0", ()),
+}
+
+
+@pytest.fixture(scope="session")
+def dists(tmp_path_factory):
+    """Every fixture package built for real with `python -m build --no-isolation`
+    (offline: setuptools and wheel come from this environment)."""
+    root = tmp_path_factory.mktemp("dists")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1")
+    procs = {}
+    for key, (name, version, module, value, deps) in PROJECTS.items():
+        src = whlib.write_project(root / "src" / key, name, version, module, value, deps)
+        procs[key] = (whlib.start_build(src, root / key, env), root / key)
+    built = {}
+    for key, (proc, out) in procs.items():
+        log, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"build of {key} failed:\n{log[-3000:]}"
+        sdists, wheels = sorted(out.glob("*.tar.gz")), sorted(out.glob("*.whl"))
+        assert len(sdists) == 1 and len(wheels) == 1, f"{key}: {list(out.iterdir())}"
+        name, version, module, value, _ = PROJECTS[key]
+        built[key] = SimpleNamespace(name=name, version=version, module=module, value=value,
+                                     sdist=Dist(sdists[0]), wheel=Dist(wheels[0]))
+    # Same file names, different bytes: the duplicate tests rely on it.
+    assert built["demo100"].sdist.filename == built["demo100b"].sdist.filename
+    assert built["demo100"].sdist.sha256 != built["demo100b"].sdist.sha256
+    return SimpleNamespace(**built)
+
+
+# ---------------------------------------------------------------- servers
+
+@pytest.fixture(scope="session")
+def server(wheelhouse_bin, tmp_path_factory):
+    d = tmp_path_factory.mktemp("server")
+    wh = Wheelhouse(wheelhouse_bin, d / "data", d / "server.log").start()
+    yield wh
+    code = wh.stop()
+    assert code == 0, f"session server exited with {code} on SIGTERM\n{wh.log_tail()}"
+
+
+@pytest.fixture
+def make_server(wheelhouse_bin, tmp_path):
+    """Factory for a private server (own data dir); every one is stopped at teardown."""
+    made = []
+
+    def make(*extra_args, name="own", via_env=False) -> Wheelhouse:
+        d = tmp_path / f"server-{name}"
+        wh = Wheelhouse(wheelhouse_bin, d / "data", d / "server.log", extra_args, via_env=via_env)
+        made.append(wh)
+        return wh.start()
+
+    yield make
+    for wh in made:
+        wh.stop(signal.SIGTERM)
+
+
+@pytest.fixture
+def clients(tmp_path):
+    return Clients(tmp_path / "clients")
+
+
+# ---------------------------------------------------------------- the shared world
+
+def upload_ok(wh: Wheelhouse, pid, dist: Dist, name, version, auth):
+    r = wh.upload(pid, dist.data, dist.filename, name=name, version=version, auth=auth)
+    assert r.status_code == 201, describe_response(r)
+    return r
+
+
+@pytest.fixture(scope="session")
+def world(server, dists, tmp_path_factory):
+    """Users, groups, projects, memberships, tokens and packages used across the suite.
+
+    acme (private)            owner alice
+      acme/lib   (private)    gus guest, rita reporter, dave developer;
+                              wh-demo 1.0.0 (sdist + wheel)
+      acme/other (private)    wh-other 1.0.0 (wheel)
+      acme/sub   (private)
+        acme/sub/lib (private) sam reporter; wh-sub 1.0.0 (sdist + wheel)
+        acme/sub/drop (private) where tests upload to a subgroup project
+    pub (public)              owner alice
+      pub/open   (public)     wh-demo 1.0.0 (sdist + wheel)
+      pub/secret (private)    wh-secret 1.0.0 (wheel)
+    flow (private)            owner alice; fresh projects for client-flow tests
+    corp (internal)           owner alice
+      corp/tools (internal)   wh-corp 1.0.0 (wheel)
+    otto: a valid user with no memberships at all; root: an administrator, no memberships.
+    """
+    wh = server
+    w = SimpleNamespace(users={}, tok={}, groups={}, projects={}, dt={}, files={})
+    for name in ("alice", "rita", "dave", "otto", "sam", "gus"):
+        w.users[name] = wh.user(name)
+    w.users["root"] = wh.user("root", admin=True)
+    for name in ("alice", "rita", "dave", "otto", "gus", "root"):
+        w.tok[name] = wh.token(name, "api")["token"]
+    w.tok["sam"] = wh.token("sam", "read_api")["token"]
+    w.tok["dave_ro"] = wh.token("dave", "read_api")["token"]
+    w.tok["dave_expired"] = wh.token("dave", "api", expires_at="2001-01-01")["token"]
+    tomorrow = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).date()
+    w.tok["dave_tomorrow"] = wh.token("dave", "api", expires_at=tomorrow.isoformat())["token"]
+
+    for path, vis in (("acme", "private"), ("acme/sub", "private"), ("pub", "public"),
+                      ("flow", "private"), ("corp", "internal")):
+        w.groups[path] = wh.group(path, vis)
+    for path, vis in (("acme/lib", "private"), ("acme/other", "private"),
+                      ("acme/sub/lib", "private"), ("acme/sub/drop", "private"),
+                      ("pub/open", "public"),
+                      ("pub/secret", "private"), ("corp/tools", "internal")):
+        w.projects[path] = wh.project(path, vis)
+    for g in ("acme", "pub", "flow", "corp"):
+        wh.member("alice", "owner", group=g)
+    wh.member("gus", "guest", project="acme/lib")
+    wh.member("rita", "reporter", project="acme/lib")
+    wh.member("dave", "developer", project="acme/lib")
+    wh.member("sam", "reporter", project="acme/sub/lib")
+
+    rd, wr = "read_package_registry", "write_package_registry"
+    w.dt["lib_read"] = wh.deploy_token(rd, project="acme/lib")["token"]
+    w.dt["lib_write"] = wh.deploy_token(rd, wr, project="acme/lib")["token"]
+    w.dt["lib_expired"] = wh.deploy_token(rd, wr, project="acme/lib",
+                                          expires_at="2001-01-01")["token"]
+    w.dt["other_read"] = wh.deploy_token(rd, project="acme/other")["token"]
+    w.dt["acme_write"] = wh.deploy_token(rd, wr, group="acme")["token"]
+
+    alice = ("__token__", w.tok["alice"])
+    synth = tmp_path_factory.mktemp("world-dists")
+    pid = lambda p: w.projects[p]["id"]  # noqa: E731
+    demo = dists.demo100
+    for project in ("acme/lib", "pub/open"):
+        for d in (demo.sdist, demo.wheel):
+            upload_ok(wh, pid(project), d, "wh-demo", "1.0.0", alice)
+    for d in (dists.sub100.sdist, dists.sub100.wheel):
+        upload_ok(wh, pid("acme/sub/lib"), d, "wh-sub", "1.0.0", alice)
+    other = whlib.synth_wheel(synth, "wh-other", "1.0.0")
+    upload_ok(wh, pid("acme/other"), other, "wh-other", "1.0.0", alice)
+    secret = whlib.synth_wheel(synth, "wh-secret", "1.0.0")
+    upload_ok(wh, pid("pub/secret"), secret, "wh-secret", "1.0.0", alice)
+    corp = whlib.synth_wheel(synth, "wh-corp", "1.0.0")
+    upload_ok(wh, pid("corp/tools"), corp, "wh-corp", "1.0.0", alice)
+    w.files.update(corp=corp, demo=demo.wheel, sub=dists.sub100.wheel, other=other, secret=secret)
+    w.pid, w.alice = pid, alice
+    w.gid = lambda g: w.groups[g]["id"]  # noqa: E731
+    return w
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def fresh_project(server, world, request):
+    """A new private project under group `flow` (alice owns it through the group)."""
+    def make(visibility="private"):
+        slug = f"{request.node.name.split('[')[0][:40].replace('_', '-')}-{next(_counter)}"
+        p = server.project(f"flow/{slug}", visibility)
+        p["url"] = server.project_url(p["id"])
+        return p
+    return make
