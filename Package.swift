@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         // sha256 and md5 of uploads, sha256 of stored tokens, secure random for new tokens.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
+        // Reads a wheel's *.dist-info/METADATA at upload (PEP 658) without unpacking the wheel.
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -33,10 +35,13 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: optimisedInDebug
         ),
+        // The system zlib (already needed by ZIPFoundation on Linux), to stream-inflate sdists for PKG-INFO.
+        .systemLibrary(name: "CWheelhouseZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Registry",
             dependencies: [
-                "PythonPackaging",
+                "PythonPackaging", "CWheelhouseZlib",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,11 +68,20 @@ let package = Package(
         ),
         .testTarget(name: "PythonPackagingTests", dependencies: ["PythonPackaging"]),
         .testTarget(name: "MultipartStreamTests", dependencies: ["MultipartStream"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        // Builders of real wheels and sdists shared by the test targets.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: ["Registry", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         .testTarget(
             name: "RegistryServerTests",
             dependencies: [
-                "RegistryServer", "Registry",
+                "RegistryServer", "Registry", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -26,6 +26,10 @@ public struct RegistryResponder: HTTPResponder {
             response = try await self.dispatch(request, context: context, principal: &principal)
         } catch let error as RegistryError {
             response = ErrorResponse.make(error)
+        } catch is NotAcceptable {
+            response = ErrorResponse.make(status: .notAcceptable, message: "406 Not Acceptable: this index serves \(SimpleFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        } catch let error as HTTPError {
+            response = ErrorResponse.make(status: error.status, message: error.body ?? "\(error.status.code) \(error.status.reasonPhrase)")
         } catch {
             self.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = ErrorResponse.make(status: .internalServerError, message: "500 Internal Server Error")
@@ -43,10 +47,10 @@ public struct RegistryResponder: HTTPResponder {
             throw RegistryError.notFound("404 Not Found")
         }
         if case .health = route { return Self.text("OK\n") }
-
-        let isRead = request.method == .get || request.method == .head
-        guard route.isUpload ? request.method == .post : isRead else {
-            return ErrorResponse.make(status: .methodNotAllowed, message: "405 Method Not Allowed")
+        guard let method = APIRoute.HTTPMethodName(rawValue: request.method.rawValue), route.methods.contains(method) else {
+            var response = ErrorResponse.make(status: .methodNotAllowed, message: "405 Method Not Allowed")
+            response.headers[.allow] = route.methods.map(\.rawValue).sorted().joined(separator: ", ")
+            return response
         }
         let credential: Credential?
         do { credential = try CredentialExtraction.credential(from: request.headers) } catch {
@@ -54,7 +58,7 @@ public struct RegistryResponder: HTTPResponder {
         }
         principal = try await self.packages.access.authenticate(credential)
 
-        let reads = PyPIReadHandlers(packages: self.packages, baseURL: self.baseURL(for: request), isHead: request.method == .head)
+        let reads = PyPIReadHandlers(packages: self.packages, request: request, baseURL: self.baseURL(for: request))
         switch route {
         case .health:
             return Self.text("OK\n")
@@ -62,26 +66,40 @@ public struct RegistryResponder: HTTPResponder {
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .upload)
             return try await UploadHandler(packages: self.packages, maxUploadSize: self.configuration.maxUploadSize)
                 .handle(request, project: project)
+        case .projectYank(let reference, let undo):
+            let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .manage)
+            return try await YankHandler(packages: self.packages).handle(request, project: project, undo: undo)
         case .projectIndex(let reference):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await reads.index(title: project.name, projects: [project], root: "projects/\(reference.raw)/packages/pypi")
+            return try await reads.index(
+                title: project.name, projects: [project], root: Self.projectRoot(reference), audience: .init([project], group: false)
+            )
         case .projectPackage(let reference, let name):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await reads.package(name, projects: [project], root: "projects/\(reference.raw)/packages/pypi")
+            return try await reads.package(name, projects: [project], root: Self.projectRoot(reference), audience: .init([project], group: false))
         case .projectFile(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await reads.file(sha256: sha256, fileName: fileName, projects: [project], context: context)
+            return try await reads.file(sha256: sha256, fileName: fileName, projects: [project], audience: .init([project], group: false), context: context)
+        case .projectFileMetadata(let reference, let sha256, let fileName):
+            let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
+            return try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: [project], audience: .init([project], group: false), context: context)
         case .groupIndex(let reference):
             let (group, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await reads.index(title: group.name, projects: projects, root: "groups/\(reference.raw)/-/packages/pypi")
+            return try await reads.index(title: group.name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
         case .groupPackage(let reference, let name):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await reads.package(name, projects: projects, root: "groups/\(reference.raw)/-/packages/pypi")
+            return try await reads.package(name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
         case .groupFile(let reference, let sha256, let fileName):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await reads.file(sha256: sha256, fileName: fileName, projects: projects, context: context)
+            return try await reads.file(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
+        case .groupFileMetadata(let reference, let sha256, let fileName):
+            let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
+            return try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
         }
     }
+
+    private static func projectRoot(_ reference: PathReference) -> String { "projects/\(reference.raw)/packages/pypi" }
+    private static func groupRoot(_ reference: PathReference) -> String { "groups/\(reference.raw)/-/packages/pypi" }
 
     /// The URL prefix links are built on: the configured external URL, or this request's host.
     private func baseURL(for request: Request) -> String {

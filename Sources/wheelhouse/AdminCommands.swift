@@ -11,7 +11,8 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(admin service: AdminService) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+            let service = services.admin
             let user = try await service.createUser(username: self.name, isAdmin: self.admin)
             return (user.json, "Created user \(user.username) (id \(user.id))\(user.isAdmin ? ", administrator" : "")")
         }
@@ -30,7 +31,8 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(admin: AdminService) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+            let admin = services.admin
             let scopes = try ParsedFlags.scopes(self.scope)
             let expiry = try ParsedFlags.day(self.expiresAt)
             let issued = try await admin.createPersonalAccessToken(username: self.user, name: self.name, scopes: scopes, expiresAt: expiry)
@@ -49,7 +51,8 @@ struct GroupCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(admin: AdminService) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+            let admin = services.admin
             let group = try await admin.createGroup(fullPath: self.path, visibility: try ParsedFlags.visibility(self.visibility))
             return (group.json, "Created group \(group.fullPath) (id \(group.id), \(group.visibility.rawValue))")
         }
@@ -66,7 +69,8 @@ struct ProjectCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(admin: AdminService) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+            let admin = services.admin
             let project = try await admin.createProject(fullPath: self.path, visibility: try ParsedFlags.visibility(self.visibility))
             let namespace = try await admin.namespace(of: project)
             return (project.json(namespace: namespace), "Created project \(project.pathWithNamespace) (id \(project.id), \(project.visibility.rawValue))")
@@ -85,7 +89,8 @@ struct MemberCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(admin: AdminService) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+            let admin = services.admin
             guard let level = AccessLevel(name: self.role) else {
                 throw ValidationFailure(message: "unknown role '\(self.role)': use guest, reporter, developer, maintainer or owner")
             }
@@ -107,7 +112,8 @@ struct DeployTokenCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(admin: AdminService) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+            let admin = services.admin
             let issued = try await admin.createDeployToken(
                 for: try self.target.resolved(), name: self.name,
                 scopes: try ParsedFlags.scopes(self.scope), expiresAt: try ParsedFlags.day(self.expiresAt)

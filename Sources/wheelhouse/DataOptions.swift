@@ -35,7 +35,13 @@ struct OpenRegistry {
 protocol AdminCommand: AsyncParsableCommand {
     var data: DataOptions { get }
     var output: OutputOptions { get }
-    func run(admin: AdminService) async throws -> (json: JSONValue, text: String)
+    func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String)
+}
+
+/// The services an admin command may call.
+struct CommandServices {
+    var admin: AdminService
+    var packages: PackageService
 }
 
 struct OutputOptions: ParsableArguments {
@@ -54,7 +60,11 @@ extension AdminCommand {
         }
         defer { Task { await registry.database.close() } }
         do {
-            let (json, text) = try await self.run(admin: AdminService(store: registry.store))
+            let services = CommandServices(
+                admin: AdminService(store: registry.store),
+                packages: PackageService(store: registry.store, blobs: registry.blobs, logger: logger)
+            )
+            let (json, text) = try await self.run(services)
             print(self.output.json ? json.rendered : text)
         } catch let error as RegistryError {
             CommandLineError.print(error.description)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 @testable import Registry
@@ -8,7 +9,7 @@ import Testing
 
 /// The PyPI routes over real HTTP against a live server.
 @Suite struct PyPIHTTPTests {
-    static let wheel = Array("not really a zip, but bytes are bytes".utf8)
+    static let wheel = try! TestDistributions.wheel(name: "Foo.Bar", version: "1.0")
 
     static func sha256(_ bytes: [UInt8]) -> String {
         var digester = FileDigester()
@@ -38,7 +39,8 @@ import Testing
                 #expect(page.status == .ok, "asked as \(asked)")
                 let html = String(buffer: page.body)
                 let sha = Self.sha256(Self.wheel)
-                #expect(html.contains("/api/v4/projects/\(id)/packages/pypi/files/\(sha)/Foo_Bar-1.0-py3-none-any.whl#sha256=\(sha)\" data-requires-python=\"&gt;=3.8\">Foo_Bar-1.0-py3-none-any.whl</a>"))
+                #expect(html.contains("/api/v4/projects/\(id)/packages/pypi/files/\(sha)/Foo_Bar-1.0-py3-none-any.whl#sha256=\(sha)\" data-requires-python=\"&gt;=3.8\" data-dist-info-metadata=\"sha256="))
+                #expect(html.contains("data-core-metadata=\"sha256=") && html.contains(">Foo_Bar-1.0-py3-none-any.whl</a>"))
             }
 
             let sha = Self.sha256(Self.wheel)
@@ -190,7 +192,10 @@ import Testing
             )
             #expect(statusLine == "HTTP/1.1 400 File name has already been taken")
             #expect(String(buffer: refused.body).contains("File name has already been taken"))
-            let wheel = UploadForm(fileName: "demo-1.0.0-py3-none-any.whl", content: [4], name: "demo", version: "1.0.0")
+            let wheel = UploadForm(
+                fileName: "demo-1.0.0-py3-none-any.whl", content: try TestDistributions.wheel(name: "demo", version: "1.0.0"),
+                name: "demo", version: "1.0.0"
+            )
             #expect(try await client.upload(wheel, to: "acme%2Flib", auth: dev).status == .created)
             let page = String(buffer: try await client.execute(uri: "/api/v4/projects/acme%2Flib/packages/pypi/simple/demo", method: .get, headers: dev).body)
             #expect(page.contains(">demo-1.0.tar.gz</a>") && page.contains(">demo-1.0.0-py3-none-any.whl</a>"))

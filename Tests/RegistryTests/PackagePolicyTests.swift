@@ -27,9 +27,12 @@ import Testing
         #expect(permissions(api, .private, level: nil) == .none)
         #expect(permissions(api, .private, level: .guest) == .init(canSee: true, canReadPackages: false, canUploadPackages: false))
         #expect(permissions(api, .private, level: .reporter) == .init(canSee: true, canReadPackages: true, canUploadPackages: false))
-        for level in [AccessLevel.developer, .maintainer, .owner] {
-            #expect(permissions(api, .private, level: level) == .init(canSee: true, canReadPackages: true, canUploadPackages: true))
+        #expect(permissions(api, .private, level: .developer) == .init(canSee: true, canReadPackages: true, canUploadPackages: true))
+        for level in [AccessLevel.maintainer, .owner] {
+            #expect(permissions(api, .private, level: level) == .init(canSee: true, canReadPackages: true, canUploadPackages: true, canManagePackages: true))
         }
+        // Managing (yanking) needs a read-write token too.
+        #expect(!permissions(.user(alice, scopes: [.readAPI]), .private, level: .owner).canManagePackages)
     }
 
     @Test func internalIsReadableBySignedInUsers() {
@@ -42,7 +45,7 @@ import Testing
     }
 
     @Test func adminSeesEverything() {
-        #expect(permissions(.user(root, scopes: [.api]), .private) == .init(canSee: true, canReadPackages: true, canUploadPackages: true))
+        #expect(permissions(.user(root, scopes: [.api]), .private) == .init(canSee: true, canReadPackages: true, canUploadPackages: true, canManagePackages: true))
     }
 
     @Test func deployTokensFollowScopesWhereTheyApply() {

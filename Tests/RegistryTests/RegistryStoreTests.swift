@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Registry
@@ -100,14 +101,19 @@ import Testing
 
             // A wheel joins the same release even though its version is spelt differently.
             let wheel = UploadRequest(fileName: "demo-1.0-py3-none-any.whl", name: "demo", version: "1.0")
-            _ = try await registry.packages.publish(wheel, upload: try await registry.upload([1, 2, 3]), to: project)
+            _ = try await registry.packages.publish(
+                wheel, upload: try await registry.upload(try TestDistributions.wheel(name: "demo", version: "1.0")), to: project
+            )
             let files = try await registry.packages.files(of: "DEMO", in: [project])
             #expect(files.map(\.file.fileName) == ["demo-1.0.tar.gz", "demo-1.0-py3-none-any.whl"])
             #expect(Set(files.map(\.package.id)).count == 1)
             #expect(try await registry.packages.index(of: [project]).map(\.name) == ["Demo"])
 
-            // Exactly two blobs, no temporary files.
-            #expect(try registry.blobFiles().count == 2)
+            // The wheel's METADATA is kept for PEP 658, a blob of its own.
+            let metadata = try #require(files[1].file.coreMetadata)
+            #expect(metadata.size == Int64(TestDistributions.metadata(name: "demo", version: "1.0").count))
+            // Exactly three blobs (sdist, wheel, metadata), no temporary files.
+            #expect(try registry.blobFiles().count == 3)
             #expect(try registry.blobFiles().allSatisfy { $0.hasPrefix("sha256/") })
         }
     }

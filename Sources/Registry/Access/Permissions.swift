@@ -4,6 +4,15 @@ public struct ProjectPermissions: Sendable, Equatable {
     public var canSee: Bool
     public var canReadPackages: Bool
     public var canUploadPackages: Bool
+    /// Yank and unyank (and, later, delete): maintainers and owners with a read-write token.
+    public var canManagePackages: Bool
+
+    public init(canSee: Bool, canReadPackages: Bool, canUploadPackages: Bool, canManagePackages: Bool = false) {
+        self.canSee = canSee
+        self.canReadPackages = canReadPackages
+        self.canUploadPackages = canUploadPackages
+        self.canManagePackages = canManagePackages
+    }
 
     public static let none = ProjectPermissions(canSee: false, canReadPackages: false, canUploadPackages: false)
 }
@@ -31,6 +40,7 @@ public enum PackagePolicy {
     /// Reading a private project's packages takes reporter; uploading takes developer.
     public static let readLevel = AccessLevel.reporter
     public static let uploadLevel = AccessLevel.developer
+    public static let manageLevel = AccessLevel.maintainer
 
     public static func permissions(_ facts: Facts) -> ProjectPermissions {
         switch facts.principal {
@@ -49,7 +59,8 @@ public enum PackagePolicy {
             return ProjectPermissions(
                 canSee: canSee,
                 canReadPackages: canSee && roleReads && scopeReads,
-                canUploadPackages: canSee && roleUploads && scopeWrites
+                canUploadPackages: canSee && roleUploads && scopeWrites,
+                canManagePackages: canSee && (level.map { $0 >= manageLevel } ?? false) && scopeWrites
             )
 
         case .deployToken(let token):

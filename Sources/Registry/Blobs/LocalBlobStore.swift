@@ -53,6 +53,16 @@ public struct LocalBlobStore: Sendable {
         upload.closeAfterCommit()
     }
 
+    /// Stores small content held in memory, durably, and returns where to find it.
+    public func store(_ bytes: [UInt8]) async throws -> BlobReference {
+        let upload = try await self.makeUpload()
+        defer { upload.discard() }
+        try await upload.append(ByteBuffer(bytes: bytes))
+        let digests = try await upload.finish()
+        try await self.commit(upload, sha256: digests.sha256)
+        return BlobReference(sha256: digests.sha256, size: Int64(bytes.count))
+    }
+
     /// Removes temporary files left behind by a crash; call at start-up, before serving.
     public func removeStaleUploads() throws -> Int {
         try FileSystemCalls.removeFiles(in: self.root + "/tmp", withPrefix: "upload-")

@@ -104,6 +104,23 @@ public struct PackageFile: Sendable, Equatable {
     public var digests: FileDigests
     public var requiresPython: String?
     public var uploadedAt: Timestamp
+    /// The file's core metadata (PEP 658), stored as a blob of its own, when it has one.
+    public var coreMetadata: BlobReference?
+    /// PEP 592: a yanked file stays downloadable but resolvers skip it unless pinned exactly.
+    public var yank: Yank?
+}
+
+/// Content in the blob store: its digest (the address) and size.
+public struct BlobReference: Sendable, Equatable {
+    public var sha256: String
+    public var size: Int64
+}
+
+public struct Yank: Sendable, Equatable {
+    /// Why, as shown to installers; may be empty.
+    public var reason: String
+
+    public init(reason: String) { self.reason = reason }
 }
 
 /// The digests of a file's bytes, all lowercase hex.

@@ -5,6 +5,7 @@ import PythonPackaging
 public enum PackageAction: Sendable {
     case read
     case upload
+    case manage
 }
 
 /// Publishing and reading packages, with authorisation: the PyPI routes call only this.
@@ -38,6 +39,10 @@ public struct PackageService: Sendable {
             }
         case .upload:
             guard permissions.canUploadPackages else {
+                throw principal.isAnonymous ? RegistryError.unauthenticated : RegistryError.forbidden("403 Forbidden")
+            }
+        case .manage:
+            guard permissions.canManagePackages else {
                 throw principal.isAnonymous ? RegistryError.unauthenticated : RegistryError.forbidden("403 Forbidden")
             }
         }
@@ -91,6 +96,46 @@ public struct PackageService: Sendable {
         return (file, self.blobs.path(forSHA256: file.digests.sha256))
     }
 
+    /// A file's core metadata (PEP 658) and where its bytes are; 404 when the file has none.
+    public func coreMetadata(sha256: String, fileName: String, in projects: [Project]) async throws -> (BlobReference, path: String) {
+        let (file, _) = try await self.download(sha256: sha256, fileName: fileName, in: projects)
+        guard let metadata = file.coreMetadata else { throw RegistryError.notFound("404 Metadata Not Found") }
+        return (metadata, self.blobs.path(forSHA256: metadata.sha256))
+    }
+
+    /// The project named by a numeric id or a full path, for operators (no authorisation).
+    public func existingProject(_ reference: String) async throws -> Project {
+        guard let project = try await self.project(reference) else { throw RegistryError.notFound("Project '\(reference)' not found") }
+        return project
+    }
+
+    // MARK: Yanking
+
+    /// Yanks (PEP 592) a release or one of its files, or undoes it with `yank: nil`. The caller must
+    /// have been authorised for `.manage`. Returns the file names affected.
+    public func setYank(_ yank: Yank?, project: Project, name: String, version: String, fileName: String?) async throws -> [String] {
+        let parsedVersion: Version
+        do { parsedVersion = try Version(parsing: version) } catch {
+            throw RegistryError.invalid("Invalid version '\(version)': not a PEP 440 version")
+        }
+        if let reason = yank?.reason {
+            guard reason.count <= 1000, !reason.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" }) else {
+                throw RegistryError.invalid("The yank reason must be one line of at most 1000 characters")
+            }
+        }
+        let files = try await self.store.setYank(
+            yank, projectID: project.id, normalizedName: ProjectName.normalize(name),
+            canonicalVersion: parsedVersion.canonical, fileName: fileName
+        )
+        guard !files.isEmpty else {
+            throw RegistryError.notFound(fileName == nil ? "404 Release Not Found" : "404 Package File Not Found")
+        }
+        self.logger.info(yank == nil ? "unyanked" : "yanked", metadata: [
+            "project": "\(project.pathWithNamespace)", "files": "\(files.joined(separator: ","))",
+        ])
+        return files
+    }
+
     // MARK: Publishing
 
     /// Checks a file name before its bytes are read, so a hostile one is refused without writing anything.
@@ -113,6 +158,17 @@ public struct PackageService: Sendable {
             }
             return .unchanged(existing)
         }
+        let extractor = CoreMetadataExtractor()
+        let path = upload.path
+        let extracted = try await self.blobs.threadPool.runIfActive {
+            try extractor.extract(fromFileAt: path, filename: checked.filename, name: checked.name, version: checked.version)
+        }
+        // The form's requires_python wins; a file's own metadata fills in when the client sent none.
+        let requiresPython = try checked.requiresPython ?? PackageRules.checkRequiresPython(extracted?.metadata.requiresPython)
+        var coreMetadata: BlobReference?
+        if let extracted {
+            coreMetadata = try await self.blobs.store(extracted.bytes)
+        }
         try await self.blobs.commit(upload, sha256: digests.sha256)
         let outcome = try await self.store.recordFile(
             projectID: project.id,
@@ -123,7 +179,8 @@ public struct PackageService: Sendable {
             fileName: checked.fileName,
             size: upload.size,
             digests: digests,
-            requiresPython: checked.requiresPython
+            requiresPython: requiresPython,
+            coreMetadata: coreMetadata
         )
         if case .created(let file) = outcome {
             self.logger.info("published", metadata: [

@@ -28,6 +28,7 @@ public struct UploadRequest: Sendable {
 
 /// An upload whose name, version and file name agree and are valid.
 struct CheckedUpload: Sendable {
+    var filename: DistributionFilename
     var name: ProjectName
     var version: Version
     var fileName: String
@@ -71,14 +72,19 @@ enum PackageRules {
         if let fileType = request.fileType?.trimmingWhitespace(), !fileType.isEmpty, fileType != filename.packageType {
             throw RegistryError.invalid("filetype '\(fileType)' does not match the file '\(request.fileName)'")
         }
-        var requiresPython = request.requiresPython?.trimmingWhitespace()
-        if requiresPython?.isEmpty == true { requiresPython = nil }
-        if let requiresPython {
-            guard requiresPython.utf8.count <= 255,
-                  !requiresPython.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-            else { throw RegistryError.invalid("Invalid requires_python") }
+        return CheckedUpload(
+            filename: filename, name: name, version: version, fileName: request.fileName,
+            requiresPython: try self.checkRequiresPython(request.requiresPython)
+        )
+    }
+
+    /// An empty `requires_python` means none; anything else must be a short single line.
+    static func checkRequiresPython(_ value: String?) throws -> String? {
+        guard let value = value?.trimmingWhitespace(), !value.isEmpty else { return nil }
+        guard value.utf8.count <= 255, !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw RegistryError.invalid("Invalid requires_python")
         }
-        return CheckedUpload(name: name, version: version, fileName: request.fileName, requiresPython: requiresPython)
+        return value
     }
 
     /// Every digest the client supplied must match the bytes received.

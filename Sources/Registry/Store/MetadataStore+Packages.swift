@@ -109,7 +109,8 @@ extension MetadataStore {
         fileName: String,
         size: Int64,
         digests: FileDigests,
-        requiresPython: String?
+        requiresPython: String?,
+        coreMetadata: BlobReference?
     ) async throws -> PublishOutcome {
         do {
             let file = try await self.database.transaction { db in
@@ -130,9 +131,11 @@ extension MetadataStore {
                         """).first()!.decode(column: "id", as: Int64.self)
                 }
                 return try await db.raw("""
-                    INSERT INTO package_files (package_id, project_id, file_name, size, sha256, md5, blake2b_256, requires_python, uploaded_at)
+                    INSERT INTO package_files (package_id, project_id, file_name, size, sha256, md5, blake2b_256, requires_python,
+                                               uploaded_at, metadata_sha256, metadata_size, yanked)
                     VALUES (\(bind: packageID), \(bind: projectID), \(bind: fileName), \(bind: size), \(bind: digests.sha256),
-                            \(bind: digests.md5), \(bind: digests.blake2b256), \(bind: requiresPython), \(bind: now))
+                            \(bind: digests.md5), \(bind: digests.blake2b256), \(bind: requiresPython), \(bind: now),
+                            \(bind: coreMetadata?.sha256), \(bind: coreMetadata?.size), 0)
                     RETURNING *
                     """).first()!.packageFile()
             }
@@ -143,6 +146,26 @@ extension MetadataStore {
                 throw RegistryError.invalid(PackageRules.fileNameTaken)
             }
             return .unchanged(existing)
+        }
+    }
+
+    /// Yanks (with a reason) or unyanks every file of a release, or one of its files; returns the
+    /// names of the files it matched. The change is one statement, so it is all or nothing.
+    func setYank(
+        _ yank: Yank?, projectID: ProjectID, normalizedName: String, canonicalVersion: String, fileName: String?
+    ) async throws -> [String] {
+        try await self.database.transaction { db in
+            var query = SQLQueryString("""
+                UPDATE package_files SET yanked = \(bind: yank == nil ? 0 : 1), yanked_reason = \(bind: yank?.reason)
+                WHERE package_id IN (SELECT id FROM packages WHERE project_id = \(bind: projectID)
+                    AND normalized_name = \(bind: normalizedName) AND canonical_version = \(bind: canonicalVersion))
+                """)
+            if let fileName {
+                query.appendLiteral(" AND file_name = ")
+                query.appendInterpolation(bind: fileName)
+            }
+            query.appendLiteral(" RETURNING file_name")
+            return try await db.raw(query).all().map { try $0.decode(column: "file_name", as: String.self) }.sorted()
         }
     }
 }

@@ -83,7 +83,12 @@ extension SQLRow {
                 blake2b256: try decode(column: "blake2b_256", as: String.self)
             ),
             requiresPython: try decode(column: "requires_python", as: String?.self),
-            uploadedAt: Timestamp(microseconds: try decode(column: "uploaded_at", as: Int64.self))
+            uploadedAt: Timestamp(microseconds: try decode(column: "uploaded_at", as: Int64.self)),
+            coreMetadata: try decode(column: "metadata_sha256", as: String?.self).map { sha256 in
+                BlobReference(sha256: sha256, size: try decode(column: "metadata_size", as: Int64?.self) ?? 0)
+            },
+            yank: try decode(column: "yanked", as: Int.self) != 0
+                ? Yank(reason: try decode(column: "yanked_reason", as: String?.self) ?? "") : nil
         )
     }
 }

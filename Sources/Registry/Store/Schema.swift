@@ -119,6 +119,13 @@ enum Schema {
             "CREATE INDEX package_files_package ON package_files (package_id)",
             "CREATE INDEX package_files_sha256 ON package_files (sha256)",
         ]),
+        // Index standards: PEP 658 core metadata of each file, PEP 592 yanking.
+        Migration(version: 2, statements: [
+            "ALTER TABLE package_files ADD COLUMN metadata_sha256 TEXT",
+            "ALTER TABLE package_files ADD COLUMN metadata_size BIGINT",
+            "ALTER TABLE package_files ADD COLUMN yanked INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE package_files ADD COLUMN yanked_reason TEXT",
+        ]),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

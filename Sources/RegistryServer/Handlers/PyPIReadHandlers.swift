@@ -1,43 +1,135 @@
 import Hummingbird
 import Registry
 
-/// The read side of GitLab's PyPI API: simple index pages and file downloads.
+/// The read side of the PyPI API: simple pages in HTML or JSON, files and their core metadata, with
+/// conditional and range requests.
 struct PyPIReadHandlers {
+    /// Who may keep a copy of an answer: shared caches for public projects, the caller's own otherwise.
+    enum Audience {
+        case everyone
+        case caller
+
+        var pageCacheControl: String {
+            // Always revalidate a page (an upload must show at once); the ETag makes that cheap.
+            self == .everyone ? "public, max-age=0, must-revalidate" : "private, max-age=0, must-revalidate"
+        }
+
+        var fileCacheControl: String {
+            // A file URL names its content by sha256: it never changes.
+            self == .everyone ? "public, max-age=31536000, immutable" : "private, max-age=31536000, immutable"
+        }
+
+        init(_ projects: [Project], group: Bool) {
+            self = !group && projects.count == 1 && projects[0].visibility == .public ? .everyone : .caller
+        }
+    }
+
     let packages: PackageService
+    let request: Request
     /// `http(s)://host/api/v4`
     let baseURL: String
-    let isHead: Bool
 
-    func index(title: String, projects: [Project], root: String) async throws -> Response {
+    private var isHead: Bool { self.request.method == .head }
+
+    func index(title: String, projects: [Project], root: String, audience: Audience) async throws -> Response {
+        let format = try self.negotiatedFormat()
         let listed = try await self.packages.index(of: projects)
-        let html = SimplePages(baseURL: "\(self.baseURL)/\(root)").index(title: title, packages: listed)
-        return self.html(html)
+        let base = "\(self.baseURL)/\(root)"
+        let body = format == .json
+            ? SimpleJSON(baseURL: base).index(packages: listed)
+            : SimplePages(baseURL: base).index(title: title, packages: listed)
+        return self.page(body, format: format, audience: audience)
     }
 
-    func package(_ name: String, projects: [Project], root: String) async throws -> Response {
+    func package(_ name: String, projects: [Project], root: String, audience: Audience) async throws -> Response {
+        let format = try self.negotiatedFormat()
         let files = try await self.packages.files(of: name, in: projects)
         guard let first = files.first else { throw RegistryError.notFound("404 Package Not Found") }
-        let html = SimplePages(baseURL: "\(self.baseURL)/\(root)").package(name: first.package.name, files: files)
-        return self.html(html)
+        let base = "\(self.baseURL)/\(root)"
+        let body = format == .json
+            ? SimpleJSON(baseURL: base).package(normalizedName: first.package.normalizedName, files: files)
+            : SimplePages(baseURL: base).package(name: first.package.name, files: files)
+        return self.page(body, format: format, audience: audience)
     }
 
-    func file(sha256: String, fileName: String, projects: [Project], context: some RequestContext) async throws -> Response {
+    func file(sha256: String, fileName: String, projects: [Project], audience: Audience, context: some RequestContext) async throws -> Response {
         let (file, path) = try await self.packages.download(sha256: sha256, fileName: fileName, in: projects)
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
-        headers[.contentLength] = String(file.size)
-        headers[.eTag] = "\"\(file.digests.sha256)\""
+        headers[.lastModified] = file.uploadedAt.httpDate
         headers[.contentDisposition] = "attachment; filename=\"\(file.fileName)\""
-        if self.isHead { return Response(status: .ok, headers: headers, body: .init()) }
-        let body = try await FileIO(threadPool: .singleton).loadFile(path: path, context: context)
-        return Response(status: .ok, headers: headers, body: body)
+        return try await self.blob(at: path, size: file.size, sha256: file.digests.sha256, headers: headers, audience: audience, context: context)
     }
 
-    private func html(_ page: String) -> Response {
+    func coreMetadata(sha256: String, fileName: String, projects: [Project], audience: Audience, context: some RequestContext) async throws -> Response {
+        let (metadata, path) = try await self.packages.coreMetadata(sha256: sha256, fileName: fileName, in: projects)
         var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.contentLength] = String(page.utf8.count)
-        let body: ResponseBody = self.isHead ? .init() : .init(byteBuffer: ByteBuffer(string: page))
-        return Response(status: .ok, headers: headers, body: body)
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return try await self.blob(at: path, size: metadata.size, sha256: metadata.sha256, headers: headers, audience: audience, context: context)
+    }
+
+    // MARK: Pieces
+
+    private func negotiatedFormat() throws -> SimpleFormat {
+        let formatParameter = self.request.uri.queryParameters["format"].map(String.init)
+        guard let format = ContentNegotiation.choose(accept: self.request.headers[.accept], formatParameter: formatParameter) else {
+            throw NotAcceptable()
+        }
+        return format
+    }
+
+    /// A page with a strong ETag of its bytes, answering `If-None-Match` with 304.
+    private func page(_ body: String, format: SimpleFormat, audience: Audience) -> Response {
+        let tag = EntityTag(opaque: ContentHash.sha256(body.utf8))
+        var headers = HTTPFields()
+        headers[.vary] = "Accept"
+        headers[.eTag] = tag.headerValue
+        headers[.cacheControl] = audience.pageCacheControl
+        if EntityTag.ifNoneMatch(self.request.headers[.ifNoneMatch], matches: tag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers[.contentType] = format == .legacyHTML ? "text/html; charset=utf-8" : format.rawValue
+        headers[.contentLength] = String(body.utf8.count)
+        return Response(status: .ok, headers: headers, body: self.isHead ? .init() : .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// Stored content named by its sha256: ETag, `If-None-Match`, `Range` (206/416) and `HEAD`.
+    private func blob(
+        at path: String, size: Int64, sha256: String, headers: HTTPFields, audience: Audience, context: some RequestContext
+    ) async throws -> Response {
+        var headers = headers
+        let tag = EntityTag(opaque: sha256)
+        headers[.eTag] = tag.headerValue
+        headers[.cacheControl] = audience.fileCacheControl
+        headers[.acceptRanges] = "bytes"
+        if EntityTag.ifNoneMatch(self.request.headers[.ifNoneMatch], matches: tag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        // A range applies only to the representation the client has (If-Range), or to any when it names none.
+        var rangeHeader = self.request.headers[.range]
+        if let ifRange = self.request.headers[.ifRange], ifRange != tag.headerValue { rangeHeader = nil }
+
+        switch ByteRangeRequest.parse(rangeHeader, length: size) {
+        case .whole:
+            headers[.contentLength] = String(size)
+            if self.isHead || size == 0 { return Response(status: .ok, headers: headers) }
+            let body = try await FileIO(threadPool: .singleton).loadFile(path: path, context: context)
+            return Response(status: .ok, headers: headers, body: body)
+        case .partial(let range):
+            headers[.contentRange] = ByteRangeRequest.contentRange(range, length: size)
+            headers[.contentLength] = String(range.upperBound - range.lowerBound + 1)
+            if self.isHead { return Response(status: .partialContent, headers: headers) }
+            let body = try await FileIO(threadPool: .singleton).loadFile(
+                path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: context
+            )
+            return Response(status: .partialContent, headers: headers, body: body)
+        case .unsatisfiable:
+            headers[.contentRange] = ByteRangeRequest.unsatisfiedContentRange(length: size)
+            headers[.contentLength] = "0"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        }
     }
 }
+
+/// Nothing the client accepts can be served (PEP 691: 406).
+struct NotAcceptable: Error {}

@@ -1,6 +1,7 @@
 import Registry
 
-/// GitLab's simple index pages (PEP 503 HTML), byte for byte in structure.
+/// GitLab's simple index pages (PEP 503 HTML) in structure, plus what GitLab lacks: the PEP 629
+/// repository version, PEP 658/714 metadata and PEP 592 yanking attributes.
 struct SimplePages {
     /// The absolute URL of the project or group PyPI root, e.g. `https://host/api/v4/projects/1/packages/pypi`.
     var baseURL: String
@@ -22,6 +23,12 @@ struct SimplePages {
             if let requiresPython = file.requiresPython {
                 links += " data-requires-python=\"\(HTML.escape(requiresPython))\""
             }
+            if let metadata = file.coreMetadata {
+                links += " data-dist-info-metadata=\"sha256=\(metadata.sha256)\" data-core-metadata=\"sha256=\(metadata.sha256)\""
+            }
+            if let yank = file.yank {
+                links += " data-yanked=\"\(HTML.escape(yank.reason))\""
+            }
             links += ">\(HTML.escape(file.fileName))</a><br>"
         }
         return self.page(title: name, links: links)
@@ -32,6 +39,7 @@ struct SimplePages {
         <!DOCTYPE html>
         <html>
           <head>
+            <meta name="pypi:repository-version" content="\(SimpleJSON.apiVersion)">
             <title>Links for \(HTML.escape(title))</title>
           </head>
           <body>

@@ -13,14 +13,27 @@ public enum APIRoute: Sendable, Equatable {
     case projectIndex(PathReference)
     case projectPackage(PathReference, name: String)
     case projectFile(PathReference, sha256: String, fileName: String)
+    /// PEP 658: `files/:sha256/:file_identifier.metadata`.
+    case projectFileMetadata(PathReference, sha256: String, fileName: String)
+    /// PEP 592: `PUT .../packages/pypi/yank` and `.../unyank`.
+    case projectYank(PathReference, undo: Bool)
     case groupIndex(PathReference)
     case groupPackage(PathReference, name: String)
     case groupFile(PathReference, sha256: String, fileName: String)
+    case groupFileMetadata(PathReference, sha256: String, fileName: String)
 
-    /// Whether the route takes an upload (POST) rather than reads (GET/HEAD).
-    public var isUpload: Bool {
-        if case .projectUpload = self { return true }
-        return false
+    /// The HTTP methods the route answers.
+    public var methods: Set<HTTPMethodName> {
+        switch self {
+        case .projectUpload: [.post]
+        case .projectYank: [.put]
+        default: [.get, .head]
+        }
+    }
+
+    /// Method names without depending on an HTTP library here.
+    public enum HTTPMethodName: String, Sendable {
+        case get = "GET", head = "HEAD", post = "POST", put = "PUT"
     }
 
     /// Parses a path such as `/api/v4/projects/1/packages/pypi/simple/foo/`. Returns nil for unknown
@@ -46,6 +59,8 @@ public enum APIRoute: Sendable, Equatable {
             let rest = Array(segments[6...])
             if rest.isEmpty {
                 self = .projectUpload(reference)
+            } else if rest == ["yank"] || rest == ["unyank"] {
+                self = .projectYank(reference, undo: rest[0] == "unyank")
             } else if let route = Self.readRoute(rest, reference: reference, group: false) {
                 self = route
             } else {
@@ -66,6 +81,11 @@ public enum APIRoute: Sendable, Equatable {
             return group ? .groupIndex(reference) : .projectIndex(reference)
         case 2 where rest[0] == "simple":
             return group ? .groupPackage(reference, name: rest[1]) : .projectPackage(reference, name: rest[1])
+        case 3 where rest[0] == "files" && rest[2].hasSuffix(".metadata") && rest[2].count > ".metadata".count:
+            let fileName = String(rest[2].dropLast(".metadata".count))
+            return group
+                ? .groupFileMetadata(reference, sha256: rest[1], fileName: fileName)
+                : .projectFileMetadata(reference, sha256: rest[1], fileName: fileName)
         case 3 where rest[0] == "files":
             return group
                 ? .groupFile(reference, sha256: rest[1], fileName: rest[2])

@@ -1,0 +1,57 @@
+import PythonPackaging
+import Registry
+
+/// PEP 691 JSON pages, with PEP 700's `versions`, `size` and `upload-time`, PEP 714's `core-metadata`
+/// and PEP 592's `yanked`.
+struct SimpleJSON {
+    static let apiVersion = "1.1"
+    static let contentType = "application/vnd.pypi.simple.v1+json"
+
+    /// The absolute URL of the project or group PyPI root.
+    var baseURL: String
+
+    private var meta: JSONValue { .object([("api-version", .string(Self.apiVersion))]) }
+
+    func index(packages: [ListedPackage]) -> String {
+        JSONValue.object([
+            ("meta", self.meta),
+            ("projects", .array(packages.map { .object([("name", .string($0.name))]) })),
+        ]).rendered
+    }
+
+    func package(normalizedName: String, files: [ListedFile]) -> String {
+        JSONValue.object([
+            ("meta", self.meta),
+            ("name", .string(normalizedName)),
+            ("versions", .array(Self.versions(of: files).map(JSONValue.string))),
+            ("files", .array(files.map(self.file))),
+        ]).rendered
+    }
+
+    private func file(_ listed: ListedFile) -> JSONValue {
+        let file = listed.file
+        let metadata: JSONValue = file.coreMetadata.map { .object([("sha256", .string($0.sha256))]) } ?? .bool(false)
+        let yanked: JSONValue = file.yank.map { $0.reason.isEmpty ? .bool(true) : .string($0.reason) } ?? .bool(false)
+        return .object([
+            ("filename", .string(file.fileName)),
+            ("url", .string("\(self.baseURL)/files/\(file.digests.sha256)/\(file.fileName)")),
+            ("hashes", .object([("sha256", .string(file.digests.sha256))])),
+            ("requires-python", .optional(file.requiresPython)),
+            ("core-metadata", metadata),
+            ("dist-info-metadata", metadata),
+            ("yanked", yanked),
+            ("size", .int(file.size)),
+            ("upload-time", .string(file.uploadedAt.iso8601)),
+        ])
+    }
+
+    /// Every version with a file, in PEP 440 order.
+    static func versions(of files: [ListedFile]) -> [String] {
+        var seen = Set<String>()
+        let versions = files.map(\.package.version).filter { seen.insert($0).inserted }
+        return versions.sorted { lhs, rhs in
+            guard let left = try? Version(parsing: lhs), let right = try? Version(parsing: rhs) else { return lhs < rhs }
+            return left < right
+        }
+    }
+}
