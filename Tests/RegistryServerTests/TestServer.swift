@@ -8,7 +8,7 @@ import RegistryServer
 /// A registry with a known cast, served live on a loopback port for the duration of a test.
 ///
 /// Cast: group `acme` (public) with private subgroup `acme/sub`; projects `acme/lib` (private),
-/// `acme/sub/deep` (private), `acme/open` (public); users `dev` (developer on acme), `rep` (reporter
+/// `acme/sub/deep` (private), `acme/open` (public); users `dev` (developer on acme), `maintainer` (on acme/lib), `rep` (reporter
 /// on acme/lib), `guest` (guest on acme/lib), `outsider` (no membership); deploy tokens on acme/lib.
 struct TestServer {
     var tokens: [String: String] = [:]
@@ -37,7 +37,7 @@ struct TestServer {
             for (path, visibility) in [("acme/lib", Visibility.private), ("acme/sub/deep", .private), ("acme/open", .public)] {
                 server.projects[path] = try await admin.createProject(fullPath: path, visibility: visibility)
             }
-            for name in ["dev", "rep", "guest", "outsider"] {
+            for name in ["dev", "maintainer", "rep", "guest", "outsider"] {
                 _ = try await admin.createUser(username: name, isAdmin: false)
                 server.tokens[name] = try await admin.createPersonalAccessToken(username: name, name: "t", scopes: [.api], expiresAt: nil).secret
             }
@@ -46,6 +46,7 @@ struct TestServer {
                 username: "dev", name: "old", scopes: [.api], expiresAt: Day(iso8601: "2020-01-01")
             ).secret
             _ = try await admin.addMember(username: "dev", to: .group("acme"), accessLevel: .developer)
+            _ = try await admin.addMember(username: "maintainer", to: .project("acme/lib"), accessLevel: .maintainer)
             _ = try await admin.addMember(username: "rep", to: .project("acme/lib"), accessLevel: .reporter)
             _ = try await admin.addMember(username: "guest", to: .project("acme/lib"), accessLevel: .guest)
             server.tokens["deploy-read"] = try await admin.createDeployToken(
