@@ -12,7 +12,7 @@ import Darwin
 /// `maxInflatedBytes` are inflated and `maxBytes` kept.
 struct SdistMetadataReader {
     var maxBytes = 8 * 1024 * 1024
-    var maxInflatedBytes: Int64 = 1024 * 1024 * 1024
+    var maxInflatedBytes: Int64 = 256 * 1024 * 1024
 
     /// Blocking: call it on a thread pool. Returns nil when there is no usable PKG-INFO.
     func read(sdistAt path: String) -> [UInt8]? {
