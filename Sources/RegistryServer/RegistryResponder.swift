@@ -9,11 +9,13 @@ public struct RegistryResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
 
     let packages: PackageService
+    let rest: RESTRouter
     let configuration: ServerConfiguration
     let logger: Logger
 
     public init(packages: PackageService, configuration: ServerConfiguration, logger: Logger) {
         self.packages = packages
+        self.rest = RESTRouter.make(ManagementService(packages: packages))
         self.configuration = configuration
         self.logger = logger
     }
@@ -26,6 +28,8 @@ public struct RegistryResponder: HTTPResponder {
             response = try await self.dispatch(request, context: context, principal: &principal)
         } catch let error as RegistryError {
             response = ErrorResponse.make(error)
+        } catch let error as RESTError {
+            response = RESTResponse.json(error.body, status: .badRequest, headers: [ReasonPhrase.header: ReasonPhrase.sanitize(error.summary)])
         } catch is NotAcceptable {
             response = ErrorResponse.make(status: .notAcceptable, message: "406 Not Acceptable: this index serves \(SimpleFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         } catch let error as HTTPError {
@@ -44,7 +48,7 @@ public struct RegistryResponder: HTTPResponder {
 
     private func dispatch(_ request: Request, context: Context, principal: inout Principal) async throws -> Response {
         guard let route = APIRoute(path: Substring(request.uri.path)) else {
-            throw RegistryError.notFound("404 Not Found")
+            return try await self.dispatchREST(request, principal: &principal)
         }
         if case .health = route { return Self.text("OK\n") }
         guard let method = APIRoute.HTTPMethodName(rawValue: request.method.rawValue), route.methods.contains(method) else {
@@ -95,6 +99,31 @@ public struct RegistryResponder: HTTPResponder {
         case .groupFileMetadata(let reference, let sha256, let fileName):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
             return try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
+        }
+    }
+
+    /// GitLab's REST API: everything under `/api/v4` that is not the PyPI API.
+    private func dispatchREST(_ request: Request, principal: inout Principal) async throws -> Response {
+        let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true)
+        guard segments.count > 2, segments[0] == "api", segments[1] == "v4" else { throw RegistryError.notFound("404 Not Found") }
+        switch self.rest.match(method: request.method, rawSegments: Array(segments.dropFirst(2))) {
+        case .none:
+            throw RegistryError.notFound("404 Not Found")
+        case .wrongMethod(let allowed):
+            var response = ErrorResponse.make(status: .methodNotAllowed, message: "405 Method Not Allowed")
+            response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+            return response
+        case .found(let route, let parameters):
+            let credential: Credential?
+            do { credential = try CredentialExtraction.credential(from: request.headers) } catch {
+                throw RegistryError.unauthenticated
+            }
+            principal = try await self.packages.access.authenticate(credential)
+            let call = try await RESTCall.make(
+                request, principal: principal, credential: credential, pathParameters: parameters,
+                externalBase: String(self.baseURL(for: request).dropLast("/api/v4".count))
+            )
+            return try await route.handler(call)
         }
     }
 

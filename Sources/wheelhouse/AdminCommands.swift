@@ -1,5 +1,6 @@
 import ArgumentParser
 import Registry
+import RegistryServer
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Create.self])
@@ -14,7 +15,7 @@ struct UserCommand: AsyncParsableCommand {
         func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
             let service = services.admin
             let user = try await service.createUser(username: self.name, isAdmin: self.admin)
-            return (user.json, "Created user \(user.username) (id \(user.id))\(user.isAdmin ? ", administrator" : "")")
+            return (Representations.user(user), "Created user \(user.username) (id \(user.id))\(user.isAdmin ? ", administrator" : "")")
         }
     }
 }
@@ -36,7 +37,7 @@ struct TokenCommand: AsyncParsableCommand {
             let scopes = try ParsedFlags.scopes(self.scope)
             let expiry = try ParsedFlags.day(self.expiresAt)
             let issued = try await admin.createPersonalAccessToken(username: self.user, name: self.name, scopes: scopes, expiresAt: expiry)
-            return (issued.json, "Created token \(issued.token.name) (id \(issued.token.id)) for \(self.user). Secret, shown once:\n\(issued.secret)")
+            return (Representations.personalAccessToken(issued.token, secret: issued.secret), "Created token \(issued.token.name) (id \(issued.token.id)) for \(self.user). Secret, shown once:\n\(issued.secret)")
         }
     }
 }
@@ -54,7 +55,7 @@ struct GroupCommand: AsyncParsableCommand {
         func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
             let admin = services.admin
             let group = try await admin.createGroup(fullPath: self.path, visibility: try ParsedFlags.visibility(self.visibility))
-            return (group.json, "Created group \(group.fullPath) (id \(group.id), \(group.visibility.rawValue))")
+            return (Representations.group(group), "Created group \(group.fullPath) (id \(group.id), \(group.visibility.rawValue))")
         }
     }
 }
@@ -73,7 +74,7 @@ struct ProjectCommand: AsyncParsableCommand {
             let admin = services.admin
             let project = try await admin.createProject(fullPath: self.path, visibility: try ParsedFlags.visibility(self.visibility))
             let namespace = try await admin.namespace(of: project)
-            return (project.json(namespace: namespace), "Created project \(project.pathWithNamespace) (id \(project.id), \(project.visibility.rawValue))")
+            return (Representations.project(project, namespace: namespace), "Created project \(project.pathWithNamespace) (id \(project.id), \(project.visibility.rawValue))")
         }
     }
 }
@@ -95,7 +96,7 @@ struct MemberCommand: AsyncParsableCommand {
                 throw ValidationFailure(message: "unknown role '\(self.role)': use guest, reporter, developer, maintainer or owner")
             }
             let member = try await admin.addMember(username: self.user, to: try self.target.resolved(), accessLevel: level)
-            return (member.json, "Added \(member.user.username) as \(level.name)")
+            return (Representations.member(member), "Added \(member.user.username) as \(level.name)")
         }
     }
 }
@@ -118,7 +119,7 @@ struct DeployTokenCommand: AsyncParsableCommand {
                 for: try self.target.resolved(), name: self.name,
                 scopes: try ParsedFlags.scopes(self.scope), expiresAt: try ParsedFlags.day(self.expiresAt)
             )
-            return (issued.json, "Created deploy token \(issued.token.name) (id \(issued.token.id)), username \(issued.token.username). Secret, shown once:\n\(issued.secret)")
+            return (Representations.deployToken(issued.token, secret: issued.secret), "Created deploy token \(issued.token.name) (id \(issued.token.id)), username \(issued.token.username). Secret, shown once:\n\(issued.secret)")
         }
     }
 }

@@ -47,6 +47,23 @@ public struct AccessControl: Sendable {
         !revoked && (expiresAt.map { today < $0 } ?? true)
     }
 
+    /// A user's effective role on a project: their highest membership on it or any group above it;
+    /// owners of personal namespaces own their projects and administrators everything.
+    public func accessLevel(of user: User, on project: Project) async throws -> AccessLevel? {
+        if user.isAdmin { return .owner }
+        let chain = try await self.store.namespaceChain(from: project.namespaceID)
+        if chain.first?.kind == .user, chain.first?.ownerID == user.id { return .owner }
+        return try await self.store.highestAccessLevel(of: user.id, project: project.id, namespaces: chain.map(\.id))
+    }
+
+    /// A user's effective role on a group: their highest membership on it or any group above it.
+    public func accessLevel(of user: User, on group: Namespace) async throws -> AccessLevel? {
+        if user.isAdmin { return .owner }
+        if group.kind == .user { return group.ownerID == user.id ? .owner : nil }
+        let chain = try await self.store.namespaceChain(from: group.id)
+        return try await self.store.highestAccessLevel(of: user.id, project: nil, namespaces: chain.map(\.id))
+    }
+
     public func permissions(of principal: Principal, on project: Project) async throws -> ProjectPermissions {
         var accessLevel: AccessLevel?
         var covered = false
@@ -54,12 +71,7 @@ public struct AccessControl: Sendable {
         case .anonymous:
             break
         case .user(let user, _):
-            let chain = try await self.store.namespaceChain(from: project.namespaceID)
-            accessLevel = try await self.store.highestAccessLevel(
-                of: user.id, project: project.id, namespaces: chain.map(\.id)
-            )
-            // A personal namespace's owner owns its projects.
-            if chain.first?.kind == .user, chain.first?.ownerID == user.id { accessLevel = .owner }
+            accessLevel = try await self.accessLevel(of: user, on: project)
         case .deployToken(let token):
             switch token.source {
             case .project(let id):

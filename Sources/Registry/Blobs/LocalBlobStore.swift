@@ -53,14 +53,27 @@ public struct LocalBlobStore: Sendable {
         upload.closeAfterCommit()
     }
 
-    /// Stores small content held in memory, durably, and returns where to find it.
-    public func store(_ bytes: [UInt8]) async throws -> BlobReference {
+    /// Stages small content held in memory: written and fsynced, ready to `commit`.
+    public func stage(_ bytes: [UInt8]) async throws -> (BlobUpload, BlobReference) {
         let upload = try await self.makeUpload()
-        defer { upload.discard() }
-        try await upload.append(ByteBuffer(bytes: bytes))
-        let digests = try await upload.finish()
-        try await self.commit(upload, sha256: digests.sha256)
-        return BlobReference(sha256: digests.sha256, size: Int64(bytes.count))
+        do {
+            try await upload.append(ByteBuffer(bytes: bytes))
+            let digests = try await upload.finish()
+            return (upload, BlobReference(sha256: digests.sha256, size: Int64(bytes.count)))
+        } catch {
+            upload.discard()
+            throw error
+        }
+    }
+
+    /// Deletes a blob; a missing one is not an error.
+    public func remove(sha256: String) async throws {
+        let path = self.path(forSHA256: sha256)
+        try await self.threadPool.runIfActive {
+            if unlink(path) != 0 && errno != ENOENT {
+                throw FileSystemError(operation: "unlink", path: path, errno: errno)
+            }
+        }
     }
 
     /// Removes temporary files left behind by a crash; call at start-up, before serving.

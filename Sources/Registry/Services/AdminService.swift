@@ -92,23 +92,26 @@ public struct AdminService: Sendable {
         return IssuedToken(token: token, secret: secret)
     }
 
-    private func resolve(_ target: MembershipTarget) async throws -> MembershipSource {
+    /// The group or project a target names, by numeric id or full path.
+    func resolve(_ target: MembershipTarget) async throws -> MembershipSource {
         switch target {
-        case .group(let path):
-            guard let group = try await self.store.namespace(fullPath: path), group.kind == .group else {
-                throw RegistryError.notFound("Group '\(path)' not found")
+        case .group(let reference):
+            let found = try await Int64(reference).asyncFlatMap { try await self.store.namespace(id: $0) }
+            guard let group = try await found.asyncOrElse({ try await self.store.namespace(fullPath: reference) }), group.kind == .group else {
+                throw RegistryError.notFound("Group '\(reference)' not found")
             }
             return .namespace(group.id)
-        case .project(let path):
-            guard let project = try await self.store.project(fullPath: path) else {
-                throw RegistryError.notFound("Project '\(path)' not found")
+        case .project(let reference):
+            let found = try await Int64(reference).asyncFlatMap { try await self.store.project(id: $0) }
+            guard let project = try await found.asyncOrElse({ try await self.store.project(fullPath: reference) }) else {
+                throw RegistryError.notFound("Project '\(reference)' not found")
             }
             return .project(project.id)
         }
     }
 
     /// As in GitLab, nothing is more visible than the group that holds it.
-    private static func checkVisibility(_ visibility: Visibility, within group: Namespace) throws {
+    static func checkVisibility(_ visibility: Visibility, within group: Namespace) throws {
         guard visibility.openness <= group.visibility.openness else {
             throw RegistryError.invalid(
                 "Visibility \(visibility.rawValue) is more open than the group '\(group.fullPath)' (\(group.visibility.rawValue))"
@@ -147,6 +150,18 @@ enum PathRules {
         }
         for segment in segments.dropLast() { try validateSegment(segment, what: "Path segment") }
         return (segments.count > 1 ? segments.dropLast().joined(separator: "/") : nil, segments.last!)
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<Result>(_ transform: (Wrapped) async throws -> Result?) async rethrows -> Result? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+
+    func asyncOrElse(_ fallback: () async throws -> Wrapped?) async rethrows -> Wrapped? {
+        if let value = self { return value }
+        return try await fallback()
     }
 }
 

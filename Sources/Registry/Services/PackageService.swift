@@ -136,6 +136,28 @@ public struct PackageService: Sendable {
         return files
     }
 
+    // MARK: Deleting
+
+    /// Deletes a release with its files; blobs go once no other file references them.
+    public func deletePackage(_ package: Package) async throws {
+        try await self.collectGarbage(try await self.store.deletePackage(id: package.id))
+        self.logger.info("deleted package", metadata: ["package": "\(package.normalizedName) \(package.version)"])
+    }
+
+    /// Deletes one file of a release (and the release with its last file).
+    public func deletePackageFile(id: Int64, of package: Package) async throws {
+        guard let digests = try await self.store.deletePackageFile(id: id, packageID: package.id) else {
+            throw RegistryError.notFound("404 Package File Not Found")
+        }
+        try await self.collectGarbage(digests)
+    }
+
+    /// Removes the blobs among `digests` that nothing references any more.
+    func collectGarbage(_ digests: [String]) async throws {
+        let blobs = self.blobs
+        try await self.store.removeUnreferencedBlobs(digests) { digest in try await blobs.remove(sha256: digest) }
+    }
+
     // MARK: Publishing
 
     /// Checks a file name before its bytes are read, so a hostile one is refused without writing anything.
@@ -165,11 +187,10 @@ public struct PackageService: Sendable {
         }
         // The form's requires_python wins; a file's own metadata fills in when the client sent none.
         let requiresPython = try checked.requiresPython ?? PackageRules.checkRequiresPython(extracted?.metadata.requiresPython)
-        var coreMetadata: BlobReference?
-        if let extracted {
-            coreMetadata = try await self.blobs.store(extracted.bytes)
-        }
-        try await self.blobs.commit(upload, sha256: digests.sha256)
+        var stagedMetadata: (BlobUpload, BlobReference)?
+        if let extracted { stagedMetadata = try await self.blobs.stage(extracted.bytes) }
+        defer { stagedMetadata?.0.discard() }
+        let blobs = self.blobs
         let outcome = try await self.store.recordFile(
             projectID: project.id,
             name: checked.name.raw,
@@ -180,7 +201,13 @@ public struct PackageService: Sendable {
             size: upload.size,
             digests: digests,
             requiresPython: requiresPython,
-            coreMetadata: coreMetadata
+            coreMetadata: stagedMetadata?.1,
+            placeBlobs: { [stagedMetadata] in
+                try await blobs.commit(upload, sha256: digests.sha256)
+                if let (metadataUpload, metadata) = stagedMetadata {
+                    try await blobs.commit(metadataUpload, sha256: metadata.sha256)
+                }
+            }
         )
         if case .created(let file) = outcome {
             self.logger.info("published", metadata: [

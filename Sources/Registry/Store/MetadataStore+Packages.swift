@@ -110,10 +110,14 @@ extension MetadataStore {
         size: Int64,
         digests: FileDigests,
         requiresPython: String?,
-        coreMetadata: BlobReference?
+        coreMetadata: BlobReference?,
+        placeBlobs: @escaping @Sendable () async throws -> Void
     ) async throws -> PublishOutcome {
         do {
             let file = try await self.database.transaction { db in
+                // Blobs move into place under the write lock, so a concurrent delete's garbage
+                // collection cannot remove content this row is about to reference.
+                try await placeBlobs()
                 let now = Timestamp.now().microseconds
                 let packageID: Int64
                 if let existing = try await db.raw("""

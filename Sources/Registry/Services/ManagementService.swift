@@ -1,0 +1,124 @@
+import PythonPackaging
+
+/// The REST API's operations on users, tokens, groups, projects, members and deploy tokens, each
+/// with GitLab's permission check in front of the same `AdminService` rules the CLI uses.
+public struct ManagementService: Sendable {
+    let store: MetadataStore
+    let admin: AdminService
+    let access: AccessControl
+    let packages: PackageService
+
+    public init(packages: PackageService) {
+        self.init(store: packages.store, packages: packages)
+    }
+
+    init(store: MetadataStore, packages: PackageService) {
+        self.store = store
+        self.admin = AdminService(store: store)
+        self.access = AccessControl(store: store)
+        self.packages = packages
+    }
+
+    // MARK: Who is calling
+
+    /// The signed-in user; deploy tokens and anonymous callers are not users of the REST API.
+    public func caller(_ principal: Principal) throws -> (User, Set<TokenScope>) {
+        guard case .user(let user, let scopes) = principal else { throw RegistryError.unauthenticated }
+        return (user, scopes)
+    }
+
+    /// The signed-in user, with a token that may write (`api`).
+    func writer(_ principal: Principal) throws -> User {
+        let (user, scopes) = try self.caller(principal)
+        guard scopes.contains(.api) else { throw RegistryError.forbidden("403 Forbidden - insufficient_scope") }
+        return user
+    }
+
+    func administrator(_ principal: Principal) throws -> User {
+        let user = try self.writer(principal)
+        guard user.isAdmin else { throw RegistryError.forbidden("403 Forbidden") }
+        return user
+    }
+
+    // MARK: Users
+
+    public func users(_ principal: Principal, username: String?, page: PageRequest) async throws -> Page<User> {
+        _ = try self.caller(principal)
+        return try await self.store.users(username: username, page: page)
+    }
+
+    public func user(_ principal: Principal, id: Int64) async throws -> User {
+        _ = try self.caller(principal)
+        guard let user = try await self.store.user(id: id) else { throw RegistryError.notFound("404 User Not Found") }
+        return user
+    }
+
+    public func createUser(_ principal: Principal, username: String, isAdmin: Bool) async throws -> User {
+        _ = try self.administrator(principal)
+        return try await self.admin.createUser(username: username, isAdmin: isAdmin)
+    }
+
+    public func deleteUser(_ principal: Principal, id: Int64) async throws {
+        let caller = try self.administrator(principal)
+        let user = try await self.user(principal, id: id)
+        guard user.id != caller.id else { throw RegistryError.invalid("You cannot delete yourself") }
+        try await self.packages.collectGarbage(try await self.store.deleteUser(user))
+    }
+
+    // MARK: Personal access tokens
+
+    public func createPersonalAccessToken(
+        _ principal: Principal, userID: Int64, name: String, scopes: Set<TokenScope>, expiresAt: Day?
+    ) async throws -> IssuedToken<PersonalAccessToken> {
+        _ = try self.administrator(principal)
+        let user = try await self.user(principal, id: userID)
+        return try await self.admin.createPersonalAccessToken(username: user.username, name: name, scopes: scopes, expiresAt: expiresAt)
+    }
+
+    /// The caller's own tokens; an administrator sees everyone's (or one user's).
+    public func personalAccessTokens(_ principal: Principal, userID: Int64?, page: PageRequest) async throws -> Page<PersonalAccessToken> {
+        let (user, _) = try self.caller(principal)
+        let owner = user.isAdmin ? userID : user.id
+        if !user.isAdmin, let userID, userID != user.id { return Page(items: [], total: 0) }
+        return try await self.store.personalAccessTokens(userID: owner, page: page)
+    }
+
+    /// A token by id, or `nil` for the one the caller is using.
+    public func personalAccessToken(_ principal: Principal, id: Int64?, presented: Credential?) async throws -> PersonalAccessToken {
+        let (user, _) = try self.caller(principal)
+        let token: PersonalAccessToken?
+        if let id {
+            token = try await self.store.personalAccessToken(id: id)
+        } else {
+            token = try await self.presentedToken(presented)
+        }
+        guard let token, token.userID == user.id || user.isAdmin else { throw RegistryError.notFound("404 Not Found") }
+        return token
+    }
+
+    public func revokePersonalAccessToken(_ principal: Principal, id: Int64?, presented: Credential?) async throws {
+        let token = try await self.personalAccessToken(principal, id: id, presented: presented)
+        if id != nil { _ = try self.writer(principal) }
+        try await self.store.revokePersonalAccessToken(id: token.id)
+    }
+
+    /// Revokes the token and issues a new one with the same name and scopes (GitLab: a week's expiry
+    /// when none is given; we keep the old expiry or none).
+    public func rotatePersonalAccessToken(
+        _ principal: Principal, id: Int64?, presented: Credential?, expiresAt: Day?
+    ) async throws -> IssuedToken<PersonalAccessToken> {
+        let token = try await self.personalAccessToken(principal, id: id, presented: presented)
+        if id != nil { _ = try self.writer(principal) }
+        guard !token.revoked else { throw RegistryError.invalid("The token has been revoked") }
+        let secret = "whpat-" + Hex.random(bytes: 20)
+        let rotated = try await self.store.rotatePersonalAccessToken(
+            token, newDigest: AccessControl.digest(ofSecret: secret), expiresAt: expiresAt ?? token.expiresAt
+        )
+        return IssuedToken(token: rotated, secret: secret)
+    }
+
+    private func presentedToken(_ credential: Credential?) async throws -> PersonalAccessToken? {
+        guard case .anyToken(let secret) = credential else { return nil }
+        return try await self.store.personalAccessToken(digest: AccessControl.digest(ofSecret: secret))?.0
+    }
+}

@@ -1,0 +1,104 @@
+import PythonPackaging
+import SQLKit
+
+/// How a package listing is ordered (GitLab's `order_by` and `sort`).
+public struct PackageOrder: Sendable, Equatable {
+    public enum Key: String, Sendable { case createdAt = "created_at", name, version, type }
+    public var key: Key
+    public var ascending: Bool
+
+    public init(key: Key = .createdAt, ascending: Bool = true) {
+        self.key = key
+        self.ascending = ascending
+    }
+
+    var sql: String {
+        let column: String
+        switch self.key {
+        case .createdAt, .type: column = "created_at"
+        case .name: column = "normalized_name"
+        case .version: column = "canonical_version"
+        }
+        let direction = self.ascending ? "ASC" : "DESC"
+        return "\(column) \(direction), id \(direction)"
+    }
+}
+
+extension MetadataStore {
+    func packages(in projectIDs: [ProjectID], name: String?, order: PackageOrder, page: PageRequest) async throws -> Page<Package> {
+        guard !projectIDs.isEmpty else { return Page(items: [], total: 0) }
+        return try await self.database.read { db in
+            var filter = SQLQueryString("WHERE project_id IN (\(binds: projectIDs))")
+            if let name {
+                // GitLab matches package_name as a substring; we match on the normalised form.
+                filter.appendLiteral(" AND normalized_name LIKE ")
+                filter.appendInterpolation(bind: "%" + Self.escapeLike(name) + "%")
+                filter.appendLiteral(" ESCAPE '\\'")
+            }
+            let total = try await db.raw("SELECT count(*) AS n FROM packages \(filter)").first()!.decode(column: "n", as: Int.self)
+            let items = try await db.raw("""
+                SELECT * FROM packages \(filter) ORDER BY \(unsafeRaw: order.sql) LIMIT \(bind: page.perPage) OFFSET \(bind: page.offset)
+                """).all().map { try $0.package() }
+            return Page(items: items, total: total)
+        }
+    }
+
+    private static func escapeLike(_ text: String) -> String {
+        ProjectName.normalize(text).replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    func package(id: Int64, projectID: ProjectID) async throws -> Package? {
+        try await self.database.read { db in
+            try await db.raw("SELECT * FROM packages WHERE id = \(bind: id) AND project_id = \(bind: projectID)").first()?.package()
+        }
+    }
+
+    func files(ofPackage packageID: Int64) async throws -> [PackageFile] {
+        try await self.database.read { db in
+            try await db.raw("SELECT * FROM package_files WHERE package_id = \(bind: packageID) ORDER BY id").all().map { try $0.packageFile() }
+        }
+    }
+
+    /// Deletes a release and its files; returns the digests of blobs that may now be unreferenced.
+    func deletePackage(id: Int64) async throws -> [String] {
+        try await self.database.transaction { db in
+            let digests = try await db.raw("SELECT sha256, metadata_sha256 FROM package_files WHERE package_id = \(bind: id)").all()
+                .flatMap { row in [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 } }
+            try await db.raw("DELETE FROM package_files WHERE package_id = \(bind: id)").run()
+            try await db.raw("DELETE FROM packages WHERE id = \(bind: id)").run()
+            return digests
+        }
+    }
+
+    /// Deletes one file; a release left without files goes too. Returns the digests of blobs that may
+    /// now be unreferenced, or nil when the package has no such file.
+    func deletePackageFile(id: Int64, packageID: Int64) async throws -> [String]? {
+        try await self.database.transaction { db in
+            guard let row = try await db.raw("""
+                DELETE FROM package_files WHERE id = \(bind: id) AND package_id = \(bind: packageID) RETURNING sha256, metadata_sha256
+                """).first()
+            else { return nil }
+            let remaining = try await db.raw("SELECT count(*) AS n FROM package_files WHERE package_id = \(bind: packageID)").first()!
+                .decode(column: "n", as: Int.self)
+            if remaining == 0 { try await db.raw("DELETE FROM packages WHERE id = \(bind: packageID)").run() }
+            return [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 }
+        }
+    }
+
+    /// Runs `remove` for each digest that no file row references any more, while holding the write
+    /// lock, so that no upload can record a row for that content in between.
+    func removeUnreferencedBlobs(_ digests: [String], remove: @escaping @Sendable (String) async throws -> Void) async throws {
+        let unique = Array(Set(digests))
+        guard !unique.isEmpty else { return }
+        try await self.database.transaction { db in
+            for digest in unique {
+                let referenced = try await db.raw("""
+                    SELECT 1 AS x FROM package_files WHERE sha256 = \(bind: digest) OR metadata_sha256 = \(bind: digest) LIMIT 1
+                    """).first() != nil
+                if !referenced { try await remove(digest) }
+            }
+        }
+    }
+}
+

@@ -1,0 +1,165 @@
+import Foundation
+import Hummingbird
+import Registry
+
+/// One REST request, parsed: the caller, the path parameters, and the parameters from the query
+/// string and the body (JSON or form-encoded, as GitLab accepts both; the body wins).
+struct RESTCall {
+    let request: Request
+    let principal: Principal
+    let credential: Credential?
+    let pathParameters: [String: String]
+    private let parameters: [String: ParameterValue]
+    /// `http(s)://host`, for `web_url` and pagination links.
+    let externalBase: String
+
+    enum ParameterValue {
+        case string(String)
+        case list([String])
+        case bool(Bool)
+        case number(Int64)
+    }
+
+    static func make(
+        _ request: Request, principal: Principal, credential: Credential?, pathParameters: [String: String], externalBase: String
+    ) async throws -> RESTCall {
+        var parameters: [String: ParameterValue] = [:]
+        for (key, value) in request.uri.queryParameters {
+            Self.add(String(key), .string(String(value)), to: &parameters)
+        }
+        if request.method == .post || request.method == .put {
+            let body = try await request.body.collect(upTo: 1024 * 1024)
+            let contentType = request.headers[.contentType]?.lowercased() ?? ""
+            if contentType.hasPrefix("application/json") {
+                if body.readableBytes > 0 {
+                    guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+                        throw RegistryError.invalid("The body is not a JSON object")
+                    }
+                    for (key, value) in object { if let converted = Self.convert(value) { parameters[key] = converted } }
+                }
+            } else if body.readableBytes > 0 {
+                for pair in String(decoding: body.readableBytesView, as: UTF8.self).split(separator: "&") {
+                    let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    let key = Self.formDecode(parts[0]), value = parts.count > 1 ? Self.formDecode(parts[1]) : ""
+                    Self.add(key, .string(value), to: &parameters)
+                }
+            }
+        }
+        return RESTCall(
+            request: request, principal: principal, credential: credential,
+            pathParameters: pathParameters, parameters: parameters, externalBase: externalBase
+        )
+    }
+
+    /// `scopes[]=a&scopes[]=b` and repeated keys become lists.
+    private static func add(_ key: String, _ value: ParameterValue, to parameters: inout [String: ParameterValue]) {
+        let isList = key.hasSuffix("[]")
+        let name = isList ? String(key.dropLast(2)) : key
+        guard case .string(let text) = value else { parameters[name] = value; return }
+        switch parameters[name] {
+        case .list(let values): parameters[name] = .list(values + [text])
+        case .string(let first) where isList: parameters[name] = .list([first, text])
+        default: parameters[name] = isList ? .list([text]) : value
+        }
+    }
+
+    private static func convert(_ value: Any) -> ParameterValue? {
+        switch value {
+        case let bool as Bool where type(of: value) == type(of: true): return .bool(bool)
+        case let number as NSNumber: return .number(number.int64Value)
+        case let text as String: return .string(text)
+        case let list as [Any]: return .list(list.compactMap { $0 as? String ?? ($0 as? NSNumber)?.stringValue })
+        default: return nil
+        }
+    }
+
+    private static func formDecode(_ text: Substring) -> String {
+        PercentDecoding.decode(Substring(text.replacingOccurrences(of: "+", with: " "))) ?? String(text)
+    }
+
+    // MARK: Reading parameters
+
+    func path(_ name: String) -> String { self.pathParameters[name] ?? "" }
+
+    func pathID(_ name: String) throws -> Int64 {
+        guard let id = Int64(self.path(name)) else { throw RegistryError.notFound("404 Not Found") }
+        return id
+    }
+
+    func string(_ name: String) -> String? {
+        switch self.parameters[name] {
+        case .string(let value): value
+        case .number(let value): String(value)
+        case .bool(let value): String(value)
+        case .list(let values): values.first
+        case nil: nil
+        }
+    }
+
+    func int(_ name: String) throws -> Int64? {
+        guard let text = self.string(name), !text.isEmpty else { return nil }
+        guard let value = Int64(text) else { throw RegistryError.invalid("\(name) is invalid") }
+        return value
+    }
+
+    func bool(_ name: String) -> Bool {
+        switch self.parameters[name] {
+        case .bool(let value): value
+        case .string(let value): value == "true" || value == "1"
+        case .number(let value): value != 0
+        default: false
+        }
+    }
+
+    /// A list given as a JSON array, repeated keys, `key[]`, or a comma-separated string.
+    func list(_ name: String) -> [String]? {
+        switch self.parameters[name] {
+        case .list(let values): values
+        case .string(let value): value.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }
+        default: nil
+        }
+    }
+
+    func required(_ name: String) throws -> String {
+        guard let value = self.string(name), !value.isEmpty else { throw RESTError.missing(name) }
+        return value
+    }
+
+    func visibility(default fallback: Visibility? = nil) throws -> Visibility? {
+        guard let text = self.string("visibility") else { return fallback }
+        guard let visibility = Visibility(rawValue: text) else {
+            throw RESTError.invalidField("visibility", "does not have a valid value")
+        }
+        return visibility
+    }
+
+    func day(_ name: String) throws -> Day? {
+        guard let text = self.string(name), !text.isEmpty else { return nil }
+        guard let day = Day(iso8601: String(text.prefix(10))) else { throw RESTError.invalidField(name, "is not a date (YYYY-MM-DD)") }
+        return day
+    }
+
+    var page: PageRequest {
+        PageRequest(page: Int(self.string("page") ?? "") ?? 1, perPage: Int(self.string("per_page") ?? "") ?? 20)
+    }
+}
+
+/// GitLab's validation error shapes: `{"message": {"field": ["..."]}}` and `{"error": "..."}`.
+enum RESTError: Error {
+    case missing(String)
+    case invalidField(String, String)
+
+    var body: JSONValue {
+        switch self {
+        case .missing(let field): .object([("error", .string("\(field) is missing"))])
+        case .invalidField(let field, let problem): .object([("message", .object([(field, .array([.string(problem)]))]))])
+        }
+    }
+
+    var summary: String {
+        switch self {
+        case .missing(let field): "\(field) is missing"
+        case .invalidField(let field, let problem): "\(field) \(problem)"
+        }
+    }
+}
