@@ -8,7 +8,7 @@ import RegistryServer
 /// A registry with a known cast, served live on a loopback port for the duration of a test.
 ///
 /// Cast: group `acme` (public) with private subgroup `acme/sub`; projects `acme/lib` (private),
-/// `acme/sub/deep` (private), `acme/open` (public); users `dev` (developer on acme), `maintainer` (on acme/lib), `rep` (reporter
+/// `acme/sub/deep` (private), `acme/open` (public); users `root` (administrator), `dev` (developer on acme), `maintainer` (on acme/lib), `rep` (reporter
 /// on acme/lib), `guest` (guest on acme/lib), `outsider` (no membership); deploy tokens on acme/lib.
 struct TestServer {
     var tokens: [String: String] = [:]
@@ -37,8 +37,8 @@ struct TestServer {
             for (path, visibility) in [("acme/lib", Visibility.private), ("acme/sub/deep", .private), ("acme/open", .public)] {
                 server.projects[path] = try await admin.createProject(fullPath: path, visibility: visibility)
             }
-            for name in ["dev", "maintainer", "rep", "guest", "outsider"] {
-                _ = try await admin.createUser(username: name, isAdmin: false)
+            for name in ["root", "dev", "maintainer", "rep", "guest", "outsider"] {
+                _ = try await admin.createUser(username: name, isAdmin: name == "root")
                 server.tokens[name] = try await admin.createPersonalAccessToken(username: name, name: "t", scopes: [.api], expiresAt: nil).secret
             }
             server.tokens["dev-read"] = try await admin.createPersonalAccessToken(username: "dev", name: "r", scopes: [.readAPI], expiresAt: nil).secret
