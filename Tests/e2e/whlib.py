@@ -437,9 +437,9 @@ class Clients:
         return self.run([*self.uv, "pip", "install", "--default-index", index_url,
                          "--python", sys.executable, "--target", target, *reqs])
 
-    def twine_upload(self, repo_url, token, *files, extra=()):
+    def twine_upload(self, repo_url, token, *files, extra=(), user="__token__"):
         return self.run([sys.executable, "-m", "twine", "upload", "--repository-url", repo_url,
-                         "-u", "__token__", "-p", token, "--non-interactive",
+                         "-u", user, "-p", token, "--non-interactive",
                          "--disable-progress-bar", *extra, *files])
 
     def uv_publish(self, publish_url, token, *files, extra=()):

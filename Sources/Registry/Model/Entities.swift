@@ -24,6 +24,7 @@ public struct Namespace: Sendable, Equatable {
     public var visibility: Visibility
     /// For a personal namespace, its owner.
     public var ownerID: UserID?
+    public var description: String = ""
 }
 
 public struct Project: Sendable, Equatable {
@@ -33,6 +34,7 @@ public struct Project: Sendable, Equatable {
     public var pathWithNamespace: String
     public var name: String
     public var visibility: Visibility
+    public var description: String = ""
 }
 
 /// What a membership is attached to.

@@ -76,17 +76,19 @@ public struct AdminService: Sendable {
         return Member(user: user, accessLevel: accessLevel)
     }
 
+    /// A deploy token; its username is `wheelhouse+deploy-token-<id>` unless one is given.
     public func createDeployToken(
-        for target: MembershipTarget, name: String, scopes: Set<TokenScope>, expiresAt: Day?
+        for target: MembershipTarget, name: String, username: String? = nil, scopes: Set<TokenScope>, expiresAt: Day?
     ) async throws -> IssuedToken<DeployToken> {
         let source = try await self.resolve(target)
         try Self.validateTokenName(name)
+        if let username { try Self.validateTokenName(username) }
         guard !scopes.isEmpty, scopes.isSubset(of: TokenScope.deploy) else {
             throw RegistryError.invalid("Deploy token scopes must be read_package_registry and/or write_package_registry")
         }
         let secret = "whdt-" + Hex.random(bytes: 20)
         let token = try await self.store.insertDeployToken(
-            source: source, name: name, scopes: scopes, expiresAt: expiresAt,
+            source: source, name: name, username: username, scopes: scopes, expiresAt: expiresAt,
             digest: AccessControl.digest(ofSecret: secret)
         )
         return IssuedToken(token: token, secret: secret)

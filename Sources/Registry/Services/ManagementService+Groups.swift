@@ -39,26 +39,33 @@ extension ManagementService {
 
     /// Creates a group (a subgroup when `parentID` is given: maintainers of the parent may); the
     /// creator becomes its owner, as in GitLab.
-    public func createGroup(_ principal: Principal, path: String, name: String?, parentID: Int64?, visibility: Visibility) async throws -> Namespace {
+    public func createGroup(
+        _ principal: Principal, path: String, name: String, parentID: Int64?, visibility: Visibility, description: String?
+    ) async throws -> Namespace {
         let user = try self.writer(principal)
         var fullPath = path
         if let parentID {
             let parent = try await self.group(principal, String(parentID), atLeast: .maintainer)
             fullPath = parent.fullPath + "/" + path
         }
+        try Self.validateName(name)
         var group = try await self.admin.createGroup(fullPath: fullPath, visibility: visibility)
-        if let name, name != group.name { group = try await self.store.updateGroup(group.id, name: name, visibility: nil) }
+        if name != group.name || description != nil {
+            group = try await self.store.updateGroup(group.id, name: name, visibility: nil, description: description)
+        }
         try await self.store.insertMember(source: .namespace(group.id), userID: user.id, accessLevel: .owner)
         return group
     }
 
-    public func updateGroup(_ principal: Principal, _ reference: String, name: String?, visibility: Visibility?) async throws -> Namespace {
+    public func updateGroup(
+        _ principal: Principal, _ reference: String, name: String?, visibility: Visibility?, description: String?
+    ) async throws -> Namespace {
         let group = try await self.group(principal, reference, atLeast: .owner)
         if let visibility, let parentID = group.parentID, let parent = try await self.store.namespace(id: parentID) {
             try AdminService.checkVisibility(visibility, within: parent)
         }
         if let name { try Self.validateName(name) }
-        return try await self.store.updateGroup(group.id, name: name, visibility: visibility)
+        return try await self.store.updateGroup(group.id, name: name, visibility: visibility, description: description)
     }
 
     public func deleteGroup(_ principal: Principal, _ reference: String) async throws {
@@ -103,7 +110,9 @@ extension ManagementService {
 
     /// Creates a project in a group (developers may, as GitLab allows by default) or in the caller's
     /// personal namespace when `namespaceID` is nil.
-    public func createProject(_ principal: Principal, path: String?, name: String?, namespaceID: Int64?, visibility: Visibility) async throws -> Project {
+    public func createProject(
+        _ principal: Principal, path: String?, name: String?, namespaceID: Int64?, visibility: Visibility, description: String?
+    ) async throws -> Project {
         let user = try self.writer(principal)
         guard let path = path ?? name.map(Self.pathFromName), !path.isEmpty else {
             throw RegistryError.invalid("name or path is missing")
@@ -121,20 +130,22 @@ extension ManagementService {
             throw (try await self.canSee(principal, group: namespace)) ? RegistryError.forbidden("403 Forbidden") : RegistryError.notFound("404 Namespace Not Found")
         }
         var project = try await self.admin.createProject(fullPath: namespace.fullPath + "/" + path, visibility: visibility)
-        if let name, name != project.name {
-            try Self.validateName(name)
-            project = try await self.store.updateProject(project.id, name: name, visibility: nil)
+        if let name { try Self.validateName(name) }
+        if (name != nil && name != project.name) || description != nil {
+            project = try await self.store.updateProject(project.id, name: name, visibility: nil, description: description)
         }
         return project
     }
 
-    public func updateProject(_ principal: Principal, _ reference: String, name: String?, visibility: Visibility?) async throws -> Project {
+    public func updateProject(
+        _ principal: Principal, _ reference: String, name: String?, visibility: Visibility?, description: String?
+    ) async throws -> Project {
         let project = try await self.project(principal, reference, atLeast: .maintainer)
         if let visibility, let namespace = try await self.store.namespace(id: project.namespaceID), namespace.kind == .group {
             try AdminService.checkVisibility(visibility, within: namespace)
         }
         if let name { try Self.validateName(name) }
-        return try await self.store.updateProject(project.id, name: name, visibility: visibility)
+        return try await self.store.updateProject(project.id, name: name, visibility: visibility, description: description)
     }
 
     public func deleteProject(_ principal: Principal, _ reference: String) async throws {
@@ -144,6 +155,11 @@ extension ManagementService {
 
     public func namespace(of project: Project) async throws -> Namespace? {
         try await self.store.namespace(id: project.namespaceID)
+    }
+
+    /// GitLab's `full_name`: the names of the namespace and those above it, `Top / Sub`.
+    public func fullName(of namespace: Namespace) async throws -> String {
+        try await self.store.namespaceChain(from: namespace.id).reversed().map(\.name).joined(separator: " / ")
     }
 
     static func validateName(_ name: String) throws {

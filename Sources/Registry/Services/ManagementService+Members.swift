@@ -89,7 +89,7 @@ extension ManagementService {
     }
 
     public func createDeployToken(
-        _ principal: Principal, for reference: ResourceReference, name: String, scopes: Set<TokenScope>, expiresAt: Day?
+        _ principal: Principal, for reference: ResourceReference, name: String, username: String?, scopes: Set<TokenScope>, expiresAt: Day?
     ) async throws -> IssuedToken<DeployToken> {
         let source = try await self.source(principal, reference, atLeast: .maintainer)
         let target: MembershipTarget
@@ -97,7 +97,7 @@ extension ManagementService {
         case .namespace(let id): target = .group(String(id))
         case .project(let id): target = .project(String(id))
         }
-        return try await self.admin.createDeployToken(for: target, name: name, scopes: scopes, expiresAt: expiresAt)
+        return try await self.admin.createDeployToken(for: target, name: name, username: username, scopes: scopes, expiresAt: expiresAt)
     }
 
     public func deleteDeployToken(_ principal: Principal, of reference: ResourceReference, id: Int64) async throws {

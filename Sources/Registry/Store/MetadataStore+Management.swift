@@ -113,16 +113,18 @@ extension MetadataStore {
         }
     }
 
-    func updateGroup(_ id: NamespaceID, name: String?, visibility: Visibility?) async throws -> Namespace {
+    func updateGroup(_ id: NamespaceID, name: String?, visibility: Visibility?, description: String? = nil) async throws -> Namespace {
         try await self.database.transaction { db in
+            if let description { try await db.raw("UPDATE namespaces SET description = \(bind: description) WHERE id = \(bind: id)").run() }
             if let name { try await db.raw("UPDATE namespaces SET name = \(bind: name) WHERE id = \(bind: id)").run() }
             if let visibility { try await db.raw("UPDATE namespaces SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: id)").run() }
             return try await db.raw("SELECT * FROM namespaces WHERE id = \(bind: id)").first()!.namespace()
         }
     }
 
-    func updateProject(_ id: ProjectID, name: String?, visibility: Visibility?) async throws -> Project {
+    func updateProject(_ id: ProjectID, name: String?, visibility: Visibility?, description: String? = nil) async throws -> Project {
         try await self.database.transaction { db in
+            if let description { try await db.raw("UPDATE projects SET description = \(bind: description) WHERE id = \(bind: id)").run() }
             if let name { try await db.raw("UPDATE projects SET name = \(bind: name) WHERE id = \(bind: id)").run() }
             if let visibility { try await db.raw("UPDATE projects SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: id)").run() }
             return try await db.raw("SELECT * FROM projects WHERE id = \(bind: id)").first()!.project()

@@ -205,7 +205,7 @@ public struct MetadataStore: Sendable {
     }
 
     func insertDeployToken(
-        source: MembershipSource, name: String, scopes: Set<TokenScope>, expiresAt: Day?, digest: String
+        source: MembershipSource, name: String, username: String?, scopes: Set<TokenScope>, expiresAt: Day?, digest: String
     ) async throws -> DeployToken {
         try await self.database.transaction { db in
             let id = try await db.raw("""
@@ -215,7 +215,7 @@ public struct MetadataStore: Sendable {
                 RETURNING id
                 """).first()!.decode(column: "id", as: Int64.self)
             return try await db.raw("""
-                UPDATE deploy_tokens SET username = \(bind: "wheelhouse+deploy-token-\(id)") WHERE id = \(bind: id) RETURNING *
+                UPDATE deploy_tokens SET username = \(bind: username ?? "wheelhouse+deploy-token-\(id)") WHERE id = \(bind: id) RETURNING *
                 """).first()!.deployToken()
         }
     }

@@ -19,7 +19,8 @@ extension SQLRow {
             fullPath: try decode(column: "full_path", as: String.self),
             name: try decode(column: "name", as: String.self),
             visibility: Visibility(rawValue: try decode(column: "visibility", as: String.self)) ?? .private,
-            ownerID: try decode(column: "owner_id", as: Int64?.self)
+            ownerID: try decode(column: "owner_id", as: Int64?.self),
+            description: try decode(column: "description", as: String?.self) ?? ""
         )
     }
 
@@ -30,7 +31,8 @@ extension SQLRow {
             path: try decode(column: "path", as: String.self),
             pathWithNamespace: try decode(column: "path_with_namespace", as: String.self),
             name: try decode(column: "name", as: String.self),
-            visibility: Visibility(rawValue: try decode(column: "visibility", as: String.self)) ?? .private
+            visibility: Visibility(rawValue: try decode(column: "visibility", as: String.self)) ?? .private,
+            description: try decode(column: "description", as: String?.self) ?? ""
         )
     }
 

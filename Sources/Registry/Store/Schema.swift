@@ -126,6 +126,11 @@ enum Schema {
             "ALTER TABLE package_files ADD COLUMN yanked INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE package_files ADD COLUMN yanked_reason TEXT",
         ]),
+        // REST API: descriptions of groups and projects.
+        Migration(version: 3, statements: [
+            "ALTER TABLE namespaces ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE projects ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+        ]),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

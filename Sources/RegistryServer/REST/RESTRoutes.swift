@@ -106,21 +106,24 @@ extension RESTRouter {
         self.add(.get, "groups") { call in
             let page = call.page
             let groups = try await service.groups(call.principal, page: page)
-            return RESTResponse.page(groups.items.map { Representations.group($0, webBase: call.externalBase) }, total: groups.total, request: page, call: call)
+            return RESTResponse.page(try await Self.groups(groups.items, service, call), total: groups.total, request: page, call: call)
         }
         self.add(.get, "groups/:id") { call in
-            RESTResponse.json(Representations.group(try await service.group(call.principal, call.path("id")), webBase: call.externalBase))
+            RESTResponse.json(try await Self.group(try await service.group(call.principal, call.path("id")), service, call))
         }
         self.add(.post, "groups") { call in
             let group = try await service.createGroup(
-                call.principal, path: try call.required("path"), name: call.string("name"),
-                parentID: try call.int("parent_id"), visibility: try call.visibility(default: .private)!
+                call.principal, path: try call.required("path"), name: try call.required("name"),
+                parentID: try call.int("parent_id"), visibility: try call.visibility(default: .private)!,
+                description: call.string("description")
             )
-            return RESTResponse.json(Representations.group(group, webBase: call.externalBase), status: .created)
+            return RESTResponse.json(try await Self.group(group, service, call), status: .created)
         }
         self.add(.put, "groups/:id") { call in
-            let group = try await service.updateGroup(call.principal, call.path("id"), name: call.string("name"), visibility: try call.visibility())
-            return RESTResponse.json(Representations.group(group, webBase: call.externalBase))
+            let group = try await service.updateGroup(
+                call.principal, call.path("id"), name: call.string("name"), visibility: try call.visibility(), description: call.string("description")
+            )
+            return RESTResponse.json(try await Self.group(group, service, call))
         }
         self.add(.delete, "groups/:id") { call in
             try await service.deleteGroup(call.principal, call.path("id"))
@@ -128,7 +131,7 @@ extension RESTRouter {
         }
         self.add(.get, "groups/:id/subgroups") { call in
             let groups = try await service.subgroups(call.principal, of: call.path("id"))
-            return RESTResponse.page(groups.map { Representations.group($0, webBase: call.externalBase) }, call: call)
+            return RESTResponse.page(try await Self.groups(groups, service, call), call: call)
         }
         self.add(.get, "groups/:id/projects") { call in
             try await Self.projectList(try await service.projects(call.principal, in: call.path("id")), service: service, call: call)
@@ -138,20 +141,21 @@ extension RESTRouter {
         }
         self.add(.get, "projects/:id") { call in
             let project = try await service.project(call.principal, call.path("id"))
-            return RESTResponse.json(Representations.project(project, namespace: try await service.namespace(of: project), webBase: call.externalBase))
+            return RESTResponse.json(try await Self.project(project, service, call))
         }
         self.add(.post, "projects") { call in
             let project = try await service.createProject(
                 call.principal, path: call.string("path"), name: call.string("name"),
-                namespaceID: try call.int("namespace_id"), visibility: try call.visibility(default: .private)!
+                namespaceID: try call.int("namespace_id"), visibility: try call.visibility(default: .private)!,
+                description: call.string("description")
             )
-            return RESTResponse.json(
-                Representations.project(project, namespace: try await service.namespace(of: project), webBase: call.externalBase), status: .created
-            )
+            return RESTResponse.json(try await Self.project(project, service, call), status: .created)
         }
         self.add(.put, "projects/:id") { call in
-            let project = try await service.updateProject(call.principal, call.path("id"), name: call.string("name"), visibility: try call.visibility())
-            return RESTResponse.json(Representations.project(project, namespace: try await service.namespace(of: project), webBase: call.externalBase))
+            let project = try await service.updateProject(
+                call.principal, call.path("id"), name: call.string("name"), visibility: try call.visibility(), description: call.string("description")
+            )
+            return RESTResponse.json(try await Self.project(project, service, call))
         }
         self.add(.delete, "projects/:id") { call in
             try await service.deleteProject(call.principal, call.path("id"))
@@ -163,9 +167,25 @@ extension RESTRouter {
         let page = call.page
         var items: [JSONValue] = []
         for project in projects.dropFirst((page.page - 1) * page.perPage).prefix(page.perPage) {
-            items.append(Representations.project(project, namespace: try await service.namespace(of: project), webBase: call.externalBase))
+            items.append(try await Self.project(project, service, call))
         }
         return RESTResponse.page(items, total: projects.count, request: page, call: call)
+    }
+
+    private static func group(_ group: Namespace, _ service: ManagementService, _ call: RESTCall) async throws -> JSONValue {
+        Representations.group(group, fullName: try await service.fullName(of: group), webBase: call.externalBase)
+    }
+
+    private static func groups(_ groups: [Namespace], _ service: ManagementService, _ call: RESTCall) async throws -> [JSONValue] {
+        var rendered: [JSONValue] = []
+        for group in groups { rendered.append(try await Self.group(group, service, call)) }
+        return rendered
+    }
+
+    private static func project(_ project: Project, _ service: ManagementService, _ call: RESTCall) async throws -> JSONValue {
+        let namespace = try await service.namespace(of: project)
+        let fullName = try await namespace.asyncMap { try await service.fullName(of: $0) }
+        return Representations.project(project, namespace: namespace, namespaceFullName: fullName, webBase: call.externalBase)
     }
 
     private mutating func addMembers(_ service: ManagementService) {
@@ -227,7 +247,7 @@ extension RESTRouter {
             }
             self.add(.post, "\(kind)/:id/deploy_tokens") { call in
                 let issued = try await service.createDeployToken(
-                    call.principal, for: reference(call.path("id")), name: try call.required("name"),
+                    call.principal, for: reference(call.path("id")), name: try call.required("name"), username: call.string("username"),
                     scopes: try Self.scopes(call), expiresAt: try call.day("expires_at")
                 )
                 return RESTResponse.json(Representations.deployToken(issued.token, secret: issued.secret), status: .created)
@@ -276,5 +296,12 @@ extension RESTRouter {
             )
             return RESTResponse.noContent()
         }
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<Result>(_ transform: (Wrapped) async throws -> Result) async rethrows -> Result? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -11,12 +11,12 @@ public enum Representations {
         return .object(fields)
     }
 
-    public static func group(_ group: Namespace, webBase: String = "") -> JSONValue {
+    public static func group(_ group: Namespace, fullName: String? = nil, webBase: String = "") -> JSONValue {
         .object([
             ("id", .int(group.id)), ("name", .string(group.name)), ("path", .string(group.path)),
-            ("full_path", .string(group.fullPath)), ("full_name", .string(group.fullPath.split(separator: "/").joined(separator: " / "))),
+            ("full_path", .string(group.fullPath)), ("full_name", .string(fullName ?? group.fullPath.split(separator: "/").joined(separator: " / "))),
             ("parent_id", group.parentID.map(JSONValue.int) ?? .null), ("visibility", .string(group.visibility.rawValue)),
-            ("description", .string("")), ("web_url", .string("\(webBase)/groups/\(group.fullPath)")),
+            ("description", .string(group.description)), ("web_url", .string("\(webBase)/groups/\(group.fullPath)")),
         ])
     }
 
@@ -28,12 +28,13 @@ public enum Representations {
         ])
     }
 
-    public static func project(_ project: Project, namespace: Namespace?, webBase: String = "") -> JSONValue {
-        .object([
+    public static func project(_ project: Project, namespace: Namespace?, namespaceFullName: String? = nil, webBase: String = "") -> JSONValue {
+        let namespaceName = namespaceFullName ?? project.pathWithNamespace.split(separator: "/").dropLast().joined(separator: " / ")
+        return .object([
             ("id", .int(project.id)), ("name", .string(project.name)), ("path", .string(project.path)),
             ("path_with_namespace", .string(project.pathWithNamespace)),
-            ("name_with_namespace", .string(project.pathWithNamespace.split(separator: "/").joined(separator: " / "))),
-            ("visibility", .string(project.visibility.rawValue)), ("description", .string("")),
+            ("name_with_namespace", .string("\(namespaceName) / \(project.name)")),
+            ("visibility", .string(project.visibility.rawValue)), ("description", .string(project.description)),
             ("namespace", namespace.map(Self.namespace) ?? .null),
             ("web_url", .string("\(webBase)/\(project.pathWithNamespace)")),
         ])
