@@ -9,6 +9,7 @@ public struct RegistryResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
 
     let packages: PackageService
+    let pages = PageCache()
     let rest: RESTRouter
     let configuration: ServerConfiguration
     let logger: Logger
@@ -62,7 +63,7 @@ public struct RegistryResponder: HTTPResponder {
         }
         principal = try await self.packages.access.authenticate(credential)
 
-        let reads = PyPIReadHandlers(packages: self.packages, request: request, baseURL: self.baseURL(for: request))
+        let reads = PyPIReadHandlers(packages: self.packages, pages: self.pages, request: request, baseURL: self.baseURL(for: request))
         switch route {
         case .health:
             return Self.text("OK\n")
@@ -123,7 +124,10 @@ public struct RegistryResponder: HTTPResponder {
                 request, principal: principal, credential: credential, pathParameters: parameters,
                 externalBase: String(self.baseURL(for: request).dropLast("/api/v4".count))
             )
-            return try await route.handler(call)
+            let response = try await route.handler(call)
+            // Anything the REST API changes may change who may do what: apply it at once.
+            if request.method != .get && request.method != .head { self.packages.forgetCachedDecisions() }
+            return response
         }
     }
 

@@ -156,3 +156,36 @@ import Testing
         }
     }
 }
+
+/// Cached pages and decisions: never a stale page, whoever made the change.
+@Suite struct CachingHTTPTests {
+    @Test func pagesFollowChangesMadeByAnotherProcess() async throws {
+        try await TestServer.run { server, client in
+            _ = try await IndexStandardsHTTPTests.publish(client, server, version: "1.0")
+            let page = "/api/v4/projects/acme%2Flib/packages/pypi/simple/demo"
+            let before = String(buffer: try await client.execute(uri: page, method: .get, headers: server.basic("rep")).body)
+            #expect(!before.contains("data-yanked"))
+            // A yank through another PackageService (as the CLI does) must show on the next request.
+            _ = try await server.elsewhere.setYank(Yank(reason: "gone"), project: server.projects["acme/lib"]!, name: "demo", version: "1.0", fileName: nil)
+            let after = String(buffer: try await client.execute(uri: page, method: .get, headers: server.basic("rep")).body)
+            #expect(after.contains(#"data-yanked="gone""#))
+            let index = "/api/v4/groups/acme/-/packages/pypi/simple/demo"
+            #expect(String(buffer: try await client.execute(uri: index, method: .get, headers: server.basic("dev")).body).contains(#"data-yanked="gone""#))
+        }
+    }
+}
+
+@Suite struct CacheUnitTests {
+    @Test func pageCacheServesOnlyMatchingVersions() {
+        let cache = PageCache(capacity: 2)
+        let page = PageCache.Page(body: ByteBuffer(string: "x"), entityTag: EntityTag(opaque: "t"), contentType: "text/html", versions: [1: 3])
+        cache.store(page, for: "k")
+        #expect(cache.page(for: "k", versions: [1: 3]) != nil)
+        #expect(cache.page(for: "k", versions: [1: 4]) == nil)
+        #expect(cache.page(for: "k", versions: [1: 3, 2: 0]) == nil)
+        cache.store(page, for: "a")
+        cache.store(page, for: "b")  // over capacity: starts again
+        #expect(cache.page(for: "k", versions: [1: 3]) == nil)
+        #expect(cache.page(for: "b", versions: [1: 3]) != nil)
+    }
+}

@@ -14,6 +14,8 @@ struct TestServer {
     var tokens: [String: String] = [:]
     var projects: [String: Project] = [:]
     var groups: [String: Namespace] = [:]
+    /// The same registry as another process sees it (the CLI, a second instance): its own caches.
+    var elsewhere: PackageService!
 
     static func run(
         maxUploadSize: Int64 = ServerConfiguration.defaultMaxUploadSize,
@@ -57,6 +59,7 @@ struct TestServer {
             ).secret
 
             let packages = PackageService(store: store, blobs: blobs, logger: logger)
+            server.elsewhere = PackageService(store: store, blobs: blobs, logger: logger)
             let application = RegistryServer.makeApplication(
                 packages: packages,
                 configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxUploadSize: maxUploadSize),

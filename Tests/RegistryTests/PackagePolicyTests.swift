@@ -104,3 +104,24 @@ import Testing
         #expect(Timestamp(microseconds: -1).iso8601 == "1969-12-31T23:59:59.999999Z")
     }
 }
+
+@Suite struct ExpiringCacheTests {
+    @Test func entriesExpire() async throws {
+        let cache = ExpiringCache<String, Int>(lifetime: .milliseconds(50))
+        cache.set(1, for: "a")
+        #expect(cache.value(for: "a") == 1)
+        try await Task.sleep(for: .milliseconds(80))
+        #expect(cache.value(for: "a") == nil)
+        #expect(await cache.value(for: "b") { 2 } == 2)
+        #expect(await cache.value(for: "b") { 3 } == 2)
+        cache.removeAll()
+        #expect(cache.value(for: "b") == nil)
+    }
+
+    @Test func staysBounded() {
+        let cache = ExpiringCache<Int, Int>(lifetime: .seconds(60), capacity: 10)
+        for key in 0..<25 { cache.set(key, for: key) }
+        #expect(cache.value(for: 24) == 24)
+        #expect((0..<25).filter { cache.value(for: $0) != nil }.count <= 10)
+    }
+}

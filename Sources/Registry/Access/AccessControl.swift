@@ -4,6 +4,8 @@ import PythonPackaging
 /// Turns credentials into a `Principal` and gathers the facts `PackagePolicy` decides on.
 public struct AccessControl: Sendable {
     let store: MetadataStore
+    /// Successful token lookups, for at most a second: a revoked token stops working within it.
+    private let tokens = ExpiringCache<String, Principal>(lifetime: .seconds(1))
 
     public init(store: MetadataStore) {
         self.store = store
@@ -26,7 +28,14 @@ public struct AccessControl: Sendable {
         }
         guard !secret.isEmpty, secret.utf8.count <= 256 else { throw RegistryError.unauthenticated }
         let digest = Self.digest(ofSecret: secret)
+        let cacheKey = (personalAllowed ? "p" : "d") + digest + today.iso8601
+        if let cached = self.tokens.value(for: cacheKey) { return cached }
+        let principal = try await self.lookUp(digest: digest, personalAllowed: personalAllowed, today: today)
+        self.tokens.set(principal, for: cacheKey)
+        return principal
+    }
 
+    private func lookUp(digest: String, personalAllowed: Bool, today: Day) async throws -> Principal {
         if personalAllowed, let (token, user) = try await self.store.personalAccessToken(digest: digest) {
             guard Self.isUsable(revoked: token.revoked, expiresAt: token.expiresAt, today: today) else {
                 throw RegistryError.unauthenticated
@@ -40,6 +49,11 @@ public struct AccessControl: Sendable {
             return .deployToken(token)
         }
         throw RegistryError.unauthenticated
+    }
+
+    /// Forgets cached token lookups, after a change made here (revocation, deletion).
+    public func forgetCachedTokens() {
+        self.tokens.removeAll()
     }
 
     /// A token expiring on a day is refused from the start of that day (UTC), as in GitLab.

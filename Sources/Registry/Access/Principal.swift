@@ -6,6 +6,15 @@ public enum Principal: Sendable, Equatable {
 
     public var isAnonymous: Bool { self == .anonymous }
 
+    /// Identifies the caller and what their token allows, for caching decisions about them.
+    var cacheKey: String {
+        switch self {
+        case .anonymous: "a"
+        case .user(let user, let scopes): "u\(user.id):\(user.isAdmin):\(scopes.stored)"
+        case .deployToken(let token): "d\(token.id)"
+        }
+    }
+
     /// For logs: never the secret.
     public var logDescription: String {
         switch self {

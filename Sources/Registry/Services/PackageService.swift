@@ -14,6 +14,10 @@ public struct PackageService: Sendable {
     public let access: AccessControl
     public let blobs: LocalBlobStore
     let logger: Logger
+    /// Authorisation decisions on the read path, for at most a second (a removed member or a
+    /// narrowed visibility takes effect within it).
+    private let projectDecisions = ExpiringCache<String, (Project, ProjectPermissions)>(lifetime: .seconds(1))
+    private let groupDecisions = ExpiringCache<String, (Namespace, [Project], Bool)>(lifetime: .seconds(1))
 
     public init(store: MetadataStore, blobs: LocalBlobStore, logger: Logger) {
         self.store = store
@@ -29,8 +33,16 @@ public struct PackageService: Sendable {
     /// that clients send credentials and nothing leaks; signed-in callers get `notFound` for what they
     /// cannot see and `forbidden` for what they see but may not do.
     public func authorizedProject(_ reference: String, for principal: Principal, action: PackageAction) async throws -> Project {
-        guard let project = try await self.project(reference) else { throw self.invisible(principal, "404 Project Not Found") }
-        let permissions = try await self.access.permissions(of: principal, on: project)
+        let key = principal.cacheKey + "|" + reference
+        let decision: (Project, ProjectPermissions)
+        if action == .read, let cached = self.projectDecisions.value(for: key) {
+            decision = cached
+        } else {
+            guard let project = try await self.project(reference) else { throw self.invisible(principal, "404 Project Not Found") }
+            decision = (project, try await self.access.permissions(of: principal, on: project))
+            self.projectDecisions.set(decision, for: key)
+        }
+        let (project, permissions) = decision
         guard permissions.canSee else { throw self.invisible(principal, "404 Project Not Found") }
         switch action {
         case .read:
@@ -51,8 +63,11 @@ public struct PackageService: Sendable {
 
     /// The group named by a numeric id or a full path, and the projects below it whose packages the caller may read.
     public func authorizedGroup(_ reference: String, for principal: Principal) async throws -> (Namespace, [Project]) {
-        guard let group = try await self.group(reference) else { throw self.invisible(principal, "404 Group Not Found") }
-        let (canSee, projects) = try await self.access.readableProjects(of: principal, in: group)
+        let (group, projects, canSee) = try await self.groupDecisions.value(for: principal.cacheKey + "|" + reference) {
+            guard let group = try await self.group(reference) else { throw self.invisible(principal, "404 Group Not Found") }
+            let (canSee, projects) = try await self.access.readableProjects(of: principal, in: group)
+            return (group, projects, canSee)
+        }
         guard canSee else { throw self.invisible(principal, "404 Group Not Found") }
         if principal.isAnonymous && projects.isEmpty && group.visibility != .public { throw RegistryError.unauthenticated }
         return (group, projects)
@@ -77,7 +92,22 @@ public struct PackageService: Sendable {
         return namespace?.kind == .group ? namespace : nil
     }
 
+    /// Forgets every cached authorisation decision and token lookup. Changes made through this
+    /// process call it, so they apply at once; changes made elsewhere (the CLI, another instance)
+    /// apply within the caches' second.
+    public func forgetCachedDecisions() {
+        self.projectDecisions.removeAll()
+        self.groupDecisions.removeAll()
+        self.access.forgetCachedTokens()
+    }
+
     // MARK: Reading
+
+    /// What cached pages of these projects are checked against; it changes with every upload,
+    /// yank and deletion, in the same transaction.
+    public func packagesVersions(of projects: [Project]) async throws -> [ProjectID: Int64] {
+        try await self.store.packagesVersions(of: projects.map(\.id))
+    }
 
     public func index(of projects: [Project]) async throws -> [ListedPackage] {
         try await self.store.listedPackages(in: projects.map(\.id))

@@ -65,6 +65,7 @@ extension MetadataStore {
         try await self.database.transaction { db in
             let digests = try await db.raw("SELECT sha256, metadata_sha256 FROM package_files WHERE package_id = \(bind: id)").all()
                 .flatMap { row in [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 } }
+            try await db.raw("UPDATE projects SET packages_version = packages_version + 1 WHERE id IN (SELECT project_id FROM packages WHERE id = \(bind: id))").run()
             try await db.raw("DELETE FROM package_files WHERE package_id = \(bind: id)").run()
             try await db.raw("DELETE FROM packages WHERE id = \(bind: id)").run()
             return digests
@@ -76,9 +77,10 @@ extension MetadataStore {
     func deletePackageFile(id: Int64, packageID: Int64) async throws -> [String]? {
         try await self.database.transaction { db in
             guard let row = try await db.raw("""
-                DELETE FROM package_files WHERE id = \(bind: id) AND package_id = \(bind: packageID) RETURNING sha256, metadata_sha256
+                DELETE FROM package_files WHERE id = \(bind: id) AND package_id = \(bind: packageID) RETURNING sha256, metadata_sha256, project_id
                 """).first()
             else { return nil }
+            try await Self.bumpPackagesVersion(db, projectID: try row.decode(column: "project_id", as: Int64.self))
             let remaining = try await db.raw("SELECT count(*) AS n FROM package_files WHERE package_id = \(bind: packageID)").first()!
                 .decode(column: "n", as: Int.self)
             if remaining == 0 { try await db.raw("DELETE FROM packages WHERE id = \(bind: packageID)").run() }

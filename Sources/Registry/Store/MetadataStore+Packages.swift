@@ -134,6 +134,7 @@ extension MetadataStore {
                         RETURNING id
                         """).first()!.decode(column: "id", as: Int64.self)
                 }
+                try await Self.bumpPackagesVersion(db, projectID: projectID)
                 return try await db.raw("""
                     INSERT INTO package_files (package_id, project_id, file_name, size, sha256, md5, blake2b_256, requires_python,
                                                uploaded_at, metadata_sha256, metadata_size, yanked)
@@ -153,6 +154,23 @@ extension MetadataStore {
         }
     }
 
+    /// Marks the project's packages as changed, inside the writing transaction.
+    static func bumpPackagesVersion(_ db: any SQLDatabase, projectID: ProjectID) async throws {
+        try await db.raw("UPDATE projects SET packages_version = packages_version + 1 WHERE id = \(bind: projectID)").run()
+    }
+
+    /// The current packages_version of each project: what cached pages are checked against.
+    func packagesVersions(of projectIDs: [ProjectID]) async throws -> [ProjectID: Int64] {
+        guard !projectIDs.isEmpty else { return [:] }
+        return try await self.database.read { db in
+            var versions: [ProjectID: Int64] = [:]
+            for row in try await db.raw("SELECT id, packages_version FROM projects WHERE id IN (\(binds: projectIDs))").all() {
+                versions[try row.decode(column: "id", as: Int64.self)] = try row.decode(column: "packages_version", as: Int64.self)
+            }
+            return versions
+        }
+    }
+
     /// Yanks (with a reason) or unyanks every file of a release, or one of its files; returns the
     /// names of the files it matched. The change is one statement, so it is all or nothing.
     func setYank(
@@ -169,7 +187,9 @@ extension MetadataStore {
                 query.appendInterpolation(bind: fileName)
             }
             query.appendLiteral(" RETURNING file_name")
-            return try await db.raw(query).all().map { try $0.decode(column: "file_name", as: String.self) }.sorted()
+            let files = try await db.raw(query).all().map { try $0.decode(column: "file_name", as: String.self) }.sorted()
+            try await Self.bumpPackagesVersion(db, projectID: projectID)
+            return files
         }
     }
 }

@@ -131,6 +131,11 @@ enum Schema {
             "ALTER TABLE namespaces ADD COLUMN description TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE projects ADD COLUMN description TEXT NOT NULL DEFAULT ''",
         ]),
+        // Page caching: a project's packages_version changes in the same transaction as anything
+        // its simple pages show, so a cached page is checked against it with one query.
+        Migration(version: 4, statements: [
+            "ALTER TABLE projects ADD COLUMN packages_version BIGINT NOT NULL DEFAULT 0",
+        ]),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

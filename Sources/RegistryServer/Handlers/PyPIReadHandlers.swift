@@ -1,4 +1,5 @@
 import Hummingbird
+import PythonPackaging
 import Registry
 
 /// The read side of the PyPI API: simple pages in HTML or JSON, files and their core metadata, with
@@ -25,6 +26,7 @@ struct PyPIReadHandlers {
     }
 
     let packages: PackageService
+    let pages: PageCache
     let request: Request
     /// `http(s)://host/api/v4`
     let baseURL: String
@@ -33,23 +35,46 @@ struct PyPIReadHandlers {
 
     func index(title: String, projects: [Project], root: String, audience: Audience) async throws -> Response {
         let format = try self.negotiatedFormat()
-        let listed = try await self.packages.index(of: projects)
         let base = "\(self.baseURL)/\(root)"
-        let body = format == .json
-            ? SimpleJSON(baseURL: base).index(packages: listed)
-            : SimplePages(baseURL: base).index(title: title, packages: listed)
-        return self.page(body, format: format, audience: audience)
+        let page = try await self.cachedPage(key: "index|\(title)", base: base, format: format, projects: projects) {
+            let listed = try await self.packages.index(of: projects)
+            return format == .json
+                ? SimpleJSON(baseURL: base).index(packages: listed)
+                : SimplePages(baseURL: base).index(title: title, packages: listed)
+        }
+        return self.respond(page, audience: audience)
     }
 
     func package(_ name: String, projects: [Project], root: String, audience: Audience) async throws -> Response {
         let format = try self.negotiatedFormat()
-        let files = try await self.packages.files(of: name, in: projects)
-        guard let first = files.first else { throw RegistryError.notFound("404 Package Not Found") }
         let base = "\(self.baseURL)/\(root)"
-        let body = format == .json
-            ? SimpleJSON(baseURL: base).package(normalizedName: first.package.normalizedName, files: files)
-            : SimplePages(baseURL: base).package(name: first.package.name, files: files)
-        return self.page(body, format: format, audience: audience)
+        let page = try await self.cachedPage(key: "package|\(ProjectName.normalize(name))", base: base, format: format, projects: projects) {
+            let files = try await self.packages.files(of: name, in: projects)
+            guard let first = files.first else { throw RegistryError.notFound("404 Package Not Found") }
+            return format == .json
+                ? SimpleJSON(baseURL: base).package(normalizedName: first.package.normalizedName, files: files)
+                : SimplePages(baseURL: base).package(name: first.package.name, files: files)
+        }
+        return self.respond(page, audience: audience)
+    }
+
+    /// The page from the cache when none of its projects changed since it was rendered, else rendered
+    /// afresh (the versions are read before the data, see `PageCache`).
+    private func cachedPage(
+        key: String, base: String, format: SimpleFormat, projects: [Project], render: () async throws -> String
+    ) async throws -> PageCache.Page {
+        let versions = try await self.packages.packagesVersions(of: projects)
+        let cacheKey = "\(key)|\(format.rawValue)|\(base)|\(projects.map { String($0.id) }.joined(separator: ","))"
+        if let page = self.pages.page(for: cacheKey, versions: versions) { return page }
+        let body = try await render()
+        let page = PageCache.Page(
+            body: ByteBuffer(string: body),
+            entityTag: EntityTag(opaque: ContentHash.sha256(body.utf8)),
+            contentType: format == .legacyHTML ? "text/html; charset=utf-8" : format.rawValue,
+            versions: versions
+        )
+        self.pages.store(page, for: cacheKey)
+        return page
     }
 
     func file(sha256: String, fileName: String, projects: [Project], audience: Audience, context: some RequestContext) async throws -> Response {
@@ -79,18 +104,17 @@ struct PyPIReadHandlers {
     }
 
     /// A page with a strong ETag of its bytes, answering `If-None-Match` with 304.
-    private func page(_ body: String, format: SimpleFormat, audience: Audience) -> Response {
-        let tag = EntityTag(opaque: ContentHash.sha256(body.utf8))
+    private func respond(_ page: PageCache.Page, audience: Audience) -> Response {
         var headers = HTTPFields()
         headers[.vary] = "Accept"
-        headers[.eTag] = tag.headerValue
+        headers[.eTag] = page.entityTag.headerValue
         headers[.cacheControl] = audience.pageCacheControl
-        if EntityTag.ifNoneMatch(self.request.headers[.ifNoneMatch], matches: tag) {
+        if EntityTag.ifNoneMatch(self.request.headers[.ifNoneMatch], matches: page.entityTag) {
             return Response(status: .notModified, headers: headers)
         }
-        headers[.contentType] = format == .legacyHTML ? "text/html; charset=utf-8" : format.rawValue
-        headers[.contentLength] = String(body.utf8.count)
-        return Response(status: .ok, headers: headers, body: self.isHead ? .init() : .init(byteBuffer: ByteBuffer(string: body)))
+        headers[.contentType] = page.contentType
+        headers[.contentLength] = String(page.body.readableBytes)
+        return Response(status: .ok, headers: headers, body: self.isHead ? .init() : .init(byteBuffer: page.body))
     }
 
     /// Stored content named by its sha256: ETag, `If-None-Match`, `Range` (206/416) and `HEAD`.
