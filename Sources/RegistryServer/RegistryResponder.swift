@@ -9,7 +9,8 @@ public struct RegistryResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
 
     let packages: PackageService
-    let pages = PageCache()
+    /// Rendered simple pages, valid while the projects they show are unchanged.
+    let pages = VersionedCache<RenderedPage>()
     let rest: RESTRouter
     let configuration: ServerConfiguration
     let logger: Logger

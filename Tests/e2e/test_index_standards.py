@@ -674,7 +674,14 @@ def test_yank_and_unyank_via_cli(server, world, fresh_project, tmp_path):
     url = f"{p['url']}/simple/wh-cli"
     path = p["path_with_namespace"]
 
-    out = server.cli_json("yank", "--project", path, "--name", "wh-cli", "--version", "1.1",
+    def cli_change(*args):
+        out = server.cli_json(*args)
+        # The CLI is another process: the server sees its change once its view of the
+        # projects' versions is renewed, within 250 ms (README, "Caching").
+        time.sleep(0.35)
+        return out
+
+    out = cli_change("yank", "--project", path, "--name", "wh-cli", "--version", "1.1",
                           "--reason", "cli says no")
     assert sorted(out.get("files", [])) == sorted([w11.filename, s11.filename]), out
     files = files_by_name(get_json(server, url, world.alice))
@@ -682,17 +689,17 @@ def test_yank_and_unyank_via_cli(server, world, fresh_project, tmp_path):
     assert files[s11.filename]["yanked"] == "cli says no", files
     assert files[w10.filename]["yanked"] is False, files
 
-    out = server.cli_json("unyank", "--project", path, "--name", "wh-cli", "--version", "1.1",
+    out = cli_change("unyank", "--project", path, "--name", "wh-cli", "--version", "1.1",
                           "--file", s11.filename)
     assert out.get("files") == [s11.filename], out
     files = files_by_name(get_json(server, url, world.alice))
     assert files[s11.filename]["yanked"] is False and files[w11.filename]["yanked"], files
 
-    out = server.cli_json("unyank", "--project", path, "--name", "wh-cli", "--version", "1.1")
+    out = cli_change("unyank", "--project", path, "--name", "wh-cli", "--version", "1.1")
     files = files_by_name(get_json(server, url, world.alice))
     assert all(f["yanked"] is False for f in files.values()), files
 
-    out = server.cli_json("yank", "--project", path, "--name", "wh-cli", "--version", "1.0",
+    out = cli_change("yank", "--project", path, "--name", "wh-cli", "--version", "1.0",
                           "--file", w10.filename)
     assert out.get("files") == [w10.filename], out
     files = files_by_name(get_json(server, url, world.alice))

@@ -18,6 +18,12 @@ public struct PackageService: Sendable {
     /// narrowed visibility takes effect within it).
     private let projectDecisions = ExpiringCache<String, (Project, ProjectPermissions)>(lifetime: .seconds(1))
     private let groupDecisions = ExpiringCache<String, (Namespace, [Project], Bool)>(lifetime: .seconds(1))
+    /// Projects' packages_version, for a moment: this process clears it as it writes, so its own
+    /// changes show at once; another process's (the CLI, another instance) within `versionLifetime`.
+    public static let versionLifetime = Duration.milliseconds(250)
+    private let versions = ExpiringCache<[ProjectID], [ProjectID: Int64]>(lifetime: versionLifetime)
+    /// File lookups for downloads, valid while their projects' packages are unchanged.
+    private let downloads = VersionedCache<PackageFile?>()
 
     public init(store: MetadataStore, blobs: LocalBlobStore, logger: Logger) {
         self.store = store
@@ -98,6 +104,7 @@ public struct PackageService: Sendable {
     public func forgetCachedDecisions() {
         self.projectDecisions.removeAll()
         self.groupDecisions.removeAll()
+        self.versions.removeAll()
         self.access.forgetCachedTokens()
     }
 
@@ -106,7 +113,8 @@ public struct PackageService: Sendable {
     /// What cached pages of these projects are checked against; it changes with every upload,
     /// yank and deletion, in the same transaction.
     public func packagesVersions(of projects: [Project]) async throws -> [ProjectID: Int64] {
-        try await self.store.packagesVersions(of: projects.map(\.id))
+        let ids = projects.map(\.id)
+        return try await self.versions.value(for: ids) { try await self.store.packagesVersions(of: ids) }
     }
 
     public func index(of projects: [Project]) async throws -> [ListedPackage] {
@@ -120,7 +128,12 @@ public struct PackageService: Sendable {
 
     /// A file by digest and name, and where its bytes are.
     public func download(sha256: String, fileName: String, in projects: [Project]) async throws -> (PackageFile, path: String) {
-        guard let file = try await self.store.file(in: projects.map(\.id), sha256: sha256.lowercased(), fileName: fileName) else {
+        let digest = sha256.lowercased()
+        let key = "\(projects.map { String($0.id) }.joined(separator: ","))|\(digest)|\(fileName)"
+        let found = try await self.downloads.value(for: key, versions: try await self.packagesVersions(of: projects)) {
+            try await self.store.file(in: projects.map(\.id), sha256: digest, fileName: fileName)
+        }
+        guard let file = found else {
             throw RegistryError.notFound("404 Package File Not Found")
         }
         return (file, self.blobs.path(forSHA256: file.digests.sha256))
@@ -157,6 +170,7 @@ public struct PackageService: Sendable {
             yank, projectID: project.id, normalizedName: ProjectName.normalize(name),
             canonicalVersion: parsedVersion.canonical, fileName: fileName
         )
+        self.versions.removeAll()
         guard !files.isEmpty else {
             throw RegistryError.notFound(fileName == nil ? "404 Release Not Found" : "404 Package File Not Found")
         }
@@ -184,6 +198,7 @@ public struct PackageService: Sendable {
 
     /// Removes the blobs among `digests` that nothing references any more.
     func collectGarbage(_ digests: [String]) async throws {
+        self.versions.removeAll()
         let blobs = self.blobs
         try await self.store.removeUnreferencedBlobs(digests) { digest in try await blobs.remove(sha256: digest) }
     }
@@ -239,6 +254,7 @@ public struct PackageService: Sendable {
                 }
             }
         )
+        self.versions.removeAll()
         if case .created(let file) = outcome {
             self.logger.info("published", metadata: [
                 "project": "\(project.pathWithNamespace)", "file": "\(file.fileName)", "size": "\(file.size)",

@@ -26,7 +26,7 @@ struct PyPIReadHandlers {
     }
 
     let packages: PackageService
-    let pages: PageCache
+    let pages: VersionedCache<RenderedPage>
     let request: Request
     /// `http(s)://host/api/v4`
     let baseURL: String
@@ -62,19 +62,17 @@ struct PyPIReadHandlers {
     /// afresh (the versions are read before the data, see `PageCache`).
     private func cachedPage(
         key: String, base: String, format: SimpleFormat, projects: [Project], render: () async throws -> String
-    ) async throws -> PageCache.Page {
+    ) async throws -> RenderedPage {
         let versions = try await self.packages.packagesVersions(of: projects)
         let cacheKey = "\(key)|\(format.rawValue)|\(base)|\(projects.map { String($0.id) }.joined(separator: ","))"
-        if let page = self.pages.page(for: cacheKey, versions: versions) { return page }
-        let body = try await render()
-        let page = PageCache.Page(
-            body: ByteBuffer(string: body),
-            entityTag: EntityTag(opaque: ContentHash.sha256(body.utf8)),
-            contentType: format == .legacyHTML ? "text/html; charset=utf-8" : format.rawValue,
-            versions: versions
-        )
-        self.pages.store(page, for: cacheKey)
-        return page
+        return try await self.pages.value(for: cacheKey, versions: versions) {
+            let body = try await render()
+            return RenderedPage(
+                body: ByteBuffer(string: body),
+                entityTag: EntityTag(opaque: ContentHash.sha256(body.utf8)),
+                contentType: format == .legacyHTML ? "text/html; charset=utf-8" : format.rawValue
+            )
+        }
     }
 
     func file(sha256: String, fileName: String, projects: [Project], audience: Audience, context: some RequestContext) async throws -> Response {
@@ -104,7 +102,7 @@ struct PyPIReadHandlers {
     }
 
     /// A page with a strong ETag of its bytes, answering `If-None-Match` with 304.
-    private func respond(_ page: PageCache.Page, audience: Audience) -> Response {
+    private func respond(_ page: RenderedPage, audience: Audience) -> Response {
         var headers = HTTPFields()
         headers[.vary] = "Accept"
         headers[.eTag] = page.entityTag.headerValue
@@ -153,6 +151,13 @@ struct PyPIReadHandlers {
             return Response(status: .rangeNotSatisfiable, headers: headers)
         }
     }
+}
+
+/// A simple page as sent: its bytes, their strong entity tag and media type.
+struct RenderedPage: Sendable {
+    var body: ByteBuffer
+    var entityTag: EntityTag
+    var contentType: String
 }
 
 /// Nothing the client accepts can be served (PEP 691: 406).
