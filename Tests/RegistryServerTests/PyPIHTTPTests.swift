@@ -162,7 +162,7 @@ import Testing
             #expect(try await refused(UploadForm(fileName: "demo-1.0.tar.gz", content: [1], name: "other", version: "1.0")).status == .badRequest)
             let tooLarge = try await refused(UploadForm(fileName: "demo-1.0.tar.gz", content: Array(repeating: 1, count: 1025), name: "demo", version: "1.0"))
             #expect(tooLarge.status == .contentTooLarge)
-            let tooLargeLine = try RawHTTP.statusLine(
+            let tooLargeLine = try await RawHTTP.statusLine(
                 port: client.port!,
                 request: RawHTTP.uploadRequest(
                     UploadForm(fileName: "demo-1.0.tar.gz", content: Array(repeating: 1, count: 1025), name: "demo", version: "1.0"),
@@ -187,7 +187,7 @@ import Testing
             let changed = UploadForm(fileName: "demo-1.0.tar.gz", content: [9, 9], name: "demo", version: "1.0")
             let refused = try await client.upload(changed, to: "acme%2Flib", auth: dev)
             #expect(refused.status == .badRequest)
-            let statusLine = try RawHTTP.statusLine(
+            let statusLine = try await RawHTTP.statusLine(
                 port: client.port!, request: RawHTTP.uploadRequest(changed, project: "acme%2Flib", authorization: dev[.authorization]!)
             )
             #expect(statusLine == "HTTP/1.1 400 File name has already been taken")

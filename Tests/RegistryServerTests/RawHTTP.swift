@@ -7,7 +7,17 @@ import Glibc
 /// Sends one request over a plain socket and returns the response's status line exactly as sent:
 /// HTTP client libraries normalise the reason phrase, which is the very thing some tests check.
 enum RawHTTP {
-    static func statusLine(port: Int, request: [UInt8]) throws -> String {
+    /// The blocking socket work runs on a thread of its own: on the cooperative pool (two threads on
+    /// two cores) two such waits would starve the very server they wait for.
+    static func statusLine(port: Int, request: [UInt8]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try self.blockingStatusLine(port: port, request: request) })
+            }
+        }
+    }
+
+    private static func blockingStatusLine(port: Int, request: [UInt8]) throws -> String {
         let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socketDescriptor >= 0 else { throw POSIXError(.EIO) }
         defer { close(socketDescriptor) }

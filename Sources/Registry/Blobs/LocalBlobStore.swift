@@ -66,6 +66,34 @@ public struct LocalBlobStore: Sendable {
         }
     }
 
+    /// Reads `range` of a blob in one trip to the thread pool: for small reads (metadata files, the
+    /// range requests resolvers make), where a streamed body costs more than the bytes.
+    public func read(sha256: String, range: ClosedRange<Int64>) async throws -> ByteBuffer {
+        let path = self.path(forSHA256: sha256)
+        return try await self.threadPool.runIfActive {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw FileSystemError(operation: "open", path: path, errno: errno) }
+            defer { close(descriptor) }
+            let count = Int(range.upperBound - range.lowerBound + 1)
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
+                var done = 0
+                while done < count {
+                    let result = pread(descriptor, bytes.baseAddress! + done, count - done, off_t(range.lowerBound) + off_t(done))
+                    if result < 0 {
+                        if errno == EINTR { continue }
+                        throw FileSystemError(operation: "read", path: path, errno: errno)
+                    }
+                    if result == 0 { break }
+                    done += result
+                }
+                return done
+            }
+            guard read == count else { throw FileSystemError(operation: "read (short)", path: path, errno: EIO) }
+            return buffer
+        }
+    }
+
     /// Deletes a blob; a missing one is not an error.
     public func remove(sha256: String) async throws {
         let path = self.path(forSHA256: sha256)

@@ -135,21 +135,30 @@ struct PyPIReadHandlers {
         case .whole:
             headers[.contentLength] = String(size)
             if self.isHead || size == 0 { return Response(status: .ok, headers: headers) }
-            let body = try await FileIO(threadPool: .singleton).loadFile(path: path, context: context)
-            return Response(status: .ok, headers: headers, body: body)
+            return Response(status: .ok, headers: headers, body: try await self.body(of: sha256, at: path, range: 0...(size - 1), context: context))
         case .partial(let range):
             headers[.contentRange] = ByteRangeRequest.contentRange(range, length: size)
             headers[.contentLength] = String(range.upperBound - range.lowerBound + 1)
             if self.isHead { return Response(status: .partialContent, headers: headers) }
-            let body = try await FileIO(threadPool: .singleton).loadFile(
-                path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: context
-            )
-            return Response(status: .partialContent, headers: headers, body: body)
+            return Response(status: .partialContent, headers: headers, body: try await self.body(of: sha256, at: path, range: range, context: context))
         case .unsatisfiable:
             headers[.contentRange] = ByteRangeRequest.unsatisfiedContentRange(length: size)
             headers[.contentLength] = "0"
             return Response(status: .rangeNotSatisfiable, headers: headers)
         }
+    }
+}
+
+extension PyPIReadHandlers {
+    /// Reads up to this many bytes in one go; larger bodies stream in chunks.
+    static let smallReadLimit: Int64 = 256 * 1024
+
+    /// A blob's bytes in `range`: small ones read at once, large ones streamed.
+    func body(of sha256: String, at path: String, range: ClosedRange<Int64>, context: some RequestContext) async throws -> ResponseBody {
+        if range.upperBound - range.lowerBound + 1 <= Self.smallReadLimit {
+            return ResponseBody(byteBuffer: try await self.packages.blobs.read(sha256: sha256, range: range))
+        }
+        return try await FileIO(threadPool: .singleton).loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: context)
     }
 }
 
