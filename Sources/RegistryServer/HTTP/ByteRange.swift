@@ -32,7 +32,7 @@ enum ByteRangeRequest: Equatable, Sendable {
         guard let header else {
             return .whole
         }
-        let value = Self.trimmed(Substring(header))
+        let value = Substring(header).trimmingOptionalWhitespace()
         guard let equals = value.utf8.firstIndex(of: UInt8(ascii: "=")),
             value[..<equals].lowercased() == "bytes"
         else {
@@ -40,7 +40,7 @@ enum ByteRangeRequest: Equatable, Sendable {
         }
         let specs = value[value.utf8.index(after: equals)...]
             .split(separator: ",", omittingEmptySubsequences: false)
-            .map(Self.trimmed)
+            .map { $0.trimmingOptionalWhitespace() }
             .filter { !$0.isEmpty }
         guard specs.count == 1, let spec = specs.first, let dash = spec.utf8.firstIndex(of: UInt8(ascii: "-")) else {
             return .whole
@@ -104,13 +104,4 @@ enum ByteRangeRequest: Equatable, Sendable {
         return value
     }
 
-    /// `text` without leading and trailing spaces and tabs (RFC 9110 `OWS`).
-    private static func trimmed(_ text: Substring) -> Substring {
-        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        guard let start = text.utf8.firstIndex(where: { !isBlank($0) }) else {
-            return text[text.endIndex...]
-        }
-        let last = text.utf8.lastIndex(where: { !isBlank($0) })!
-        return text[start..<text.utf8.index(after: last)]
-    }
 }

@@ -169,7 +169,7 @@ extension ContentNegotiation {
         /// malformed `q`.
         init?(parsing element: Substring) {
             let parts = ContentNegotiation.split(element, on: UInt8(ascii: ";"))
-            let mediaType = Self.trimmed(parts[0])
+            let mediaType = parts[0].trimmingOptionalWhitespace()
             guard let slash = mediaType.utf8.firstIndex(of: UInt8(ascii: "/")) else {
                 return nil
             }
@@ -180,12 +180,12 @@ extension ContentNegotiation {
             var weight: Int?
             for parameter in parts.dropFirst() {
                 guard let equals = parameter.utf8.firstIndex(of: UInt8(ascii: "=")),
-                    Self.trimmed(parameter[..<equals]).lowercased() == "q"
+                    parameter[..<equals].trimmingOptionalWhitespace().lowercased() == "q"
                 else {
                     continue
                 }
                 guard weight == nil else { continue }
-                guard let value = Self.weight(Self.trimmed(parameter[parameter.utf8.index(after: equals)...])) else {
+                guard let value = Self.weight(parameter[parameter.utf8.index(after: equals)...].trimmingOptionalWhitespace()) else {
                     return nil
                 }
                 weight = value
@@ -239,14 +239,5 @@ extension ContentNegotiation {
                 }
         }
 
-        /// `text` without leading and trailing spaces and tabs (RFC 9110 `OWS`).
-        private static func trimmed(_ text: Substring) -> Substring {
-            let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-            guard let start = text.utf8.firstIndex(where: { !isBlank($0) }) else {
-                return text[text.endIndex...]
-            }
-            let last = text.utf8.lastIndex(where: { !isBlank($0) })!
-            return text[start..<text.utf8.index(after: last)]
-        }
     }
 }

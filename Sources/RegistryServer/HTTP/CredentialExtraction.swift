@@ -20,7 +20,7 @@ enum CredentialExtraction {
         guard let authorization = headers[.authorization] else { return nil }
         let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2 else { throw .malformed }
-        let scheme = parts[0].lowercased(), value = parts[1].trimmingCharacters(" ")
+        let scheme = parts[0].lowercased(), value = parts[1].trimmingOptionalWhitespace()
         switch scheme {
         case "bearer":
             return .anyToken(String(value))
@@ -32,15 +32,6 @@ enum CredentialExtraction {
         default:
             throw .malformed
         }
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(_ character: Character) -> Substring {
-        var result = self
-        while result.first == character { result = result.dropFirst() }
-        while result.last == character { result = result.dropLast() }
-        return result
     }
 }
 

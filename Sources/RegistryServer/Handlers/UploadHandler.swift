@@ -117,25 +117,16 @@ struct UploadHandler {
 enum MultipartContentType {
     /// The boundary of a `multipart/form-data` content type, or nil for any other type.
     static func boundary(of contentType: String) -> String? {
-        let parameters = contentType.split(separator: ";").map { $0.trimmingCharacters(in: " \t") }
+        let parameters = contentType.split(separator: ";").map { String($0.trimmingOptionalWhitespace()) }
         guard let type = parameters.first, type.lowercased() == "multipart/form-data" else { return nil }
         for parameter in parameters.dropFirst() {
             guard let equals = parameter.firstIndex(of: "="),
-                  parameter[..<equals].trimmingCharacters(in: " \t").lowercased() == "boundary"
+                  parameter[..<equals].trimmingOptionalWhitespace().lowercased() == "boundary"
             else { continue }
-            var value = parameter[parameter.index(after: equals)...].trimmingCharacters(in: " \t")
+            var value = String(parameter[parameter.index(after: equals)...].trimmingOptionalWhitespace())
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
             return value.isEmpty ? nil : value
         }
         return nil
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, set.contains(first) { scalars = scalars.dropFirst() }
-        while let last = scalars.last, set.contains(last) { scalars = scalars.dropLast() }
-        return String(scalars)
     }
 }

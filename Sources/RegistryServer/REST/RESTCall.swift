@@ -115,7 +115,7 @@ struct RESTCall {
     func list(_ name: String) -> [String]? {
         switch self.parameters[name] {
         case .list(let values): values
-        case .string(let value): value.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }
+        case .string(let value): value.split(separator: ",").map { String($0.trimmingOptionalWhitespace()) }
         default: nil
         }
     }
