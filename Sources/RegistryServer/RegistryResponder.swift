@@ -53,16 +53,8 @@ public struct RegistryResponder: HTTPResponder {
             return try await self.dispatchREST(request, principal: &principal)
         }
         if case .health = route { return Self.text("OK\n") }
-        guard let method = APIRoute.HTTPMethodName(rawValue: request.method.rawValue), route.methods.contains(method) else {
-            var response = ErrorResponse.make(status: .methodNotAllowed, message: "405 Method Not Allowed")
-            response.headers[.allow] = route.methods.map(\.rawValue).sorted().joined(separator: ", ")
-            return response
-        }
-        let credential: Credential?
-        do { credential = try CredentialExtraction.credential(from: request.headers) } catch {
-            throw RegistryError.unauthenticated
-        }
-        principal = try await self.packages.access.authenticate(credential)
+        guard route.methods.contains(request.method) else { return ErrorResponse.methodNotAllowed(allowed: route.methods) }
+        principal = try await self.authenticate(request).principal
 
         let reads = PyPIReadHandlers(packages: self.packages, pages: self.pages, request: request, baseURL: self.baseURL(for: request))
         switch route {
@@ -78,17 +70,17 @@ public struct RegistryResponder: HTTPResponder {
         case .projectIndex(let reference):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
             return try await reads.index(
-                title: project.name, projects: [project], root: Self.projectRoot(reference), audience: .init([project], group: false)
+                title: project.name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project)
             )
         case .projectPackage(let reference, let name):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await reads.package(name, projects: [project], root: Self.projectRoot(reference), audience: .init([project], group: false))
+            return try await reads.package(name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project))
         case .projectFile(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await reads.file(sha256: sha256, fileName: fileName, projects: [project], audience: .init([project], group: false), context: context)
+            return try await reads.file(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project), context: context)
         case .projectFileMetadata(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: [project], audience: .init([project], group: false), context: context)
+            return try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project), context: context)
         case .groupIndex(let reference):
             let (group, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
             return try await reads.index(title: group.name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
@@ -112,15 +104,10 @@ public struct RegistryResponder: HTTPResponder {
         case .none:
             throw RegistryError.notFound("404 Not Found")
         case .wrongMethod(let allowed):
-            var response = ErrorResponse.make(status: .methodNotAllowed, message: "405 Method Not Allowed")
-            response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-            return response
+            return ErrorResponse.methodNotAllowed(allowed: allowed)
         case .found(let route, let parameters):
             let credential: Credential?
-            do { credential = try CredentialExtraction.credential(from: request.headers) } catch {
-                throw RegistryError.unauthenticated
-            }
-            principal = try await self.packages.access.authenticate(credential)
+            (credential, principal) = try await self.authenticate(request)
             let call = try await RESTCall.make(
                 request, principal: principal, credential: credential, pathParameters: parameters,
                 externalBase: String(self.baseURL(for: request).dropLast("/api/v4".count))
@@ -130,6 +117,16 @@ public struct RegistryResponder: HTTPResponder {
             if request.method != .get && request.method != .head { self.packages.forgetCachedDecisions() }
             return response
         }
+    }
+
+    /// The credential a request presents (any of GitLab's ways) and who it makes the caller; an
+    /// unreadable `Authorization` header counts as bad credentials.
+    private func authenticate(_ request: Request) async throws -> (credential: Credential?, principal: Principal) {
+        let credential: Credential?
+        do { credential = try CredentialExtraction.credential(from: request.headers) } catch {
+            throw RegistryError.unauthenticated
+        }
+        return (credential, try await self.packages.access.authenticate(credential))
     }
 
     private static func projectRoot(_ reference: PathReference) -> String { "projects/\(reference.raw)/packages/pypi" }

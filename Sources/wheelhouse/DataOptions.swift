@@ -58,24 +58,25 @@ extension AdminCommand {
             CommandLineError.print("cannot open the registry at \(self.data.resolvedDataDirectory): \(error)")
             throw ExitCode.failure
         }
-        defer { Task { await registry.database.close() } }
-        do {
-            let services = CommandServices(
-                admin: AdminService(store: registry.store),
-                packages: PackageService(store: registry.store, blobs: registry.blobs, logger: logger)
-            )
-            let (json, text) = try await self.run(services)
-            print(self.output.json ? json.rendered : text)
-        } catch let error as RegistryError {
-            CommandLineError.print(error.description)
-            await registry.database.close()
-            throw ExitCode.failure
-        } catch let error as ValidationFailure {
-            CommandLineError.print(error.message)
-            await registry.database.close()
-            throw ExitCode.failure
-        }
+        let services = CommandServices(
+            admin: AdminService(store: registry.store),
+            packages: PackageService(store: registry.store, blobs: registry.blobs, logger: logger)
+        )
+        let outcome: Result<(json: JSONValue, text: String), any Error>
+        do { outcome = .success(try await self.run(services)) } catch { outcome = .failure(error) }
         await registry.database.close()
+        switch outcome {
+        case .success(let (json, text)):
+            print(self.output.json ? json.rendered : text)
+        case .failure(let error as RegistryError):
+            CommandLineError.print(error.description)
+            throw ExitCode.failure
+        case .failure(let error as ValidationFailure):
+            CommandLineError.print(error.message)
+            throw ExitCode.failure
+        case .failure(let error):
+            throw error
+        }
     }
 }
 

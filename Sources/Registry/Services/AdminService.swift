@@ -98,14 +98,12 @@ public struct AdminService: Sendable {
     func resolve(_ target: MembershipTarget) async throws -> MembershipSource {
         switch target {
         case .group(let reference):
-            let found = try await Int64(reference).asyncFlatMap { try await self.store.namespace(id: $0) }
-            guard let group = try await found.asyncOrElse({ try await self.store.namespace(fullPath: reference) }), group.kind == .group else {
+            guard let group = try await self.store.group(reference: reference) else {
                 throw RegistryError.notFound("Group '\(reference)' not found")
             }
             return .namespace(group.id)
         case .project(let reference):
-            let found = try await Int64(reference).asyncFlatMap { try await self.store.project(id: $0) }
-            guard let project = try await found.asyncOrElse({ try await self.store.project(fullPath: reference) }) else {
+            guard let project = try await self.store.project(reference: reference) else {
                 throw RegistryError.notFound("Project '\(reference)' not found")
             }
             return .project(project.id)
@@ -152,18 +150,6 @@ enum PathRules {
         }
         for segment in segments.dropLast() { try validateSegment(segment, what: "Path segment") }
         return (segments.count > 1 ? segments.dropLast().joined(separator: "/") : nil, segments.last!)
-    }
-}
-
-extension Optional {
-    func asyncFlatMap<Result>(_ transform: (Wrapped) async throws -> Result?) async rethrows -> Result? {
-        guard let value = self else { return nil }
-        return try await transform(value)
-    }
-
-    func asyncOrElse(_ fallback: () async throws -> Wrapped?) async rethrows -> Wrapped? {
-        if let value = self { return value }
-        return try await fallback()
     }
 }
 

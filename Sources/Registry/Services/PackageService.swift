@@ -50,20 +50,12 @@ public struct PackageService: Sendable {
         }
         let (project, permissions) = decision
         guard permissions.canSee else { throw self.invisible(principal, "404 Project Not Found") }
-        switch action {
-        case .read:
-            guard permissions.canReadPackages else {
-                throw principal.isAnonymous ? RegistryError.unauthenticated : RegistryError.forbidden("403 Forbidden")
-            }
-        case .upload:
-            guard permissions.canUploadPackages else {
-                throw principal.isAnonymous ? RegistryError.unauthenticated : RegistryError.forbidden("403 Forbidden")
-            }
-        case .manage:
-            guard permissions.canManagePackages else {
-                throw principal.isAnonymous ? RegistryError.unauthenticated : RegistryError.forbidden("403 Forbidden")
-            }
+        let allowed = switch action {
+        case .read: permissions.canReadPackages
+        case .upload: permissions.canUploadPackages
+        case .manage: permissions.canManagePackages
         }
+        guard allowed else { throw principal.isAnonymous ? RegistryError.unauthenticated : RegistryError.forbidden("403 Forbidden") }
         return project
     }
 
@@ -84,18 +76,11 @@ public struct PackageService: Sendable {
     }
 
     func project(_ reference: String) async throws -> Project? {
-        if let id = Int64(reference), id > 0 { return try await self.store.project(id: id) }
-        return try await self.store.project(fullPath: reference)
+        try await self.store.project(reference: reference)
     }
 
     func group(_ reference: String) async throws -> Namespace? {
-        let namespace: Namespace?
-        if let id = Int64(reference), id > 0 {
-            namespace = try await self.store.namespace(id: id)
-        } else {
-            namespace = try await self.store.namespace(fullPath: reference)
-        }
-        return namespace?.kind == .group ? namespace : nil
+        try await self.store.group(reference: reference)
     }
 
     /// Forgets every cached authorisation decision and token lookup. Changes made through this

@@ -121,6 +121,23 @@ public struct MetadataStore: Sendable {
         }
     }
 
+    /// A project named by a numeric id or a full path, as GitLab's `:id`.
+    func project(reference: String) async throws -> Project? {
+        if let id = Int64(reference), id > 0 { return try await self.project(id: id) }
+        return try await self.project(fullPath: reference)
+    }
+
+    /// A group (not a personal namespace) named by a numeric id or a full path.
+    func group(reference: String) async throws -> Namespace? {
+        let namespace: Namespace?
+        if let id = Int64(reference), id > 0 {
+            namespace = try await self.namespace(id: id)
+        } else {
+            namespace = try await self.namespace(fullPath: reference)
+        }
+        return namespace?.kind == .group ? namespace : nil
+    }
+
     /// Every project in the namespace and, recursively, in its subgroups.
     func projects(inTreeOf namespace: Namespace) async throws -> [Project] {
         let prefix = namespace.fullPath.lowercased() + "/"

@@ -26,16 +26,17 @@ enum ErrorResponse {
     }
 
     static func make(status: HTTPResponse.Status, message: String) -> Response {
-        let body = JSONValue.object([("message", .string(message))]).rendered + "\n"
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        headers[.contentLength] = String(body.utf8.count)
-        headers[ReasonPhrase.header] = ReasonPhrase.sanitize(message)
-        return Response(
-            status: status,
-            headers: headers,
-            body: .init(byteBuffer: ByteBuffer(string: body))
+        RESTResponse.json(
+            .object([("message", .string(message))]), status: status,
+            headers: [ReasonPhrase.header: ReasonPhrase.sanitize(message)]
         )
+    }
+
+    /// 405, with the methods the path does answer.
+    static func methodNotAllowed(allowed: [HTTPRequest.Method]) -> Response {
+        var response = self.make(status: .methodNotAllowed, message: "405 Method Not Allowed")
+        response.headers[.allow] = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+        return response
     }
 }
 

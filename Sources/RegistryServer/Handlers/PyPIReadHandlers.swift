@@ -20,8 +20,10 @@ struct PyPIReadHandlers {
             self == .everyone ? "public, max-age=31536000, immutable" : "private, max-age=31536000, immutable"
         }
 
-        init(_ projects: [Project], group: Bool) {
-            self = !group && projects.count == 1 && projects[0].visibility == .public ? .everyone : .caller
+        /// A project's answers are the same for everyone when the project is public; group answers
+        /// depend on who asks, so group routes always use `.caller`.
+        init(project: Project) {
+            self = project.visibility == .public ? .everyone : .caller
         }
     }
 

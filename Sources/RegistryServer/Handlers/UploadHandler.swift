@@ -95,22 +95,14 @@ struct UploadHandler {
             )
             switch try await self.packages.publish(uploadRequest, upload: upload, to: project) {
             case .created:
-                return Self.json(status: .created, message: "201 Created")
+                return RESTResponse.json(.object([("message", .string("201 Created"))]), status: .created)
             case .unchanged:
-                return Self.json(status: .ok, message: "200 OK: the same file was already uploaded")
+                return RESTResponse.json(.object([("message", .string("200 OK: the same file was already uploaded"))]))
             }
         } catch {
             upload?.discard()
             throw error
         }
-    }
-
-    private static func json(status: HTTPResponse.Status, message: String) -> Response {
-        let body = JSONValue.object([("message", .string(message))]).rendered + "\n"
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        headers[.contentLength] = String(body.utf8.count)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
 

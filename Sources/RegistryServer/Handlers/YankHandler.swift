@@ -31,13 +31,9 @@ struct YankHandler {
             undo ? nil : Yank(reason: body.reason ?? ""), project: project,
             name: body.name, version: body.version, fileName: body.fileName
         )
-        let json = JSONValue.object([
+        return RESTResponse.json(.object([
             ("message", .string(undo ? "Unyanked" : "Yanked")),
             ("files", .array(files.map(JSONValue.string))),
-        ]).rendered + "\n"
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        headers[.contentLength] = String(json.utf8.count)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+        ]))
     }
 }

@@ -1,7 +1,7 @@
 import Hummingbird
 import Registry
 
-/// How REST answers look: JSON bodies, GitLab's pagination headers, 204s.
+/// How JSON answers look (REST, uploads, yanks, errors): JSON bodies, GitLab's pagination headers, 204s.
 enum RESTResponse {
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
         let body = value.rendered

@@ -184,7 +184,8 @@ extension RESTRouter {
 
     private static func project(_ project: Project, _ service: ManagementService, _ call: RESTCall) async throws -> JSONValue {
         let namespace = try await service.namespace(of: project)
-        let fullName = try await namespace.asyncMap { try await service.fullName(of: $0) }
+        var fullName: String?
+        if let namespace { fullName = try await service.fullName(of: namespace) }
         return Representations.project(project, namespace: namespace, namespaceFullName: fullName, webBase: call.externalBase)
     }
 
@@ -299,9 +300,3 @@ extension RESTRouter {
     }
 }
 
-extension Optional {
-    fileprivate func asyncMap<Result>(_ transform: (Wrapped) async throws -> Result) async rethrows -> Result? {
-        guard let value = self else { return nil }
-        return try await transform(value)
-    }
-}

@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// A project or group as the client named it: the decoded id or full path, and the raw path segment
 /// to build links with (so links keep the form the client used).
 public struct PathReference: Sendable, Equatable {
@@ -23,17 +25,12 @@ public enum APIRoute: Sendable, Equatable {
     case groupFileMetadata(PathReference, sha256: String, fileName: String)
 
     /// The HTTP methods the route answers.
-    public var methods: Set<HTTPMethodName> {
+    public var methods: [HTTPRequest.Method] {
         switch self {
         case .projectUpload: [.post]
         case .projectYank: [.put]
         default: [.get, .head]
         }
-    }
-
-    /// Method names without depending on an HTTP library here.
-    public enum HTTPMethodName: String, Sendable {
-        case get = "GET", head = "HEAD", post = "POST", put = "PUT"
     }
 
     /// Parses a path such as `/api/v4/projects/1/packages/pypi/simple/foo/`. Returns nil for unknown
