@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         // One SQL layer; SQLite is bundled by sqlite-nio, so the one-box mode needs no system library.
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        // The same SQLKit layer over PostgreSQL, for several instances sharing one database (issue 6).
+        // It brings postgres-nio and, through it, swift-nio-ssl: the largest part of a cold build.
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         // sha256 and md5 of uploads, sha256 of stored tokens, secure random for new tokens.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
         // Reads a wheel's *.dist-info/METADATA at upload (PEP 658) without unpacking the wheel.
@@ -43,6 +46,7 @@ let package = Package(
                 "PythonPackaging", "CWheelhouseZlib",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

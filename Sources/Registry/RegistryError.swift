@@ -13,6 +13,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(String)
     /// An upload larger than the configured limit.
     case tooLarge(String)
+    /// The database cannot be reached for now (PostgreSQL down or restarting); worth retrying.
+    case unavailable(String)
     /// The database holds a schema newer than this binary knows.
     case unsupportedSchema(found: Int, known: Int)
 
@@ -20,7 +22,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .unauthenticated: "Unauthorized"
         case .notFound(let message), .forbidden(let message), .invalid(let message),
-             .conflict(let message), .tooLarge(let message):
+             .conflict(let message), .tooLarge(let message), .unavailable(let message):
             message
         case .unsupportedSchema(let found, let known):
             "The database schema is version \(found) but this wheelhouse knows only up to \(known); upgrade wheelhouse"

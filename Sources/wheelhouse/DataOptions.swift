@@ -12,15 +12,53 @@ struct DataOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Directory holding the database and blobs (env WHEELHOUSE_DATA_DIR; default ./wheelhouse-data).")
     var dataDirectory: String?
 
+    @Option(
+        name: .customLong("database-url"),
+        help: "postgres://user:password@host:5432/database, or sqlite:PATH (env WHEELHOUSE_DATABASE_URL; default SQLite in the data dir)."
+    )
+    var databaseURL: String?
+
+    @Option(name: .customLong("blob-dir"), help: "Directory of package files, shareable by several instances (env WHEELHOUSE_BLOB_DIR; default <data-dir>/blobs).")
+    var blobDirectory: String?
+
+    @Option(name: .customLong("database-pool-size"), help: "Database connections (env WHEELHOUSE_DATABASE_POOL_SIZE; default 10 on PostgreSQL, 4 readers on SQLite).")
+    var databasePoolSize: Int?
+
     var resolvedDataDirectory: String {
         self.dataDirectory ?? EnvironmentSetting.value("DATA_DIR") ?? "./wheelhouse-data"
     }
 
+    var resolvedBlobDirectory: String {
+        self.blobDirectory ?? EnvironmentSetting.value("BLOB_DIR") ?? self.resolvedDataDirectory + "/blobs"
+    }
+
+    func databaseLocation() throws -> DatabaseLocation {
+        guard let url = self.databaseURL ?? EnvironmentSetting.value("DATABASE_URL") else {
+            return .sqlite(path: self.resolvedDataDirectory + "/wheelhouse.sqlite3")
+        }
+        do { return try DatabaseLocation(parsing: url) } catch { throw ValidationError("\(error)") }
+    }
+
+    func poolSize() throws -> Int? {
+        let size = try self.databasePoolSize ?? EnvironmentSetting.value("DATABASE_POOL_SIZE").map {
+            guard let size = Int($0) else { throw ValidationError("WHEELHOUSE_DATABASE_POOL_SIZE must be a number") }
+            return size
+        }
+        if let size, !(1...1000).contains(size) { throw ValidationError("the database pool size must be 1 to 1000") }
+        return size
+    }
+
+    /// Where the registry is, for messages: the database (without its password) and the blobs.
+    var summary: String {
+        let database = (try? self.databaseLocation().description) ?? "?"
+        return "\(database) with blobs in \(self.resolvedBlobDirectory)"
+    }
+
     /// Opens the registry's stores, creating the data directory on first use.
     func openRegistry(logger: Logger) async throws -> OpenRegistry {
-        let root = self.resolvedDataDirectory
-        let blobs = try LocalBlobStore(root: root + "/blobs")
-        let database = try await MetadataDatabase.openSQLite(path: root + "/wheelhouse.sqlite3", logger: logger)
+        let location = try self.databaseLocation()
+        let blobs = try LocalBlobStore(root: self.resolvedBlobDirectory)
+        let database = try await MetadataDatabase.open(location, poolSize: try self.poolSize(), logger: logger)
         return OpenRegistry(database: database, store: MetadataStore(database: database), blobs: blobs)
     }
 }
@@ -55,7 +93,7 @@ extension AdminCommand {
         logger.logLevel = .warning
         let registry: OpenRegistry
         do { registry = try await self.data.openRegistry(logger: logger) } catch {
-            CommandLineError.print("cannot open the registry at \(self.data.resolvedDataDirectory): \(error)")
+            CommandLineError.print("cannot open the registry (\(self.data.summary)): \(error)")
             throw ExitCode.failure
         }
         let services = CommandServices(

@@ -32,7 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
         let packages = PackageService(store: registry.store, blobs: registry.blobs, logger: logger)
         let application = RegistryServer.makeApplication(packages: packages, configuration: configuration, logger: logger)
         logger.notice("wheelhouse serving", metadata: [
-            "address": "\(configuration.host):\(configuration.port)", "data-dir": "\(self.data.resolvedDataDirectory)",
+            "address": "\(configuration.host):\(configuration.port)", "database": "\((try? self.data.databaseLocation())?.description ?? "?")",
+            "blobs": "\(self.data.resolvedBlobDirectory)",
         ])
         do {
             try await application.runService()

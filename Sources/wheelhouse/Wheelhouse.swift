@@ -8,7 +8,7 @@ struct Wheelhouse: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, UserCommand.self, TokenCommand.self, GroupCommand.self,
             ProjectCommand.self, MemberCommand.self, DeployTokenCommand.self,
-            YankCommand.self, UnyankCommand.self,
+            YankCommand.self, UnyankCommand.self, MigrateCommand.self, MigrateDataCommand.self,
         ]
     )
 }

@@ -69,8 +69,9 @@ enum FileSystemCalls {
         return stat(path, &status) == 0
     }
 
-    /// Deletes the regular files in `directory` whose names start with `prefix`; returns how many.
-    static func removeFiles(in directory: String, withPrefix prefix: String) throws -> Int {
+    /// Deletes the files in `directory` whose names start with `prefix` and that were last written
+    /// before `cutoff` (seconds since the epoch); returns how many.
+    static func removeFiles(in directory: String, withPrefix prefix: String, modifiedBefore cutoff: Int) throws -> Int {
         guard let handle = opendir(directory) else {
             throw FileSystemError(operation: "opendir", path: directory, errno: errno)
         }
@@ -80,7 +81,11 @@ enum FileSystemCalls {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            if name.hasPrefix(prefix), unlink(directory + "/" + name) == 0 { removed += 1 }
+            guard name.hasPrefix(prefix) else { continue }
+            let path = directory + "/" + name
+            var status = stat()
+            guard stat(path, &status) == 0, status.st_mtim.tv_sec < cutoff else { continue }
+            if unlink(path) == 0 { removed += 1 }
         }
         return removed
     }

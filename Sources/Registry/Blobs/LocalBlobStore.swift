@@ -104,9 +104,12 @@ public struct LocalBlobStore: Sendable {
         }
     }
 
-    /// Removes temporary files left behind by a crash; call at start-up, before serving.
-    public func removeStaleUploads() throws -> Int {
-        try FileSystemCalls.removeFiles(in: self.root + "/tmp", withPrefix: "upload-")
+    /// Removes temporary files left behind by a crash; call at start-up, before serving. Several
+    /// instances may share this directory, so only files untouched for `age` go: an upload in
+    /// progress elsewhere writes to its file as its bytes arrive.
+    public func removeStaleUploads(olderThan age: Duration = .seconds(3600)) throws -> Int {
+        let cutoff = Int(time(nil)) - Int(age.components.seconds)
+        return try FileSystemCalls.removeFiles(in: self.root + "/tmp", withPrefix: "upload-", modifiedBefore: cutoff)
     }
 }
 

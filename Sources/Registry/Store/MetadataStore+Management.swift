@@ -138,7 +138,7 @@ extension MetadataStore {
         return try await self.database.transaction { db in
             let ids = try await db.raw("""
                 SELECT id FROM namespaces WHERE id = \(bind: group.id)
-                   OR substr(lower(full_path), 1, \(bind: prefix.utf8.count)) = \(bind: prefix)
+                   OR substr(lower(full_path), 1, CAST(\(bind: prefix.utf8.count) AS INTEGER)) = \(bind: prefix)
                 ORDER BY length(full_path) DESC
                 """).all().map { try $0.decode(column: "id", as: Int64.self) }
             var digests: [String] = []

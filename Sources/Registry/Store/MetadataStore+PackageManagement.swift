@@ -93,7 +93,7 @@ extension MetadataStore {
     func removeUnreferencedBlobs(_ digests: [String], remove: @escaping @Sendable (String) async throws -> Void) async throws {
         let unique = Array(Set(digests))
         guard !unique.isEmpty else { return }
-        try await self.database.transaction { db in
+        try await self.database.transaction(locking: [.blobs]) { db in
             for digest in unique {
                 let referenced = try await db.raw("""
                     SELECT 1 AS x FROM package_files WHERE sha256 = \(bind: digest) OR metadata_sha256 = \(bind: digest) LIMIT 1

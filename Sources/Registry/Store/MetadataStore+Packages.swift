@@ -99,7 +99,7 @@ extension MetadataStore {
     }
 
     /// Records a file whose blob is already stored, creating its release if it is the first file of it.
-    /// The unique index on (project, file name) decides races: the loser sees the winner's row.
+    /// A name already taken gives `.unchanged` for the same bytes and `fileNameTaken` for others.
     func recordFile(
         projectID: ProjectID,
         name: String,
@@ -114,28 +114,31 @@ extension MetadataStore {
         placeBlobs: @escaping @Sendable () async throws -> Void
     ) async throws -> PublishOutcome {
         do {
-            let file = try await self.database.transaction { db in
-                // Blobs move into place under the write lock, so a concurrent delete's garbage
-                // collection cannot remove content this row is about to reference.
+            // The blob lock serialises recording with garbage collection (blobs move into place under it,
+            // so a concurrent delete cannot remove content this row is about to reference) and with
+            // other uploads, so the check for an existing name below cannot race.
+            return try await self.database.transaction(locking: [.blobs]) { db in
+                if let existing = try await db.raw("""
+                    SELECT * FROM package_files WHERE project_id = \(bind: projectID) AND file_name = \(bind: fileName)
+                    """).first()?.packageFile()
+                {
+                    return try Self.outcome(ofRecording: digests, over: existing)
+                }
                 try await placeBlobs()
                 let now = Timestamp.now().microseconds
-                let packageID: Int64
-                if let existing = try await db.raw("""
+                // Another file of the same release may be recorded at the same moment: the unique index decides.
+                try await db.raw("""
+                    INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at)
+                    VALUES (\(bind: projectID), \(bind: name), \(bind: normalizedName), \(bind: version),
+                            \(bind: canonicalVersion), \(bind: now))
+                    ON CONFLICT (project_id, normalized_name, canonical_version) DO NOTHING
+                    """).run()
+                let packageID = try await db.raw("""
                     SELECT id FROM packages WHERE project_id = \(bind: projectID)
                     AND normalized_name = \(bind: normalizedName) AND canonical_version = \(bind: canonicalVersion)
-                    """).first()
-                {
-                    packageID = try existing.decode(column: "id", as: Int64.self)
-                } else {
-                    packageID = try await db.raw("""
-                        INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at)
-                        VALUES (\(bind: projectID), \(bind: name), \(bind: normalizedName), \(bind: version),
-                                \(bind: canonicalVersion), \(bind: now))
-                        RETURNING id
-                        """).first()!.decode(column: "id", as: Int64.self)
-                }
+                    """).first()!.decode(column: "id", as: Int64.self)
                 try await Self.bumpPackagesVersion(db, projectID: projectID)
-                return try await db.raw("""
+                let file = try await db.raw("""
                     INSERT INTO package_files (package_id, project_id, file_name, size, sha256, md5, blake2b_256, requires_python,
                                                uploaded_at, metadata_sha256, metadata_size, yanked)
                     VALUES (\(bind: packageID), \(bind: projectID), \(bind: fileName), \(bind: size), \(bind: digests.sha256),
@@ -143,15 +146,21 @@ extension MetadataStore {
                             \(bind: coreMetadata?.sha256), \(bind: coreMetadata?.size), 0)
                     RETURNING *
                     """).first()!.packageFile()
+                return .created(file)
             }
-            return .created(file)
         } catch where MetadataDatabase.isUniqueViolation(error) {
+            // Only reachable if the lock above is ever bypassed; the unique index still has the last word.
             guard let existing = try await self.file(projectID: projectID, fileName: fileName) else { throw error }
-            guard existing.digests.sha256 == digests.sha256 else {
-                throw RegistryError.invalid(PackageRules.fileNameTaken)
-            }
-            return .unchanged(existing)
+            return try Self.outcome(ofRecording: digests, over: existing)
         }
+    }
+
+    /// A file name is taken once: the same bytes again change nothing, other bytes are refused.
+    private static func outcome(ofRecording digests: FileDigests, over existing: PackageFile) throws -> PublishOutcome {
+        guard existing.digests.sha256 == digests.sha256 else {
+            throw RegistryError.invalid(PackageRules.fileNameTaken)
+        }
+        return .unchanged(existing)
     }
 
     /// Marks the project's packages as changed, inside the writing transaction.

@@ -50,7 +50,7 @@ public struct MetadataStore: Sendable {
     func insertGroup(parent: Namespace?, path: String, name: String, visibility: Visibility) async throws -> Namespace {
         let fullPath = parent.map { "\($0.fullPath)/\(path)" } ?? path
         do {
-            return try await self.database.transaction { db in
+            return try await self.database.transaction(locking: [.paths]) { db in
                 // A subgroup and a project may not share a path: both would answer the same URL.
                 if try await db.raw("SELECT id FROM projects WHERE lower(path_with_namespace) = lower(\(bind: fullPath))").first() != nil {
                     throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
@@ -93,7 +93,7 @@ public struct MetadataStore: Sendable {
     func insertProject(namespace: Namespace, path: String, name: String, visibility: Visibility) async throws -> Project {
         let fullPath = "\(namespace.fullPath)/\(path)"
         do {
-            return try await self.database.transaction { db in
+            return try await self.database.transaction(locking: [.paths]) { db in
                 if try await db.raw("SELECT id FROM namespaces WHERE lower(full_path) = lower(\(bind: fullPath))").first() != nil {
                     throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
                 }
@@ -145,7 +145,7 @@ public struct MetadataStore: Sendable {
             try await db.raw("""
                 SELECT p.* FROM projects p JOIN namespaces n ON n.id = p.namespace_id
                 WHERE n.id = \(bind: namespace.id)
-                   OR substr(lower(n.full_path), 1, \(bind: prefix.utf8.count)) = \(bind: prefix)
+                   OR substr(lower(n.full_path), 1, CAST(\(bind: prefix.utf8.count) AS INTEGER)) = \(bind: prefix)
                 ORDER BY p.id
                 """).all().map { try $0.project() }
         }

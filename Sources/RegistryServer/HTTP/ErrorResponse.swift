@@ -20,6 +20,10 @@ enum ErrorResponse {
             return self.make(status: .badRequest, message: message)
         case .tooLarge(let message):
             return self.make(status: .contentTooLarge, message: message)
+        case .unavailable(let message):
+            var response = self.make(status: .serviceUnavailable, message: message)
+            response.headers[.retryAfter] = "5"
+            return response
         case .unsupportedSchema:
             return self.make(status: .internalServerError, message: "500 Internal Server Error")
         }

@@ -9,10 +9,11 @@ enum Schema {
         var statements: [String]
     }
 
-    /// Column type of an auto-incrementing 64-bit primary key.
-    static let primaryKey = "INTEGER PRIMARY KEY AUTOINCREMENT"
-
-    static let migrations: [Migration] = [
+    /// The migrations, in order, written for `dialect`: only column types differ between databases.
+    static func migrations(for dialect: DatabaseDialect) -> [Migration] {
+        let primaryKey = dialect.primaryKey
+        let sortableText = dialect.sortableText
+        return [
         Migration(version: 1, statements: [
             """
             CREATE TABLE users (
@@ -28,8 +29,8 @@ enum Schema {
                 id \(primaryKey),
                 kind TEXT NOT NULL,
                 parent_id BIGINT REFERENCES namespaces (id),
-                path TEXT NOT NULL,
-                full_path TEXT NOT NULL,
+                path \(sortableText) NOT NULL,
+                full_path \(sortableText) NOT NULL,
                 name TEXT NOT NULL,
                 visibility TEXT NOT NULL,
                 owner_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
@@ -93,10 +94,10 @@ enum Schema {
             CREATE TABLE packages (
                 id \(primaryKey),
                 project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-                name TEXT NOT NULL,
-                normalized_name TEXT NOT NULL,
+                name \(sortableText) NOT NULL,
+                normalized_name \(sortableText) NOT NULL,
                 version TEXT NOT NULL,
-                canonical_version TEXT NOT NULL,
+                canonical_version \(sortableText) NOT NULL,
                 created_at BIGINT NOT NULL,
                 UNIQUE (project_id, normalized_name, canonical_version)
             )
@@ -136,32 +137,31 @@ enum Schema {
         Migration(version: 4, statements: [
             "ALTER TABLE projects ADD COLUMN packages_version BIGINT NOT NULL DEFAULT 0",
         ]),
-    ]
+        ]
+    }
 
-    static var latestVersion: Int { migrations.last?.version ?? 0 }
+    static var latestVersion: Int { migrations(for: .sqlite).last?.version ?? 0 }
 
-    static func migrate(_ database: MetadataDatabase) async throws {
-        try await database.transaction { db in
+    /// Brings the schema up to date in one transaction that holds the schema lock, so that two
+    /// processes starting at once migrate once; returns the version reached.
+    static func migrate(_ database: MetadataDatabase) async throws -> Int {
+        let migrations = self.migrations(for: database.dialect)
+        return try await database.transaction(locking: [.schema]) { db in
             try await db.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)").run()
-        }
-        let current = try await database.read { db in
-            try await db.raw("SELECT COALESCE(max(version), 0) AS version FROM schema_migrations").first()?
+            let current = try await db.raw("SELECT COALESCE(max(version), 0) AS version FROM schema_migrations").first()?
                 .decode(column: "version", as: Int.self) ?? 0
-        }
-        guard current <= latestVersion else {
-            throw RegistryError.unsupportedSchema(found: current, known: latestVersion)
-        }
-        for migration in migrations where migration.version > current {
-            try await database.transaction { db in
-                // Another process may have migrated since we looked: the recorded version decides.
-                if try await db.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").first() != nil {
-                    return
-                }
+            guard current <= latestVersion else {
+                throw RegistryError.unsupportedSchema(found: current, known: latestVersion)
+            }
+            for migration in migrations where migration.version > current {
                 for statement in migration.statements {
                     try await db.raw(SQLQueryString(statement)).run()
                 }
-                try await db.raw("INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: migration.version), \(bind: Timestamp.now().microseconds))").run()
+                try await db.raw("""
+                    INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: migration.version), \(bind: Timestamp.now().microseconds))
+                    """).run()
             }
+            return max(current, latestVersion)
         }
     }
 }

@@ -1,0 +1,102 @@
+import SQLKit
+
+/// Copies every row of one registry database into another, empty one (`wheelhouse migrate-data`):
+/// a one-box SQLite registry into PostgreSQL, or back. Ids are kept, so tokens, links and blob
+/// references stay valid; the copy is one transaction on the target, so it lands whole or not at all.
+public enum DatabaseCopy {
+    /// How a column's values are read and written.
+    enum ColumnType {
+        case integer, text, optionalInteger, optionalText
+    }
+
+    /// Every table with every column, parents before children. `DatabaseCopyTests` checks this list
+    /// against the schema, so a new column cannot be forgotten here.
+    static let tables: [(name: String, columns: [(String, ColumnType)])] = [
+        ("users", [("id", .integer), ("username", .text), ("is_admin", .integer), ("created_at", .integer)]),
+        ("namespaces", [
+            ("id", .integer), ("kind", .text), ("parent_id", .optionalInteger), ("path", .text), ("full_path", .text),
+            ("name", .text), ("visibility", .text), ("owner_id", .optionalInteger), ("created_at", .integer),
+            ("description", .text),
+        ]),
+        ("projects", [
+            ("id", .integer), ("namespace_id", .integer), ("path", .text), ("path_with_namespace", .text), ("name", .text),
+            ("visibility", .text), ("created_at", .integer), ("description", .text), ("packages_version", .integer),
+        ]),
+        ("members", [
+            ("id", .integer), ("source_kind", .text), ("source_id", .integer), ("user_id", .integer),
+            ("access_level", .integer), ("created_at", .integer),
+        ]),
+        ("personal_access_tokens", [
+            ("id", .integer), ("user_id", .integer), ("name", .text), ("token_digest", .text), ("scopes", .text),
+            ("expires_at", .optionalText), ("revoked", .integer), ("created_at", .integer),
+        ]),
+        ("deploy_tokens", [
+            ("id", .integer), ("source_kind", .text), ("source_id", .integer), ("name", .text), ("username", .text),
+            ("token_digest", .text), ("scopes", .text), ("expires_at", .optionalText), ("revoked", .integer),
+            ("created_at", .integer),
+        ]),
+        ("packages", [
+            ("id", .integer), ("project_id", .integer), ("name", .text), ("normalized_name", .text), ("version", .text),
+            ("canonical_version", .text), ("created_at", .integer),
+        ]),
+        ("package_files", [
+            ("id", .integer), ("package_id", .integer), ("project_id", .integer), ("file_name", .text), ("size", .integer),
+            ("sha256", .text), ("md5", .text), ("blake2b_256", .text), ("requires_python", .optionalText),
+            ("uploaded_at", .integer), ("metadata_sha256", .optionalText), ("metadata_size", .optionalInteger),
+            ("yanked", .integer), ("yanked_reason", .optionalText),
+        ]),
+    ]
+
+    static let batchSize = 500
+
+    /// Copies `source` into `target`; returns the number of rows copied per table, in copy order.
+    /// Refuses a target that already holds users: merging two registries is not a copy.
+    public static func copy(from source: MetadataDatabase, to target: MetadataDatabase) async throws -> [(table: String, rows: Int)] {
+        try await target.transaction(locking: [.schema, .paths, .blobs]) { targetDB in
+            let existing = try await targetDB.raw("SELECT count(*) AS n FROM users").first()!.decode(column: "n", as: Int.self)
+            guard existing == 0 else {
+                throw RegistryError.conflict("The target database already holds \(existing) users; migrate-data copies into an empty registry only")
+            }
+            var counts: [(table: String, rows: Int)] = []
+            for (table, columns) in self.tables {
+                var copied = 0
+                var lastID: Int64 = 0
+                while true {
+                    let after = lastID
+                    let rows = try await source.read { db in
+                        try await db.raw("""
+                            SELECT * FROM \(unsafeRaw: table) WHERE id > \(bind: after) ORDER BY id LIMIT \(bind: self.batchSize)
+                            """).all()
+                    }
+                    guard let last = rows.last else { break }
+                    try await targetDB.raw(try self.insert(rows, into: table, columns: columns)).run()
+                    copied += rows.count
+                    lastID = try last.decode(column: "id", as: Int64.self)
+                }
+                if let statement = target.dialect.statementRestartingIdentity(of: table) {
+                    try await targetDB.raw(SQLQueryString(statement)).run()
+                }
+                counts.append((table, copied))
+            }
+            return counts
+        }
+    }
+
+    private static func insert(_ rows: [any SQLRow], into table: String, columns: [(String, ColumnType)]) throws -> SQLQueryString {
+        var query = SQLQueryString("INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columns.map(\.0).joined(separator: ", "))) VALUES ")
+        for (index, row) in rows.enumerated() {
+            query.appendLiteral(index == 0 ? "(" : ", (")
+            for (position, (column, type)) in columns.enumerated() {
+                if position > 0 { query.appendLiteral(", ") }
+                switch type {
+                case .integer: query.appendInterpolation(bind: try row.decode(column: column, as: Int64.self))
+                case .text: query.appendInterpolation(bind: try row.decode(column: column, as: String.self))
+                case .optionalInteger: query.appendInterpolation(bind: try row.decode(column: column, as: Int64?.self))
+                case .optionalText: query.appendInterpolation(bind: try row.decode(column: column, as: String?.self))
+                }
+            }
+            query.appendLiteral(")")
+        }
+        return query
+    }
+}

@@ -1,0 +1,209 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLiteKit
+
+/// The metadata database: connections, transactions and the schema, over SQLite or PostgreSQL.
+///
+/// One box runs on SQLite in WAL mode: readers use a small pool of connections and never block the
+/// writer; every write goes through a single writer connection, so write transactions queue in
+/// process instead of contending for SQLite's lock (the admin CLI, another process, is covered by
+/// SQLite's own busy handling). Several instances share PostgreSQL: one pool serves reads and
+/// writes, uniqueness is the database's, and the few writers that check across rows take an
+/// advisory lock (`DatabaseLock`). Queries are written once, in SQLKit, for both.
+public final class MetadataDatabase: Sendable {
+    public let dialect: DatabaseDialect
+    private let readers: any SQLConnectionPool
+    private let writers: any SQLConnectionPool
+    let logger: Logger
+
+    private init(dialect: DatabaseDialect, readers: any SQLConnectionPool, writers: any SQLConnectionPool, logger: Logger) {
+        self.dialect = dialect
+        self.readers = readers
+        self.writers = writers
+        self.logger = logger
+    }
+
+    /// Opens the database at `location` and brings its schema up to date (or refuses a newer one).
+    /// `poolSize` is the number of connections: readers beside the one writer on SQLite, all of them
+    /// on PostgreSQL.
+    public static func open(_ location: DatabaseLocation, poolSize: Int? = nil, logger: Logger) async throws -> MetadataDatabase {
+        switch location {
+        case .sqlite(let path):
+            return try await self.openSQLite(path: path, readConnections: poolSize ?? 4, logger: logger)
+        case .postgres(let url):
+            var configuration = try SQLPostgresConfiguration(url: url)
+            // An unreachable server should fail a request in seconds, not hang it.
+            configuration.coreConfiguration.options.connectTimeout = .seconds(5)
+            return try await self.openPostgres(configuration: configuration, poolSize: poolSize ?? 10, logger: logger)
+        }
+    }
+
+    /// Opens (creating if needed) the SQLite database at `path` and brings its schema up to date.
+    public static func openSQLite(
+        path: String,
+        readConnections: Int = 4,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws -> MetadataDatabase {
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try FileSystemCalls.makeDirectories(String(path[..<slash]))
+        }
+        let source = SQLiteConnectionSource(
+            configuration: .init(storage: .file(path: path), enableForeignKeys: true),
+            threadPool: .singleton
+        )
+        let loop = eventLoopGroup.next()
+        let writer = PooledConnections(source: source, size: 1, on: loop, logger: logger) { $0.sql(queryLogLevel: nil) }
+        let readers = PooledConnections(source: source, size: max(1, readConnections), on: loop, logger: logger) {
+            $0.sql(queryLogLevel: nil)
+        }
+        let database = MetadataDatabase(dialect: .sqlite, readers: readers, writers: writer, logger: logger)
+        do {
+            try await writer.withConnection { connection in
+                // WAL is a property of the file: set once, it stays.
+                _ = try await connection.raw("PRAGMA journal_mode = WAL").all()
+            }
+            try await database.migrate()
+        } catch {
+            await database.close()
+            throw error
+        }
+        return database
+    }
+
+    /// Connects a pool of `poolSize` connections to PostgreSQL and brings the schema up to date.
+    public static func openPostgres(
+        configuration: SQLPostgresConfiguration,
+        poolSize: Int = 10,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws -> MetadataDatabase {
+        let pool = PooledConnections(
+            source: PostgresConnectionSource(sqlConfiguration: configuration), size: max(1, poolSize),
+            on: eventLoopGroup.next(), logger: logger
+        ) { $0.sql(queryLogLevel: nil) }
+        let database = MetadataDatabase(dialect: .postgres, readers: pool, writers: pool, logger: logger)
+        do {
+            try await database.migrate()
+        } catch {
+            await database.close()
+            throw error
+        }
+        return database
+    }
+
+    public func close() async {
+        await self.readers.close()
+        if self.writers !== self.readers { await self.writers.close() }
+    }
+
+    /// Applies the migrations this database lacks; returns the schema version it is at.
+    @discardableResult
+    public func migrate() async throws -> Int {
+        try await Schema.migrate(self)
+    }
+
+    /// Runs `body` on a read connection. Each statement sees committed data.
+    func read<Result: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await self.reportingUnavailability {
+            try await self.readers.withConnection(body)
+        }
+    }
+
+    /// Runs `body` in one write transaction, holding `locks` from its start: all of it commits, or
+    /// none of it does.
+    func transaction<Result: Sendable>(
+        locking locks: [DatabaseLock] = [],
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        let dialect = self.dialect
+        return try await self.reportingUnavailability {
+            try await self.writers.withConnection { database in
+                try await database.raw(SQLQueryString(dialect.beginWrite)).run()
+                do {
+                    for lock in locks {
+                        if let statement = dialect.statement(taking: lock) { try await database.raw(SQLQueryString(statement)).run() }
+                    }
+                    let result = try await body(database)
+                    try await database.raw("COMMIT").run()
+                    return result
+                } catch {
+                    try? await database.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Whether `error` is the database refusing a duplicate in a unique index.
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        DatabaseDialect.isUniqueViolation(error)
+    }
+
+    /// Turns "cannot reach the database" into `RegistryError.unavailable` (a 503), logging the cause
+    /// here, since the caller is told only to retry.
+    private func reportingUnavailability<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error as DatabaseUnreachable {
+            self.logger.warning("database unreachable", metadata: ["reason": "\(error.reason)"])
+            throw RegistryError.unavailable(Self.unavailableMessage)
+        } catch where DatabaseDialect.isUnavailable(error) {
+            self.logger.warning("database connection failed", metadata: ["reason": "\(String(reflecting: error))"])
+            throw RegistryError.unavailable(Self.unavailableMessage)
+        }
+    }
+
+    static let unavailableMessage = "503 Service Unavailable: the database cannot be reached; try again shortly"
+}
+
+/// No connection could be had: the server refused, timed out or is shutting down.
+struct DatabaseUnreachable: Error {
+    var reason: String
+}
+
+/// A pool of connections that hands out `SQLDatabase`s, whatever the driver.
+protocol SQLConnectionPool: AnyObject, Sendable {
+    func withConnection<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    func close() async
+}
+
+// `@unchecked`: AsyncKit's EventLoopGroupConnectionPool guards its state with its own lock and is
+// documented as usable from any thread, but is not annotated `Sendable`.
+final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, @unchecked Sendable where Source.Connection: Sendable {
+    private let pool: EventLoopGroupConnectionPool<Source>
+    private let sql: @Sendable (Source.Connection) -> any SQLDatabase
+    private let logger: Logger
+
+    init(
+        source: Source, size: Int, on loop: any EventLoop, logger: Logger,
+        sql: @escaping @Sendable (Source.Connection) -> any SQLDatabase
+    ) {
+        // One event loop, so that `size` is the whole pool, not a number per loop.
+        self.pool = EventLoopGroupConnectionPool(
+            source: source, maxConnectionsPerEventLoop: size, requestTimeout: .seconds(10),
+            pruneInterval: nil, logger: logger, on: loop
+        )
+        self.sql = sql
+        self.logger = logger
+    }
+
+    func withConnection<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        let connection: Source.Connection
+        do {
+            connection = try await self.pool.requestConnection(logger: self.logger).get()
+        } catch {
+            throw DatabaseUnreachable(reason: "\(error)")
+        }
+        defer { self.pool.releaseConnection(connection, logger: self.logger) }
+        return try await body(self.sql(connection))
+    }
+
+    func close() async {
+        try? await self.pool.shutdownAsync()
+    }
+}
