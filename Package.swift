@@ -74,10 +74,14 @@ let package = Package(
         ),
         .testTarget(name: "PythonPackagingTests", dependencies: ["PythonPackaging"]),
         .testTarget(name: "MultipartStreamTests", dependencies: ["MultipartStream"]),
-        // Builders of real wheels and sdists shared by the test targets.
+        // Builders of real wheels and sdists, and the database each test runs on, shared by the test targets.
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: [
+                "Registry",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(

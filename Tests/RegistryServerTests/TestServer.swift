@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import TestSupport
 import Registry
 import RegistryServer
 
@@ -26,7 +27,7 @@ struct TestServer {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let database = try await MetadataDatabase.openSQLite(path: directory + "/db.sqlite3", logger: logger)
+        let database = try await TestDatabase.open(directory: directory, logger: logger)
         let store = MetadataStore(database: database)
         let blobs = try LocalBlobStore(root: directory + "/blobs")
         let admin = AdminService(store: store)

@@ -112,10 +112,29 @@ import Testing
         #expect(cache.value(for: "a") == 1)
         try await Task.sleep(for: .milliseconds(80))
         #expect(cache.value(for: "a") == nil)
-        #expect(await cache.value(for: "b") { 2 } == 2)
-        #expect(await cache.value(for: "b") { 3 } == 2)
+        #expect(try await cache.value(for: "b") { 2 } == 2)
+        #expect(try await cache.value(for: "b") { 3 } == 2)
         cache.removeAll()
         #expect(cache.value(for: "b") == nil)
+    }
+
+    @Test func servesTheLastValueWhileTheDatabaseIsUnavailable() async throws {
+        let cache = ExpiringCache<String, Int>(lifetime: .milliseconds(20))
+        #expect(try await cache.value(for: "a") { 1 } == 1)
+        try await Task.sleep(for: .milliseconds(40))
+        // Expired: a working database is asked again...
+        #expect(try await cache.value(for: "a") { 2 } == 2)
+        try await Task.sleep(for: .milliseconds(40))
+        // ...an unreachable one is not needed for what was known...
+        #expect(try await cache.value(for: "a") { throw RegistryError.unavailable("down") } == 2)
+        #expect(cache.value(for: "a") == nil)
+        // ...but other failures are not hidden, and nothing known is nothing served.
+        await #expect(throws: RegistryError.notFound("gone")) {
+            try await cache.value(for: "a") { throw RegistryError.notFound("gone") }
+        }
+        await #expect(throws: RegistryError.unavailable("down")) {
+            try await cache.value(for: "b") { throw RegistryError.unavailable("down") }
+        }
     }
 
     @Test func staysBounded() {

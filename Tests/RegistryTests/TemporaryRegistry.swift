@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TestSupport
 import NIOCore
 
 @testable import Registry
@@ -13,12 +14,16 @@ struct TemporaryRegistry {
     let admin: AdminService
     let packages: PackageService
 
-    static func with<Result>(_ body: (TemporaryRegistry) async throws -> Result) async throws -> Result {
+    /// Runs `body` on a registry over the test database (see `TestDatabase`), or over SQLite whatever
+    /// the test database is when `onSQLite`.
+    static func with<Result>(onSQLite: Bool = false, _ body: (TemporaryRegistry) async throws -> Result) async throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wheelhouse-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let logger = Logger(label: "test")
-        let database = try await MetadataDatabase.openSQLite(path: directory + "/db.sqlite3", logger: logger)
+        let database = onSQLite
+            ? try await MetadataDatabase.open(.sqlite(path: directory + "/db.sqlite3"), logger: logger)
+            : try await TestDatabase.open(directory: directory, logger: logger)
         let store = MetadataStore(database: database)
         let blobs = try LocalBlobStore(root: directory + "/blobs")
         let registry = TemporaryRegistry(

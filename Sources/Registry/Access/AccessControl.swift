@@ -4,7 +4,8 @@ import PythonPackaging
 /// Turns credentials into a `Principal` and gathers the facts `PackagePolicy` decides on.
 public struct AccessControl: Sendable {
     let store: MetadataStore
-    /// Successful token lookups, for at most a second: a revoked token stops working within it.
+    /// Successful token lookups, for at most a second: a revoked token stops working within it
+    /// (or, while the database cannot be reached, keeps working as it did when it was last seen).
     private let tokens = ExpiringCache<String, Principal>(lifetime: .seconds(1))
 
     public init(store: MetadataStore) {
@@ -29,10 +30,9 @@ public struct AccessControl: Sendable {
         guard !secret.isEmpty, secret.utf8.count <= 256 else { throw RegistryError.unauthenticated }
         let digest = Self.digest(ofSecret: secret)
         let cacheKey = (personalAllowed ? "p" : "d") + digest + today.iso8601
-        if let cached = self.tokens.value(for: cacheKey) { return cached }
-        let principal = try await self.lookUp(digest: digest, personalAllowed: personalAllowed, today: today)
-        self.tokens.set(principal, for: cacheKey)
-        return principal
+        return try await self.tokens.value(for: cacheKey) {
+            try await self.lookUp(digest: digest, personalAllowed: personalAllowed, today: today)
+        }
     }
 
     private func lookUp(digest: String, personalAllowed: Bool, today: Day) async throws -> Principal {

@@ -3,6 +3,10 @@ import NIOConcurrencyHelpers
 /// A small thread-safe cache whose entries live for a fixed time. Used for what may be a moment
 /// old but no more: token lookups and permission checks (a revoked token or a removed member stops
 /// working within `lifetime`).
+///
+/// Expired entries are kept (within `capacity`) for one use only: when the database cannot be
+/// reached, `value(for:orCompute:)` answers with what was known last, so cached reads keep working
+/// through an outage instead of failing with it.
 final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         var value: Value
@@ -21,11 +25,7 @@ final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     func value(for key: Key) -> Value? {
         let now = ContinuousClock.now
         return self.entries.withLockedValue { entries in
-            guard let entry = entries[key] else { return nil }
-            guard entry.expires > now else {
-                entries[key] = nil
-                return nil
-            }
+            guard let entry = entries[key], entry.expires > now else { return nil }
             return entry.value
         }
     }
@@ -47,10 +47,17 @@ final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         self.entries.withLockedValue { $0.removeAll() }
     }
 
-    /// The cached value, or `compute`'s, remembered.
-    func value(for key: Key, orCompute compute: () async throws -> Value) async rethrows -> Value {
+    /// The cached value, or `compute`'s, remembered; or, when `compute` finds the database
+    /// unavailable, the last value known even if expired.
+    func value(for key: Key, orCompute compute: () async throws -> Value) async throws -> Value {
         if let cached = self.value(for: key) { return cached }
-        let value = try await compute()
+        let value: Value
+        do {
+            value = try await compute()
+        } catch RegistryError.unavailable(let message) {
+            guard let last = self.entries.withLockedValue({ $0[key]?.value }) else { throw RegistryError.unavailable(message) }
+            return last
+        }
         self.set(value, for: key)
         return value
     }

@@ -197,7 +197,7 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
         do {
             connection = try await self.pool.requestConnection(logger: self.logger).get()
         } catch {
-            throw DatabaseUnreachable(reason: "\(error)")
+            throw DatabaseUnreachable(reason: String(reflecting: error))
         }
         defer { self.pool.releaseConnection(connection, logger: self.logger) }
         return try await body(self.sql(connection))

@@ -40,14 +40,14 @@ public struct PackageService: Sendable {
     /// cannot see and `forbidden` for what they see but may not do.
     public func authorizedProject(_ reference: String, for principal: Principal, action: PackageAction) async throws -> Project {
         let key = principal.cacheKey + "|" + reference
-        let decision: (Project, ProjectPermissions)
-        if action == .read, let cached = self.projectDecisions.value(for: key) {
-            decision = cached
-        } else {
+        let decide = { () async throws -> (Project, ProjectPermissions) in
             guard let project = try await self.project(reference) else { throw self.invisible(principal, "404 Project Not Found") }
-            decision = (project, try await self.access.permissions(of: principal, on: project))
-            self.projectDecisions.set(decision, for: key)
+            return (project, try await self.access.permissions(of: principal, on: project))
         }
+        // Reads may use a decision up to a second old (or the last one, while the database is away);
+        // writes decide afresh.
+        let decision = action == .read ? try await self.projectDecisions.value(for: key, orCompute: decide) : try await decide()
+        if action != .read { self.projectDecisions.set(decision, for: key) }
         let (project, permissions) = decision
         guard permissions.canSee else { throw self.invisible(principal, "404 Project Not Found") }
         let allowed = switch action {
