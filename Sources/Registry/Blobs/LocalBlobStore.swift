@@ -66,32 +66,42 @@ public struct LocalBlobStore: Sendable {
         }
     }
 
-    /// Reads `range` of a blob in one trip to the thread pool: for small reads (metadata files, the
-    /// range requests resolvers make), where a streamed body costs more than the bytes.
+    /// Reads up to this many bytes inline, without a trip to the thread pool.
+    static let inlineReadLimit: Int64 = 64 * 1024
+
+    /// Reads `range` of a blob at once: for small reads (metadata files, the range requests resolvers
+    /// make), where a streamed body costs more than the bytes. Reads of up to `inlineReadLimit` run
+    /// on the calling task: one `pread` of a blob the page cache holds costs less than the hand-off
+    /// to the thread pool and back; larger ones go to the thread pool.
     public func read(sha256: String, range: ClosedRange<Int64>) async throws -> ByteBuffer {
         let path = self.path(forSHA256: sha256)
-        return try await self.threadPool.runIfActive {
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw FileSystemError(operation: "open", path: path, errno: errno) }
-            defer { close(descriptor) }
-            let count = Int(range.upperBound - range.lowerBound + 1)
-            var buffer = ByteBufferAllocator().buffer(capacity: count)
-            let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
-                var done = 0
-                while done < count {
-                    let result = pread(descriptor, bytes.baseAddress! + done, count - done, off_t(range.lowerBound) + off_t(done))
-                    if result < 0 {
-                        if errno == EINTR { continue }
-                        throw FileSystemError(operation: "read", path: path, errno: errno)
-                    }
-                    if result == 0 { break }
-                    done += result
-                }
-                return done
-            }
-            guard read == count else { throw FileSystemError(operation: "read (short)", path: path, errno: EIO) }
-            return buffer
+        if range.upperBound - range.lowerBound < Self.inlineReadLimit {
+            return try Self.read(path: path, range: range)
         }
+        return try await self.threadPool.runIfActive { try Self.read(path: path, range: range) }
+    }
+
+    private static func read(path: String, range: ClosedRange<Int64>) throws -> ByteBuffer {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileSystemError(operation: "open", path: path, errno: errno) }
+        defer { close(descriptor) }
+        let count = Int(range.upperBound - range.lowerBound + 1)
+        var buffer = ByteBufferAllocator().buffer(capacity: count)
+        let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
+            var done = 0
+            while done < count {
+                let result = pread(descriptor, bytes.baseAddress! + done, count - done, off_t(range.lowerBound) + off_t(done))
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    throw FileSystemError(operation: "read", path: path, errno: errno)
+                }
+                if result == 0 { break }
+                done += result
+            }
+            return done
+        }
+        guard read == count else { throw FileSystemError(operation: "read (short)", path: path, errno: EIO) }
+        return buffer
     }
 
     /// Deletes a blob; a missing one is not an error.

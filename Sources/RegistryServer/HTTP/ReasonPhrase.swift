@@ -38,6 +38,8 @@ enum ReasonPhrase {
             let pipeline = context.pipeline.syncOperations
             guard let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) else { return }
             try? pipeline.addHandler(Writer(), position: .before(codec))
+            // Its work is done: leave the read path one handler shorter.
+            pipeline.removeHandler(context: context, promise: nil)
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -51,7 +53,10 @@ enum ReasonPhrase {
         typealias OutboundOut = HTTPServerResponsePart
 
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-            guard case .head(var head) = self.unwrapOutboundIn(data), let reason = head.headers.first(name: ReasonPhrase.headerName) else {
+            // Only refusals carry a message; a success is passed on without a look at its headers.
+            guard case .head(var head) = self.unwrapOutboundIn(data), head.status.code >= 400,
+                  let reason = head.headers.first(name: ReasonPhrase.headerName)
+            else {
                 context.write(data, promise: promise)
                 return
             }

@@ -96,7 +96,9 @@ struct PyPIReadHandlers {
     // MARK: Pieces
 
     private func negotiatedFormat() throws -> SimpleFormat {
-        let formatParameter = self.request.uri.queryParameters["format"].map(String.init)
+        // Most requests have no query: skip parsing one (Hummingbird's goes through URLComponents).
+        let hasQuery = self.request.head.path?.utf8.contains(UInt8(ascii: "?")) ?? false
+        let formatParameter = hasQuery ? self.request.uri.queryParameters["format"].map(String.init) : nil
         guard let format = ContentNegotiation.choose(accept: self.request.headers[.accept], formatParameter: formatParameter) else {
             throw NotAcceptable()
         }
