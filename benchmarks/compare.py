@@ -294,14 +294,15 @@ def big_wheel(directory: Path, name: str, version: str, payload: int) -> Path:
 
 
 class Wheelhouse:
-    def __init__(self, binary: Path, data_dir: Path, work: Path) -> None:
+    def __init__(self, binary: Path, data_dir: Path, work: Path, database_url: str | None = None) -> None:
         self.binary, self.data_dir, self.work = binary, data_dir, work
+        self.database = ["--database-url", database_url] if database_url else []
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 
     def cli(self, *args: str, as_json: bool = False):
-        argv = [str(self.binary), *args, "--data-dir", str(self.data_dir)] + (["--json"] if as_json else [])
+        argv = [str(self.binary), *args, "--data-dir", str(self.data_dir), *self.database] + (["--json"] if as_json else [])
         done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise BenchError(f"`wheelhouse {' '.join(args)}` failed ({done.returncode}): {done.stderr.strip()}")
@@ -311,7 +312,8 @@ class Wheelhouse:
         """Starts the server; returns seconds from process start to /-/health answering."""
         self.starts += 1
         env = dict(os.environ, WHEELHOUSE_LOG_LEVEL="warning")
-        argv = [str(self.binary), "serve", "--host", HOST, "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        argv = [str(self.binary), "serve", "--host", HOST, "--port", str(self.port), "--data-dir", str(self.data_dir),
+                *self.database]
         start = time.monotonic()
         self.proc = PROCS.start(WH, argv, self.work / "wheelhouse.log", env=env)
         wait_http(self.proc, self.port, "/-/health", timeout=120)
@@ -814,6 +816,8 @@ def main() -> int:
     parser.add_argument("--work-dir", type=Path, help="where data goes (default: a new directory in /tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--database-url", help="run Wheelhouse on this (empty) PostgreSQL database; skips scenario 6, "
+                        "whose loader writes SQLite")
     args = parser.parse_args()
     args.seconds = args.seconds or (1 if args.quick else 5)
     args.big_packages = args.big_packages or (10_000 if args.quick else 100_000)
@@ -862,7 +866,7 @@ def run(args, work: Path) -> str:
         shutil.rmtree(d, ignore_errors=True)  # a --work-dir from an earlier run
     for d in (docroot, pypi_dir):
         d.mkdir(parents=True)
-    wh = Wheelhouse(binary, data_dir, work)
+    wh = Wheelhouse(binary, data_dir, work, args.database_url)
     wrk = Wrk(wrk_bin, args.threads, args.connections, args.seconds, args.warmup)
     results: dict[tuple[str, str], Load] = {}
     notes: list[str] = []
@@ -959,6 +963,23 @@ def run(args, work: Path) -> str:
 
     # --- scenario 6: the large catalogue
     wh.stop()
+    if args.database_url:
+        notes.append("scenario 6 skipped: --database-url (its bulk loader writes SQLite)")
+    else:
+        large_catalogue(args, wh, data_dir, targets, cat, extra, notes, ports, measure)
+    PROCS.stop(nginx_proc)
+
+    if args.json:
+        args.json.write_text(json.dumps({
+            "results": {f"{k}|{s}": asdict(v) for (k, s), v in results.items()},
+            "extra": {k: (str(v) if isinstance(v, Path) else v) for k, v in extra.items()},
+            "notes": notes}, indent=2))
+    return report(args, binary, cores, pypi_mode, cat, targets, results, extra, notes)
+
+
+def large_catalogue(args, wh: Wheelhouse, data_dir: Path, targets, cat: dict, extra: dict, notes: list[str],
+                    ports: dict, measure) -> None:
+    """Scenario 6: bulk-loads the SQLite database, restarts, measures the pages again."""
     db_path = data_dir / "wheelhouse.sqlite3"
     names, files = catalogue_counts(db_path)
     add_names, add_files = args.big_packages - names, args.big_files - files
@@ -997,14 +1018,6 @@ def run(args, work: Path) -> str:
             measure(f"{target.key}_big", server, ports[server], target.paths[server], target.headers)
     extra["big_rss_after_load_kib"] = wh.memory()["VmRSS"]
     wh.stop()
-    PROCS.stop(nginx_proc)
-
-    if args.json:
-        args.json.write_text(json.dumps({
-            "results": {f"{k}|{s}": asdict(v) for (k, s), v in results.items()},
-            "extra": {k: (str(v) if isinstance(v, Path) else v) for k, v in extra.items()},
-            "notes": notes}, indent=2))
-    return report(args, binary, cores, pypi_mode, cat, targets, results, extra, notes)
 
 
 def report(args, binary, cores, pypi_mode, cat, targets, results, extra, notes) -> str:
@@ -1043,8 +1056,8 @@ def report(args, binary, cores, pypi_mode, cat, targets, results, extra, notes) 
     rows.append(["5 upload: peak RSS above idle", f"{above:.1f} MiB (idle {extra['upload_idle_rss_kib'] / 1024:.1f})",
                  "", "", "", "", f"<64 MiB ({above:.1f})", met(above < 64)])
 
-    big = f"{extra['big_names'] // 1000}k pkgs/{extra['big_files'] / 1e6:g}M files"
-    for t in targets:
+    big = f"{extra.get('big_names', 0) // 1000}k pkgs/{extra.get('big_files', 0) / 1e6:g}M files"
+    for t in (targets if "big_names" in extra else []):
         if t.key in ("download", "range"):
             continue
         w, n = get(f"{t.key}_big", WH), get(f"{t.key}_big", NGINX)
@@ -1052,17 +1065,19 @@ def report(args, binary, cores, pypi_mode, cat, targets, results, extra, notes) 
         ok = None if r_big is None or r_small is None else r_big >= 0.8 * r_small
         rows.append([f"6 [{big}] {t.label[2:]}", cell(w), cell(n), "n/a", fmt_ratio(r_big), "",
                      f">=0.8x small ratio {fmt_ratio(r_small)} ({fmt_ratio(r_big)})", met(ok)])
-    startup = statistics.median(extra["big_startup_s"])
+    startup = statistics.median(extra.get("big_startup_s") or [0])
     rows.append([f"6 [{big}] start-up to /-/health (median of 3)", f"{startup * 1000:.0f} ms", "", "", "", "",
                  f"<1 s ({startup:.2f} s)", met(startup < 1)])
-    idle_big = extra["big_idle_rss_kib"] / 1024
+    idle_big = extra.get("big_idle_rss_kib", 0) / 1024
     rows.append([f"6 [{big}] idle RSS after start", f"{idle_big:.1f} MiB", "", "", "", "",
                  f"<100 MiB ({idle_big:.1f})", met(idle_big < 100)])
     rows.append(["   (small catalogue: start-up, idle RSS)",
                  f"{extra['small_startup_s'] * 1000:.0f} ms, {extra['small_idle_rss_kib'] / 1024:.1f} MiB",
                  "", "", "", "", "", ""])
-    rows.append([f"   ({big}: RSS after its page loads)", f"{extra['big_rss_after_load_kib'] / 1024:.1f} MiB",
+    rows.append([f"   ({big}: RSS after its page loads)", f"{extra.get('big_rss_after_load_kib', 0) / 1024:.1f} MiB",
                  "", "", "", "", "", ""])
+    if "big_names" not in extra:
+        rows = [row for row in rows if not row[0].startswith(("6 ", f"   ({big}"))]
 
     affinity = len(os.sched_getaffinity(0))
     lines = [
@@ -1076,8 +1091,11 @@ def report(args, binary, cores, pypi_mode, cat, targets, results, extra, notes) 
         f"load: wrk -t{args.threads} -c{args.connections} -d{args.seconds}s --latency, after a {args.warmup} s warm-up; "
         f"cells are req/s (or MiB/s) then p50/p99 latency",
         f"small catalogue: project of {cat['index_links']:,} packages (1,500 files), group of "
-        f"{len(cat['fleet_projects'])} projects; large: {extra['big_names']:,} packages, {extra['big_files']:,} files "
-        f"(loaded in {extra['bulk_load_s']:.0f} s, database {extra['db_mib']:.0f} MiB)",
+        f"{len(cat['fleet_projects'])} projects; " + (
+            f"large: {extra['big_names']:,} packages, {extra['big_files']:,} files "
+            f"(loaded in {extra['bulk_load_s']:.0f} s, database {extra['db_mib']:.0f} MiB)" if "big_names" in extra
+            else "no large catalogue (scenario 6 skipped)"),
+        "database: " + ("PostgreSQL (--database-url)" if args.database_url else "SQLite in the data dir"),
         "",
         render(rows, header),
     ]
