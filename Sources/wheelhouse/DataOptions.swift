@@ -56,9 +56,12 @@ struct DataOptions: ParsableArguments {
 
     /// Opens the registry's stores, creating the data directory on first use.
     func openRegistry(logger: Logger) async throws -> OpenRegistry {
-        let location = try self.databaseLocation()
-        let blobs = try LocalBlobStore(root: self.resolvedBlobDirectory)
-        let database = try await MetadataDatabase.open(location, poolSize: try self.poolSize(), logger: logger)
+        let database = try await MetadataDatabase.open(try self.databaseLocation(), poolSize: try self.poolSize(), logger: logger)
+        let blobs: LocalBlobStore
+        do { blobs = try LocalBlobStore(root: self.resolvedBlobDirectory) } catch {
+            await database.close()
+            throw error
+        }
         return OpenRegistry(database: database, store: MetadataStore(database: database), blobs: blobs)
     }
 }

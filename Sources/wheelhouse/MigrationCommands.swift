@@ -20,7 +20,7 @@ struct MigrateCommand: AsyncParsableCommand {
             // Opening migrates, under a lock that other starting instances also take.
             database = try await MetadataDatabase.open(try self.data.databaseLocation(), poolSize: 1, logger: logger)
         } catch {
-            CommandLineError.print("cannot migrate \(self.data.summary): \(error)")
+            CommandLineError.print("cannot migrate: \(error)")
             throw ExitCode.failure
         }
         let version = try await database.migrate()

@@ -33,7 +33,13 @@ public final class MetadataDatabase: Sendable {
         case .sqlite(let path):
             return try await self.openSQLite(path: path, readConnections: poolSize ?? 4, logger: logger)
         case .postgres(let url):
-            var configuration = try SQLPostgresConfiguration(url: url)
+            var configuration: SQLPostgresConfiguration
+            do { configuration = try SQLPostgresConfiguration(url: url) } catch {
+                // The parser's error quotes the whole URL, password included: say it without.
+                throw DatabaseLocation.InvalidURL(
+                    description: "\(location) is not a PostgreSQL URL of the form postgres://user:password@host:5432/database[?sslmode=disable|prefer|require]"
+                )
+            }
             // An unreachable server should fail a request in seconds, not hang it.
             configuration.coreConfiguration.options.connectTimeout = .seconds(5)
             return try await self.openPostgres(configuration: configuration, poolSize: poolSize ?? 10, logger: logger)
@@ -158,7 +164,7 @@ public final class MetadataDatabase: Sendable {
         }
     }
 
-    static let unavailableMessage = "503 Service Unavailable: the database cannot be reached; try again shortly"
+    static let unavailableMessage = "The database cannot be reached; try again shortly"
 }
 
 /// No connection could be had: the server refused, timed out or is shutting down.
@@ -183,13 +189,17 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
         source: Source, size: Int, on loop: any EventLoop, logger: Logger,
         sql: @escaping @Sendable (Source.Connection) -> any SQLDatabase
     ) {
+        // The pool's own logging of failed connections would repeat, at error level, what
+        // `MetadataDatabase` reports once as a warning.
+        var quiet = logger
+        quiet.logLevel = .critical
         // One event loop, so that `size` is the whole pool, not a number per loop.
         self.pool = EventLoopGroupConnectionPool(
             source: source, maxConnectionsPerEventLoop: size, requestTimeout: .seconds(10),
-            pruneInterval: nil, logger: logger, on: loop
+            pruneInterval: nil, logger: quiet, on: loop
         )
         self.sql = sql
-        self.logger = logger
+        self.logger = quiet
     }
 
     func withConnection<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {

@@ -21,7 +21,7 @@ enum ErrorResponse {
         case .tooLarge(let message):
             return self.make(status: .contentTooLarge, message: message)
         case .unavailable(let message):
-            var response = self.make(status: .serviceUnavailable, message: message)
+            var response = self.make(status: .serviceUnavailable, message: "503 Service Unavailable: \(message)")
             response.headers[.retryAfter] = "5"
             return response
         case .unsupportedSchema:
