@@ -52,7 +52,7 @@ public enum DatabaseCopy {
     /// Copies `source` into `target`; returns the number of rows copied per table, in copy order.
     /// Refuses a target that already holds users: merging two registries is not a copy.
     public static func copy(from source: MetadataDatabase, to target: MetadataDatabase) async throws -> [(table: String, rows: Int)] {
-        try await target.transaction(locking: [.schema, .paths, .blobs]) { targetDB in
+        try await target.transaction(locking: [.schema, .paths, .blobs], unbounded: true) { targetDB in
             let existing = try await targetDB.raw("SELECT count(*) AS n FROM users").first()!.decode(column: "n", as: Int.self)
             guard existing == 0 else {
                 throw RegistryError.conflict("The target database already holds \(existing) users; migrate-data copies into an empty registry only")

@@ -14,12 +14,18 @@ import SQLiteKit
 /// advisory lock (`DatabaseLock`). Queries are written once, in SQLKit, for both.
 public final class MetadataDatabase: Sendable {
     public let dialect: DatabaseDialect
+    /// How long a read, and a write transaction, may wait for a database across a network before
+    /// the request gets a 503 rather than a hang. None for SQLite, which is on local disk.
+    let readDeadline: Duration?
+    let writeDeadline: Duration?
     private let readers: any SQLConnectionPool
     private let writers: any SQLConnectionPool
     let logger: Logger
 
     private init(dialect: DatabaseDialect, readers: any SQLConnectionPool, writers: any SQLConnectionPool, logger: Logger) {
         self.dialect = dialect
+        self.readDeadline = dialect == .postgres ? .seconds(3) : nil
+        self.writeDeadline = dialect == .postgres ? .seconds(8) : nil
         self.readers = readers
         self.writers = writers
         self.logger = logger
@@ -41,7 +47,7 @@ public final class MetadataDatabase: Sendable {
                 )
             }
             // An unreachable server should fail a request in seconds, not hang it.
-            configuration.coreConfiguration.options.connectTimeout = .seconds(5)
+            configuration.coreConfiguration.options.connectTimeout = .seconds(3)
             return try await self.openPostgres(configuration: configuration, poolSize: poolSize ?? 10, logger: logger)
         }
     }
@@ -67,7 +73,7 @@ public final class MetadataDatabase: Sendable {
         }
         let database = MetadataDatabase(dialect: .sqlite, readers: readers, writers: writer, logger: logger)
         do {
-            try await writer.withConnection { connection in
+            try await writer.withConnection(deadline: nil) { connection in
                 // WAL is a property of the file: set once, it stays.
                 _ = try await connection.raw("PRAGMA journal_mode = WAL").all()
             }
@@ -88,7 +94,7 @@ public final class MetadataDatabase: Sendable {
     ) async throws -> MetadataDatabase {
         let pool = PooledConnections(
             source: PostgresConnectionSource(sqlConfiguration: configuration), size: max(1, poolSize),
-            on: eventLoopGroup.next(), logger: logger
+            on: eventLoopGroup.next(), logger: logger, circuit: CircuitBreaker()
         ) { $0.sql(queryLogLevel: nil) }
         let database = MetadataDatabase(dialect: .postgres, readers: pool, writers: pool, logger: logger)
         do {
@@ -116,19 +122,21 @@ public final class MetadataDatabase: Sendable {
         _ body: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         try await self.reportingUnavailability {
-            try await self.readers.withConnection(body)
+            try await self.readers.withConnection(deadline: self.readDeadline, body)
         }
     }
 
     /// Runs `body` in one write transaction, holding `locks` from its start: all of it commits, or
     /// none of it does.
+    /// `unbounded` lifts the write deadline, for work that is long by nature (migrations, copies).
     func transaction<Result: Sendable>(
         locking locks: [DatabaseLock] = [],
+        unbounded: Bool = false,
         _ body: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         let dialect = self.dialect
         return try await self.reportingUnavailability {
-            try await self.writers.withConnection { database in
+            try await self.writers.withConnection(deadline: unbounded ? nil : self.writeDeadline) { database in
                 try await database.raw(SQLQueryString(dialect.beginWrite)).run()
                 do {
                     for lock in locks {
@@ -174,7 +182,10 @@ struct DatabaseUnreachable: Error {
 
 /// A pool of connections that hands out `SQLDatabase`s, whatever the driver.
 protocol SQLConnectionPool: AnyObject, Sendable {
-    func withConnection<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    /// Runs `body` on a connection; past `deadline` (if any) it is abandoned as unreachable.
+    func withConnection<Result: Sendable>(
+        deadline: Duration?, _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result
     func close() async
 }
 
@@ -184,9 +195,11 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
     private let pool: EventLoopGroupConnectionPool<Source>
     private let sql: @Sendable (Source.Connection) -> any SQLDatabase
     private let logger: Logger
+    /// For a database across a network: fail fast while it is known to be unreachable.
+    private let circuit: CircuitBreaker?
 
     init(
-        source: Source, size: Int, on loop: any EventLoop, logger: Logger,
+        source: Source, size: Int, on loop: any EventLoop, logger: Logger, circuit: CircuitBreaker? = nil,
         sql: @escaping @Sendable (Source.Connection) -> any SQLDatabase
     ) {
         // The pool's own logging of failed connections would repeat, at error level, what
@@ -200,17 +213,59 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
         )
         self.sql = sql
         self.logger = quiet
+        self.circuit = circuit
     }
 
-    func withConnection<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+    func withConnection<Result: Sendable>(
+        deadline: Duration?, _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        if let circuit = self.circuit, !circuit.admit() {
+            throw DatabaseUnreachable(reason: "failing fast: the last attempt to reach the database failed")
+        }
         let connection: Source.Connection
         do {
             connection = try await self.pool.requestConnection(logger: self.logger).get()
         } catch {
+            self.circuit?.recordFailure()
             throw DatabaseUnreachable(reason: String(reflecting: error))
         }
         defer { self.pool.releaseConnection(connection, logger: self.logger) }
-        return try await body(self.sql(connection))
+        do {
+            let result = try await self.run(body, on: connection, deadline: deadline)
+            self.circuit?.recordSuccess()
+            return result
+        } catch where error is DatabaseUnreachable || DatabaseDialect.isUnavailable(error) {
+            self.circuit?.recordFailure()
+            throw error
+        } catch {
+            self.circuit?.recordSuccess()
+            throw error
+        }
+    }
+
+    /// Runs `body`; past `deadline` the connection is closed, which fails whatever it was waiting
+    /// for (a transaction not yet committed is then rolled back by the server).
+    private func run<Result: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> Result, on connection: Source.Connection, deadline: Duration?
+    ) async throws -> Result {
+        let database = self.sql(connection)
+        guard let deadline else { return try await body(database) }
+        return try await withoutActuallyEscaping(body) { body in
+            try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask { try await body(database) }
+                group.addTask {
+                    try? await Task.sleep(for: deadline)
+                    return nil
+                }
+                if let first = try await group.next(), let result = first {
+                    group.cancelAll()
+                    return result
+                }
+                _ = connection.close()
+                group.cancelAll()
+                throw DatabaseUnreachable(reason: "no answer within \(deadline)")
+            }
+        }
     }
 
     func close() async {

@@ -146,7 +146,7 @@ enum Schema {
     /// processes starting at once migrate once; returns the version reached.
     static func migrate(_ database: MetadataDatabase) async throws -> Int {
         let migrations = self.migrations(for: database.dialect)
-        return try await database.transaction(locking: [.schema]) { db in
+        return try await database.transaction(locking: [.schema], unbounded: true) { db in
             try await db.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)").run()
             let current = try await db.raw("SELECT COALESCE(max(version), 0) AS version FROM schema_migrations").first()?
                 .decode(column: "version", as: Int.self) ?? 0
