@@ -3,7 +3,12 @@
 Session scope: the built fixture distributions, one server, and one "world" of users,
 groups, projects, tokens and uploaded packages that the permission matrix reads.
 Function scope: scratch client environments and extra servers for tests that restart or
-reconfigure one."""
+reconfigure one.
+
+Database mode: WHEELHOUSE_E2E_DATABASE=postgres puts every server the suite starts (and the
+admin CLI run against it) on its own fresh PostgreSQL database, on the server named by
+WHEELHOUSE_TEST_POSTGRES_URL or on a cluster the session starts itself
+(Tests/postgres_cluster.py). Tests marked `sqlite_only` are skipped in that mode."""
 from __future__ import annotations
 
 import datetime
@@ -11,6 +16,7 @@ import itertools
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,6 +24,52 @@ import pytest
 
 import whlib
 from whlib import Clients, Dist, Wheelhouse, describe_response
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): meaningful only when the server under test uses "
+                   "SQLite in its data dir; skipped when WHEELHOUSE_E2E_DATABASE=postgres")
+    whlib.database_mode()  # an unknown WHEELHOUSE_E2E_DATABASE fails the run here
+
+
+def pytest_report_header(config):
+    mode = whlib.database_mode()
+    if mode == "postgres":
+        where = os.environ.get("WHEELHOUSE_TEST_POSTGRES_URL") or "a cluster started by the session"
+        return f"wheelhouse database: postgres ({where})"
+    return "wheelhouse database: sqlite"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not whlib.postgres_mode():
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    whlib.SESSION_POSTGRES.shutdown()
+
+
+_SESSION_T0 = time.time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The multi-instance figures (test_multi_instance.py), shown whether or not -s is given."""
+    figures = Path(__file__).resolve().parent / ".work" / "multi_instance_figures.json"
+    try:
+        fresh = figures.stat().st_mtime >= _SESSION_T0
+        text = figures.read_text() if fresh else ""
+    except OSError:
+        return
+    if text.strip() not in ("", "{}"):
+        terminalreporter.section("multi-instance figures")
+        terminalreporter.write_line(f"({figures})")
+        terminalreporter.write(text)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -29,6 +29,60 @@ HEALTH_TIMEOUT = 30.0
 # Servers currently running; conftest appends their log tails to failing tests' reports.
 RUNNING: list["Wheelhouse"] = []
 
+if str(REPO / "Tests") not in sys.path:
+    sys.path.insert(0, str(REPO / "Tests"))
+import postgres_cluster  # noqa: E402  (Tests/postgres_cluster.py)
+
+
+# ---------------------------------------------------------------- database mode
+
+def database_mode() -> str:
+    """WHEELHOUSE_E2E_DATABASE: "sqlite" (the default) or "postgres"; anything else is an error."""
+    mode = (os.environ.get("WHEELHOUSE_E2E_DATABASE") or "sqlite").strip().lower()
+    if mode in ("postgres", "postgresql", "pg"):
+        return "postgres"
+    if mode == "sqlite":
+        return "sqlite"
+    raise RuntimeError(f"WHEELHOUSE_E2E_DATABASE={mode!r}: expected 'sqlite' or 'postgres'")
+
+
+def postgres_mode() -> bool:
+    return database_mode() == "postgres"
+
+
+class _SessionPostgres:
+    """The PostgreSQL server that postgres mode puts every Wheelhouse on: the one named by
+    WHEELHOUSE_TEST_POSTGRES_URL, or a cluster started on first use (conftest stops it)."""
+
+    def __init__(self):
+        self.cluster: postgres_cluster.PostgresCluster | None = None
+        self._admin_url: str | None = None
+
+    def admin_url(self) -> str:
+        if self._admin_url is None:
+            url = os.environ.get("WHEELHOUSE_TEST_POSTGRES_URL")
+            if not url:
+                self.cluster = postgres_cluster.PostgresCluster().start()
+                url = self.cluster.url("postgres")
+            self._admin_url = url
+        return self._admin_url
+
+    def new_database(self, hint="wh") -> str:
+        """A fresh, empty database; returns its URL."""
+        tag = "".join(c if c.isalnum() else "_" for c in hint.lower())[:20].strip("_") or "wh"
+        name = f"whe2e_{tag}_{uuid.uuid4().hex[:10]}"
+        return postgres_cluster.create_database(self.admin_url(), name)
+
+    def shutdown(self):
+        if self.cluster is not None:
+            self.cluster.cleanup()
+            self.cluster = None
+            self._admin_url = None
+
+
+SESSION_POSTGRES = _SessionPostgres()
+AUTO = object()  # Wheelhouse(database_url=AUTO): SQLite, or a fresh database in postgres mode
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -68,13 +122,24 @@ def describe_response(r: requests.Response) -> str:
 # ---------------------------------------------------------------- server + CLI
 
 class Wheelhouse:
-    """One `wheelhouse serve` process plus the admin CLI pointed at the same data dir."""
+    """One `wheelhouse serve` process plus the admin CLI pointed at the same data dir (and the
+    same database and blob dir).
+
+    database_url: AUTO (the default) means SQLite in the data dir, or in postgres mode
+    (WHEELHOUSE_E2E_DATABASE=postgres) a fresh PostgreSQL database made for this data dir;
+    None means SQLite whatever the mode; a string is passed as --database-url.
+    blob_dir: passed as --blob-dir when given (the server's default is <data-dir>/blobs)."""
 
     def __init__(self, binary: Path, data_dir: Path, log_path: Path, extra_args=(), port=None,
-                 via_env=False):
+                 via_env=False, database_url=AUTO, blob_dir=None):
         self.binary = Path(binary)
         self.via_env = via_env  # pass host/port/data dir as WHEELHOUSE_* instead of flags
         self.data_dir = Path(data_dir)
+        if database_url is AUTO:
+            database_url = (SESSION_POSTGRES.new_database(Path(data_dir).parent.name)
+                            if postgres_mode() else None)
+        self.database_url: str | None = database_url
+        self.blob_dir = Path(blob_dir) if blob_dir else None
         self.log_path = Path(log_path)
         self.extra_args = list(extra_args)
         self.port = port or free_port()
@@ -94,8 +159,28 @@ class Wheelhouse:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WHEELHOUSE_")}
         return env
 
+    def storage_args(self) -> list[str]:
+        """--data-dir, plus --database-url / --blob-dir when set: what `serve` and every admin
+        command are given."""
+        args = ["--data-dir", str(self.data_dir)]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        if self.blob_dir:
+            args += ["--blob-dir", str(self.blob_dir)]
+        return args
+
+    @property
+    def sqlite_url(self) -> str:
+        """The URL of the default SQLite database in the data dir (for migrate-data --from)."""
+        return f"sqlite:{self.data_dir / 'wheelhouse.sqlite3'}"
+
     # -- lifecycle
     def start(self, port=None):
+        self.launch(port)
+        return self.wait_healthy()
+
+    def launch(self, port=None):
+        """Start the process without waiting for it (see wait_healthy)."""
         if port:
             self.port = port
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -107,14 +192,23 @@ class Wheelhouse:
             cmd = [str(self.binary), "serve", *self.extra_args]
             env.update(WHEELHOUSE_HOST="127.0.0.1", WHEELHOUSE_PORT=str(self.port),
                        WHEELHOUSE_DATA_DIR=str(self.data_dir))
+            if self.database_url:
+                env["WHEELHOUSE_DATABASE_URL"] = self.database_url
+            if self.blob_dir:
+                env["WHEELHOUSE_BLOB_DIR"] = str(self.blob_dir)
         else:
             cmd = [str(self.binary), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                   "--data-dir", str(self.data_dir), *self.extra_args]
+                   *self.storage_args(), *self.extra_args]
+        self._cmd = cmd
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
                                      stdin=subprocess.DEVNULL)
         log.close()
         RUNNING.append(self)
-        deadline = time.monotonic() + HEALTH_TIMEOUT
+        return self
+
+    def wait_healthy(self, timeout=HEALTH_TIMEOUT):
+        cmd = self._cmd
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 RUNNING.remove(self)
@@ -127,7 +221,7 @@ class Wheelhouse:
                 pass
             time.sleep(0.1)
         self.kill()
-        raise RuntimeError(f"wheelhouse not healthy after {HEALTH_TIMEOUT}s\n{self.log_tail()}")
+        raise RuntimeError(f"wheelhouse not healthy after {timeout}s\n{self.log_tail()}")
 
     def stop(self, sig=signal.SIGTERM, timeout=20.0) -> int:
         """Send `sig`, wait for the exit, return the exit code (a kill after `timeout` -> -9)."""
@@ -167,7 +261,7 @@ class Wheelhouse:
 
     # -- admin CLI
     def cli(self, *args, timeout=60) -> subprocess.CompletedProcess:
-        cmd = [str(self.binary), *map(str, args), "--data-dir", str(self.data_dir)]
+        cmd = [str(self.binary), *map(str, args), *self.storage_args()]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               env=self.env(), stdin=subprocess.DEVNULL)
 
@@ -226,7 +320,7 @@ class Wheelhouse:
 
     def upload(self, pid, content: bytes, filename, *, name, version, auth=None, headers=None,
                digests=True, fields=None, drop=(), boundary=None, url=None,
-               chunked=False) -> requests.Response:
+               chunked=False, timeout=60) -> requests.Response:
         """POST a twine-like multipart upload. `filename` may be str or raw bytes (sent as is);
         `chunked` sends the body with Transfer-Encoding: chunked (no Content-Length)."""
         fname = filename.decode("latin-1") if isinstance(filename, bytes) else filename
@@ -249,7 +343,7 @@ class Wheelhouse:
         if chunked:
             data = (body[i:i + 65536] for i in range(0, len(body), 65536))
         return self.http.post(url or self.project_url(pid), data=data, headers=hdrs, auth=auth,
-                              timeout=60, allow_redirects=False)
+                              timeout=timeout, allow_redirects=False)
 
 
 def encode_multipart(fields, files, boundary=None):
