@@ -12,12 +12,15 @@ public struct RegistryResponder: HTTPResponder {
     /// Rendered simple pages, valid while the projects they show are unchanged.
     let pages = VersionedCache<RenderedPage>()
     let rest: RESTRouter
+    /// Answers to anonymous reads that `ReplayHandler` may send again.
+    let replay: ReplayCache
     let configuration: ServerConfiguration
     let logger: Logger
 
-    public init(packages: PackageService, configuration: ServerConfiguration, logger: Logger) {
+    init(packages: PackageService, replay: ReplayCache, configuration: ServerConfiguration, logger: Logger) {
         self.packages = packages
         self.rest = RESTRouter.make(ManagementService(packages: packages))
+        self.replay = replay
         self.configuration = configuration
         self.logger = logger
     }
@@ -69,31 +72,63 @@ public struct RegistryResponder: HTTPResponder {
             return try await YankHandler(packages: self.packages).handle(request, project: project, undo: undo)
         case .projectIndex(let reference):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await reads.index(
-                title: project.name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project)
-            )
+            return try await self.replayable([project], principal: principal, request: request) {
+                try await reads.index(title: project.name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project))
+            }
         case .projectPackage(let reference, let name):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await reads.package(name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project))
+            return try await self.replayable([project], principal: principal, request: request) {
+                try await reads.package(name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project))
+            }
         case .projectFile(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await reads.file(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project), context: context)
+            return try await self.replayable([project], principal: principal, request: request) {
+                try await reads.file(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project), context: context)
+            }
         case .projectFileMetadata(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project), context: context)
+            return try await self.replayable([project], principal: principal, request: request) {
+                try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project), context: context)
+            }
         case .groupIndex(let reference):
             let (group, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await reads.index(title: group.name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
+            return try await self.replayable(projects, principal: principal, request: request) {
+                try await reads.index(title: group.name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
+            }
         case .groupPackage(let reference, let name):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await reads.package(name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
+            return try await self.replayable(projects, principal: principal, request: request) {
+                try await reads.package(name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
+            }
         case .groupFile(let reference, let sha256, let fileName):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await reads.file(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
+            return try await self.replayable(projects, principal: principal, request: request) {
+                try await reads.file(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
+            }
         case .groupFileMetadata(let reference, let sha256, let fileName):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
+            return try await self.replayable(projects, principal: principal, request: request) {
+                try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
+            }
         }
+    }
+
+    /// Runs a read and, when an anonymous GET got a full, partial or not-modified answer, marks it
+    /// for `ReplayHandler` with the projects' versions as read before the answer was made (so the
+    /// mark can only be older than the data, never newer).
+    private func replayable(
+        _ projects: [Project], principal: Principal, request: Request, _ read: () async throws -> Response
+    ) async throws -> Response {
+        guard principal.isAnonymous, request.method == .get else { return try await read() }
+        let ids = projects.map(\.id)
+        let versions = try await self.packages.packagesVersions(of: projects)
+        var response = try await read()
+        if [.ok, .partialContent, .notModified].contains(response.status),
+           let marker = ReplayCache.markerValue(projects: ids, versions: versions)
+        {
+            response.headers[ReplayCache.marker] = marker
+        }
+        return response
     }
 
     /// GitLab's REST API: everything under `/api/v4` that is not the PyPI API.
@@ -114,7 +149,10 @@ public struct RegistryResponder: HTTPResponder {
             )
             let response = try await route.handler(call)
             // Anything the REST API changes may change who may do what: apply it at once.
-            if request.method != .get && request.method != .head { self.packages.forgetCachedDecisions() }
+            if request.method != .get && request.method != .head {
+                self.packages.forgetCachedDecisions()
+                self.replay.removeAll()
+            }
             return response
         }
     }

@@ -9,9 +9,12 @@ public enum RegistryServer {
         configuration: ServerConfiguration,
         logger: Logger
     ) -> some ApplicationProtocol {
-        Application(
-            responder: RegistryResponder(packages: packages, configuration: configuration, logger: logger),
-            server: .http1(configuration: .init(additionalChannelHandlers: ReasonPhrase.channelHandlers())),
+        let replay = ReplayCache(packages: packages)
+        return Application(
+            responder: RegistryResponder(packages: packages, replay: replay, configuration: configuration, logger: logger),
+            server: .http1(configuration: .init(additionalChannelHandlers: {
+                ReasonPhrase.channelHandlers() + [ReplayHandler(cache: replay, logger: logger)]
+            }())),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "Wheelhouse"

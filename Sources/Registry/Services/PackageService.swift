@@ -102,6 +102,12 @@ public struct PackageService: Sendable {
         return try await self.versions.value(for: ids) { try await self.store.packagesVersions(of: ids) }
     }
 
+    /// The projects' packages_version as last read, if that was within `versionLifetime`; nil when
+    /// it must be read again. For answers replayed without a task (see `ReplayCache`).
+    public func freshPackagesVersions(of projectIDs: [ProjectID]) -> [ProjectID: Int64]? {
+        self.versions.value(for: projectIDs)
+    }
+
     public func index(of projects: [Project]) async throws -> [ListedPackage] {
         try await self.store.listedPackages(in: projects.map(\.id))
     }

@@ -1,0 +1,126 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTPTypes
+import Registry
+
+/// Sits between the HTTP/1 codec and Hummingbird. An anonymous GET whose answer `ReplayCache`
+/// holds is answered here, on the event loop; every other request goes on to Hummingbird, and the
+/// answers it marks as replayable are kept on their way out. The marker never leaves the server.
+///
+/// Requests on a connection are answered in order: while one is with Hummingbird, the ones behind
+/// it go there too.
+final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let cache: ReplayCache
+    private let logger: Logger
+    /// Keys of the requests handed to Hummingbird and not yet answered, oldest first (nil: not replayable).
+    private var forwarded: [ReplayCache.Key?] = []
+    /// The answer being replayed, sent when the request's end arrives.
+    private var replaying: (ReplayCache.Answer, path: String)?
+    /// What is being kept of an answer on its way out.
+    private var capture: (key: ReplayCache.Key, answer: ReplayCache.Answer, size: Int)?
+    private var needsFlush = false
+    private var date = HTTPDate()
+
+    init(cache: ReplayCache, logger: Logger) {
+        self.cache = cache
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = self.unwrapInboundIn(data)
+        switch part {
+        case .head(let request):
+            let key = ReplayCache.Key(request)
+            if self.forwarded.isEmpty, let key, let answer = self.cache.answer(for: key) {
+                self.replaying = (answer, key.path)
+                return
+            }
+            self.forwarded.append(key)
+            context.fireChannelRead(data)
+        case .body:
+            // A GET is replayed only without a body (see `Key`); anything else goes on.
+            if self.replaying == nil { context.fireChannelRead(data) }
+        case .end:
+            guard let (answer, path) = self.replaying else {
+                context.fireChannelRead(data)
+                return
+            }
+            self.replaying = nil
+            self.send(answer, context: context)
+            self.logger.info("GET \(path) \(answer.head.status.code)", metadata: ["caller": "anonymous", "replayed": "true"])
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if self.needsFlush {
+            self.needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    private func send(_ answer: ReplayCache.Answer, context: ChannelHandlerContext) {
+        var head = answer.head
+        head.headerFields[.date] = self.date.now()
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        for buffer in answer.body {
+            context.write(self.wrapOutboundOut(.body(buffer)), promise: nil)
+        }
+        context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
+        self.needsFlush = true
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch self.unwrapOutboundIn(data) {
+        case .head(var head):
+            let key = self.forwarded.isEmpty ? nil : self.forwarded.removeFirst()
+            if let marker = head.headerFields[ReplayCache.marker] {
+                head.headerFields[ReplayCache.marker] = nil
+                if let key, let (projects, versions) = ReplayCache.projectsAndVersions(fromMarker: marker) {
+                    let answer = ReplayCache.Answer(
+                        head: head, body: [], projects: projects, versions: versions,
+                        expires: ContinuousClock.now + ReplayCache.lifetime
+                    )
+                    self.capture = (key, answer, 0)
+                }
+                context.write(self.wrapOutboundOut(.head(head)), promise: promise)
+                return
+            }
+            self.capture = nil
+        case .body(let buffer):
+            if var capture = self.capture {
+                capture.size += buffer.readableBytes
+                capture.answer.body.append(buffer)
+                self.capture = capture.size <= ReplayCache.largestBody ? capture : nil
+            }
+        case .end:
+            if let capture = self.capture {
+                self.cache.store(capture.answer, for: capture.key)
+                self.capture = nil
+            }
+        }
+        context.write(data, promise: promise)
+    }
+}
+
+/// The `Date` header's value, formatted once a second.
+struct HTTPDate {
+    private var second: Int64 = -1
+    private var value = ""
+
+    mutating func now() -> String {
+        let timestamp = Timestamp.now()
+        let second = timestamp.microseconds / 1_000_000
+        if second != self.second {
+            self.second = second
+            self.value = Timestamp(microseconds: second * 1_000_000).httpDate
+        }
+        return self.value
+    }
+}

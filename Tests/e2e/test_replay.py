@@ -1,0 +1,170 @@
+"""Answers replayed beneath Hummingbird (ReplayHandler): an anonymous GET whose answer the server
+already made is sent again from memory. These tests hold it to being the same answer the normal
+path would give, never a stale one, never one for a caller with credentials, and in order."""
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import requests
+
+from whlib import describe_response, synth_wheel
+
+JSON_T = "application/vnd.pypi.simple.v1+json"
+
+
+@pytest.fixture
+def reg(make_server, tmp_path):
+    """A fresh server with a public project (alice owns it) holding wh-rep 1.0."""
+    wh = make_server(name="replay")
+    wh.user("alice")
+    tok = wh.token("alice", "api")["token"]
+    wh.group("pubr", visibility="public")
+    wh.member("alice", "owner", group="pubr")
+    p = wh.project("pubr/open", visibility="public")
+    auth = ("alice", tok)
+    d = synth_wheel(tmp_path, "wh-rep", "1.0")
+    r = wh.upload(p["id"], d.data, d.filename, name="wh-rep", version="1.0", auth=auth)
+    assert r.status_code == 201, describe_response(r)
+    page = f"{wh.project_url(p['id'])}/simple/wh-rep/"
+    return wh, p, auth, page, d
+
+
+def replays(wh) -> int:
+    return wh.log_path.read_text(errors="replace").count("replayed=true")
+
+
+def same_answer(a: requests.Response, b: requests.Response):
+    assert (a.status_code, a.content) == (b.status_code, b.content)
+    strip = lambda r: {k.lower(): v for k, v in r.headers.items() if k.lower() != "date"}
+    assert strip(a) == strip(b)
+
+
+def test_a_replay_is_the_answer_the_server_made(reg):
+    wh, p, auth, page, d = reg
+    http = requests.Session()
+    for headers in ({"Accept": "text/html"}, {"Accept": JSON_T}):
+        first = http.get(page, headers=headers)
+        assert first.status_code == 200, describe_response(first)
+        before = replays(wh)
+        again = http.get(page, headers=headers)
+        assert replays(wh) == before + 1, "the second identical anonymous GET was not replayed"
+        same_answer(first, again)
+        # A conditional request is its own answer: 304, replayed the same way.
+        cond = {**headers, "If-None-Match": first.headers["ETag"]}
+        r1, r2 = http.get(page, headers=cond), http.get(page, headers=cond)
+        assert r1.status_code == 304 and r1.content == b""
+        same_answer(r1, r2)
+    # A range of the file, and the file's metadata.
+    file_url = next(f["url"] for f in http.get(page, headers={"Accept": JSON_T}).json()["files"])
+    file_url = file_url.split("#")[0]
+    rng = {"Range": "bytes=10-1033"}
+    r1, r2 = http.get(file_url, headers=rng), http.get(file_url, headers=rng)
+    assert r1.status_code == 206 and r1.content == d.data[10:1034]
+    same_answer(r1, r2)
+    m1, m2 = http.get(file_url + ".metadata"), http.get(file_url + ".metadata")
+    assert m1.status_code == 200 and b"Name: wh-rep" in m1.content
+    same_answer(m1, m2)
+    for r in (r1, r2, m1, m2, first, again):
+        assert not any(k.lower().startswith("wheelhouse-") for k in r.headers), r.headers
+
+
+def test_an_upload_or_yank_shows_on_the_very_next_request(reg, tmp_path):
+    wh, p, auth, page, _ = reg
+    http = requests.Session()
+    for i in range(1, 6):
+        for _ in range(3):  # warm: the answer is being replayed
+            assert http.get(page, headers={"Accept": JSON_T}).status_code == 200
+        (tmp_path / f"v{i}").mkdir()
+        d = synth_wheel(tmp_path / f"v{i}", "wh-rep", f"1.{i}")
+        r = wh.upload(p["id"], d.data, d.filename, name="wh-rep", version=f"1.{i}", auth=auth)
+        assert r.status_code == 201, describe_response(r)
+        files = [f["filename"] for f in http.get(page, headers={"Accept": JSON_T}).json()["files"]]
+        assert d.filename in files, f"upload of {d.filename} not on the next page: {files}"
+    r = wh.http.put(f"{wh.project_url(p['id'])}/yank", json={"name": "wh-rep", "version": "1.0"}, auth=auth)
+    assert r.status_code == 200, describe_response(r)
+    files = http.get(page, headers={"Accept": JSON_T}).json()["files"]
+    assert all(f["yanked"] for f in files if "-1.0-" in f["filename"]), files
+
+
+def test_visibility_narrowed_through_the_api_applies_at_once(reg):
+    wh, p, auth, page, _ = reg
+    http = requests.Session()
+    for _ in range(3):
+        assert http.get(page).status_code == 200
+    r = wh.http.put(f"{wh.api}/projects/{p['id']}", json={"visibility": "private"}, auth=auth)
+    assert r.status_code == 200, describe_response(r)
+    assert http.get(page).status_code == 401
+
+
+def test_a_change_made_by_another_process_applies_within_moments(reg):
+    wh, p, auth, page, _ = reg
+    http = requests.Session()
+    for _ in range(3):
+        assert http.get(page, headers={"Accept": JSON_T}).status_code == 200
+    proc = wh.cli("yank", "--project", "pubr/open", "--name", "wh-rep", "--version", "1.0")
+    assert proc.returncode == 0, proc.stderr
+    done = time.monotonic()
+    while True:
+        files = http.get(page, headers={"Accept": JSON_T}).json()["files"]
+        if all(f["yanked"] for f in files):
+            break
+        assert time.monotonic() - done < 1.5, "a yank by the CLI was not seen within 1.5 s"
+        time.sleep(0.02)
+
+
+def test_requests_with_credentials_are_never_replayed(reg):
+    wh, p, auth, page, _ = reg
+    http = requests.Session()
+    for _ in range(3):
+        assert http.get(page).status_code == 200
+    before = replays(wh)
+    assert http.get(page, headers={"Authorization": "Basic !!!"}).status_code == 401
+    assert http.get(page, auth=("alice", "wrong-token")).status_code == 401
+    assert http.get(page, headers={"PRIVATE-TOKEN": "nope"}).status_code == 401
+    ok = http.get(page, auth=auth)
+    assert ok.status_code == 200 and ok.headers["Cache-Control"].startswith("public")
+    assert replays(wh) == before
+
+
+def raw_exchange(port: int, payload: bytes, responses: int, timeout=10.0) -> list[tuple[int, bytes]]:
+    """Sends `payload` in one write; reads `responses` HTTP/1.1 responses (Content-Length bodies)."""
+    out = []
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(payload)
+        buf = b""
+        while len(out) < responses:
+            while b"\r\n\r\n" not in buf:
+                chunk = s.recv(65536)
+                assert chunk, f"connection closed after {len(out)} responses"
+                buf += chunk
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            lines = head.split(b"\r\n")
+            status = int(lines[0].split()[1])
+            length = next(int(l.split(b":", 1)[1]) for l in lines[1:] if l.lower().startswith(b"content-length:"))
+            while len(buf) < length:
+                chunk = s.recv(65536)
+                assert chunk
+                buf += chunk
+            out.append((status, buf[:length]))
+            buf = buf[length:]
+    return out
+
+
+def test_pipelined_requests_are_answered_in_order(reg):
+    wh, p, auth, page, _ = reg
+    http = requests.Session()
+    for _ in range(3):
+        assert http.get(page).status_code == 200  # replayable now
+    path = page.split(str(wh.port), 1)[1]
+    html = http.get(page).content
+    index = f"/api/v4/projects/{p['id']}/packages/pypi/simple/".encode()
+    missing = f"/api/v4/projects/{p['id']}/packages/pypi/simple/nothing-here/".encode()
+    host = f"127.0.0.1:{wh.port}".encode()
+    req = lambda target: b"GET " + target + b" HTTP/1.1\r\nHost: " + host + b"\r\n\r\n"
+    # Slow (not cached) first, replayable second, and the other way round.
+    got = raw_exchange(wh.port, req(missing) + req(path.encode()) + req(index) + req(path.encode()), 4)
+    assert [s for s, _ in got] == [404, 200, 200, 200], got
+    assert got[1][1] == html and got[3][1] == html
+    assert b"wh-rep" in got[2][1] and got[2][1] != html
