@@ -113,20 +113,18 @@ public struct RegistryResponder: HTTPResponder {
         }
     }
 
-    /// Runs a read and, when an anonymous GET got a full, partial or not-modified answer, marks it
-    /// for `ReplayHandler` with the projects' versions as read before the answer was made (so the
-    /// mark can only be older than the data, never newer).
+    /// Runs a read and, when a GET got a full, partial or not-modified answer, marks it for
+    /// `ReplayHandler` with the projects' versions as read before the answer was made (so the mark
+    /// can only be older than the data, never newer).
     private func replayable(
         _ projects: [Project], principal: Principal, request: Request, _ read: () async throws -> Response
     ) async throws -> Response {
-        guard principal.isAnonymous, request.method == .get else { return try await read() }
-        let ids = projects.map(\.id)
+        guard request.method == .get else { return try await read() }
         let versions = try await self.packages.packagesVersions(of: projects)
         var response = try await read()
-        if [.ok, .partialContent, .notModified].contains(response.status),
-           let marker = ReplayCache.markerValue(projects: ids, versions: versions)
-        {
-            response.headers[ReplayCache.marker] = marker
+        let marker = ReplayCache.Marker(projects: projects.map(\.id), versions: versions, caller: principal.logDescription)
+        if [.ok, .partialContent, .notModified].contains(response.status), let value = marker.value {
+            response.headers[ReplayCache.marker] = value
         }
         return response
     }

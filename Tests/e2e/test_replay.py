@@ -114,18 +114,28 @@ def test_a_change_made_by_another_process_applies_within_moments(reg):
         time.sleep(0.02)
 
 
-def test_requests_with_credentials_are_never_replayed(reg):
+def test_answers_are_replayed_only_to_the_same_credentials(reg):
     wh, p, auth, page, _ = reg
     http = requests.Session()
     for _ in range(3):
         assert http.get(page).status_code == 200
     before = replays(wh)
+    # Credentials that are unreadable or wrong are refused, however warm the anonymous answer is.
     assert http.get(page, headers={"Authorization": "Basic !!!"}).status_code == 401
     assert http.get(page, auth=("alice", "wrong-token")).status_code == 401
     assert http.get(page, headers={"PRIVATE-TOKEN": "nope"}).status_code == 401
-    ok = http.get(page, auth=auth)
-    assert ok.status_code == 200 and ok.headers["Cache-Control"].startswith("public")
+    assert http.get(page, auth=("alice", "wrong-token")).status_code == 401
     assert replays(wh) == before
+    # A good token gets its own answer, replayed only to that same token.
+    first, again = http.get(page, auth=auth), http.get(page, auth=auth)
+    same_answer(first, again)
+    log = wh.log_path.read_text(errors="replace")
+    assert "caller=user:alice replayed=true" in log, wh.log_tail()
+    # Revoked through this server: refused on the very next request.
+    tid = wh.http.get(f"{wh.api}/personal_access_tokens/self", auth=auth).json()["id"]
+    r = wh.http.delete(f"{wh.api}/personal_access_tokens/{tid}", auth=auth)
+    assert r.status_code == 204, describe_response(r)
+    assert http.get(page, auth=auth).status_code == 401
 
 
 def raw_exchange(port: int, payload: bytes, responses: int, timeout=10.0) -> list[tuple[int, bytes]]:

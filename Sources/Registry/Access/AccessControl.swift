@@ -4,9 +4,10 @@ import PythonPackaging
 /// Turns credentials into a `Principal` and gathers the facts `PackagePolicy` decides on.
 public struct AccessControl: Sendable {
     let store: MetadataStore
-    /// Successful token lookups, for at most a second: a revoked token stops working within it
-    /// (or, while the database cannot be reached, keeps working as it did when it was last seen).
-    private let tokens = ExpiringCache<String, Principal>(lifetime: .seconds(1))
+    /// Successful token lookups, for 750 ms: with the 250 ms for which an answer may be replayed
+    /// (RegistryServer's ReplayCache), a revoked token stops working within a second (or, while the
+    /// database cannot be reached, keeps working as it did when it was last seen).
+    private let tokens = ExpiringCache<String, Principal>(lifetime: .milliseconds(750))
 
     public init(store: MetadataStore) {
         self.store = store

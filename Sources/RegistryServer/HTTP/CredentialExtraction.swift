@@ -14,6 +14,9 @@ enum CredentialExtraction {
         case malformed
     }
 
+    /// Every header a credential may come in.
+    static let headerNames: [HTTPField.Name] = [.privateToken, .deployToken, .authorization]
+
     static func credential(from headers: HTTPFields) throws(Failure) -> Credential? {
         if let token = headers[.privateToken] { return .anyToken(token) }
         if let token = headers[.deployToken] { return .deployToken(token) }

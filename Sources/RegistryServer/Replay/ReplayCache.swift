@@ -3,33 +3,38 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Registry
 
-/// Answers to anonymous reads, kept as they were sent so that `ReplayHandler` can send them again
-/// from the event loop, beneath Hummingbird, without a task, a database query or a render.
+/// Answers to reads, kept as they were sent so that `ReplayHandler` can send them again from the
+/// event loop, beneath Hummingbird, without a task, a database query or a render.
 ///
-/// An answer is replayed only while it would still be the answer: the packages_version of every
-/// project it shows is the one it was made from (as last read, at most `PackageService.versionLifetime`
-/// ago; when that read is older, the request goes the normal way, which reads it again), and it is
-/// younger than `lifetime`, so a change of visibility or membership made elsewhere applies within
-/// the permission cache's second plus `lifetime`. Changes made through this server clear it.
+/// An answer is replayed only to the same request with the same credentials (compared by digest),
+/// and only while it would still be the answer: the packages_version of every project it shows is
+/// the one it was made from (as last read, at most `PackageService.versionLifetime` ago; when that
+/// read is older, the request goes the normal way, which reads it again), and it is younger than
+/// `lifetime`. So a token revoked elsewhere stops working within the token cache's lifetime plus
+/// this one (one second in all), and a change of visibility or membership made elsewhere within
+/// the permission cache's second plus this. Changes made through this server clear it.
 final class ReplayCache: Sendable {
-    /// What an anonymous GET's answer depends on besides the registry's data.
+    /// What a GET's answer depends on besides the registry's data.
     struct Key: Hashable, Sendable {
         var path: String
+        /// sha256 of the credential headers, if any: a secret is never kept.
+        var credentials: String?
         var authority: String?
         var accept: String?
         var ifNoneMatch: String?
         var range: String?
         var ifRange: String?
 
-        /// The key of a request that may be answered by replay: an anonymous GET with no body that
-        /// does not ask to close the connection; nil for any other.
+        /// The key of a request that may be answered by replay: a GET with no body that does not ask
+        /// to close the connection; nil for any other.
         init?(_ request: HTTPRequest) {
             guard request.method == .get, let path = request.path else { return nil }
             let fields = request.headerFields
-            guard Self.isAnonymous(fields), fields[.contentLength] == nil, fields[.transferEncoding] == nil,
+            guard fields[.contentLength] == nil, fields[.transferEncoding] == nil,
                   fields[.connection]?.lowercased() != "close"
             else { return nil }
             self.path = path
+            self.credentials = Self.credentialDigest(fields)
             self.authority = request.authority
             self.accept = fields[.accept]
             self.ifNoneMatch = fields[.ifNoneMatch]
@@ -37,15 +42,22 @@ final class ReplayCache: Sendable {
             self.ifRange = fields[.ifRange]
         }
 
-        /// No credential at all; an unreadable one is not anonymous (it gets a 401).
-        private static func isAnonymous(_ fields: HTTPFields) -> Bool {
-            do { return try CredentialExtraction.credential(from: fields) == nil } catch { return false }
+        private static func credentialDigest(_ fields: HTTPFields) -> String? {
+            var presented: [UInt8] = []
+            for name in CredentialExtraction.headerNames {
+                for field in fields where field.name == name {
+                    presented += Array("\(name.canonicalName):\(field.value)\n".utf8)
+                }
+            }
+            return presented.isEmpty ? nil : ContentHash.sha256(presented)
         }
     }
 
     /// A sent answer and what it was made from.
     struct Answer: Sendable {
         var head: HTTPResponse
+        /// Who the answer was for, as the request log names callers.
+        var caller: String
         var body: [ByteBuffer]
         var projects: [ProjectID]
         var versions: [ProjectID: Int64]
@@ -102,26 +114,37 @@ final class ReplayCache: Sendable {
         self.storage.withLockedValue { $0 = Storage() }
     }
 
-    // MARK: The marker's value: "id=version,id=version", in the order the projects were read
+    // MARK: The marker's value: "id=version,id=version caller", projects in the order they were read
 
-    static func markerValue(projects: [ProjectID], versions: [ProjectID: Int64]) -> String? {
-        var pairs: [String] = []
-        for id in projects {
-            guard let version = versions[id] else { return nil }
-            pairs.append("\(id)=\(version)")
-        }
-        return pairs.joined(separator: ",")
-    }
+    struct Marker: Equatable {
+        var projects: [ProjectID]
+        var versions: [ProjectID: Int64]
+        var caller: String
 
-    static func projectsAndVersions(fromMarker value: String) -> (projects: [ProjectID], versions: [ProjectID: Int64])? {
-        var projects: [ProjectID] = []
-        var versions: [ProjectID: Int64] = [:]
-        for pair in value.split(separator: ",") {
-            let parts = pair.split(separator: "=")
-            guard parts.count == 2, let id = Int64(parts[0]), let version = Int64(parts[1]) else { return nil }
-            projects.append(id)
-            versions[id] = version
+        var value: String? {
+            var pairs: [String] = []
+            for id in self.projects {
+                guard let version = self.versions[id] else { return nil }
+                pairs.append("\(id)=\(version)")
+            }
+            return pairs.joined(separator: ",") + " " + self.caller
         }
-        return (projects, versions)
+
+        init(projects: [ProjectID], versions: [ProjectID: Int64], caller: String) {
+            self.projects = projects
+            self.versions = versions
+            self.caller = caller
+        }
+
+        init?(value: String) {
+            guard let space = value.firstIndex(of: " ") else { return nil }
+            self.init(projects: [], versions: [:], caller: String(value[value.index(after: space)...]))
+            for pair in value[..<space].split(separator: ",") {
+                let parts = pair.split(separator: "=")
+                guard parts.count == 2, let id = Int64(parts[0]), let version = Int64(parts[1]) else { return nil }
+                self.projects.append(id)
+                self.versions[id] = version
+            }
+        }
     }
 }

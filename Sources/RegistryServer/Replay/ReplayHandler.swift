@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTPTypes
 import Registry
 
-/// Sits between the HTTP/1 codec and Hummingbird. An anonymous GET whose answer `ReplayCache`
+/// Sits between the HTTP/1 codec and Hummingbird. A GET whose answer `ReplayCache`
 /// holds is answered here, on the event loop; every other request goes on to Hummingbird, and the
 /// answers it marks as replayable are kept on their way out. The marker never leaves the server.
 ///
@@ -53,7 +53,7 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             self.replaying = nil
             self.send(answer, context: context)
-            self.logger.info("GET \(path) \(answer.head.status.code)", metadata: ["caller": "anonymous", "replayed": "true"])
+            self.logger.info("GET \(path) \(answer.head.status.code)", metadata: ["caller": "\(answer.caller)", "replayed": "true"])
         }
     }
 
@@ -82,9 +82,9 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let key = self.forwarded.isEmpty ? nil : self.forwarded.removeFirst()
             if let marker = head.headerFields[ReplayCache.marker] {
                 head.headerFields[ReplayCache.marker] = nil
-                if let key, let (projects, versions) = ReplayCache.projectsAndVersions(fromMarker: marker) {
+                if let key, let marker = ReplayCache.Marker(value: marker) {
                     let answer = ReplayCache.Answer(
-                        head: head, body: [], projects: projects, versions: versions,
+                        head: head, caller: marker.caller, body: [], projects: marker.projects, versions: marker.versions,
                         expires: ContinuousClock.now + ReplayCache.lifetime
                     )
                     self.capture = (key, answer, 0)
