@@ -1,3 +1,4 @@
+import Crypto
 import HTTPTypes
 import NIOConcurrencyHelpers
 import NIOCore
@@ -18,7 +19,7 @@ final class ReplayCache: Sendable {
     struct Key: Hashable, Sendable {
         var path: String
         /// sha256 of the credential headers, if any: a secret is never kept.
-        var credentials: String?
+        var credentials: SHA256.Digest?
         var authority: String?
         var accept: String?
         var ifNoneMatch: String?
@@ -42,14 +43,19 @@ final class ReplayCache: Sendable {
             self.ifRange = fields[.ifRange]
         }
 
-        private static func credentialDigest(_ fields: HTTPFields) -> String? {
-            var presented: [UInt8] = []
-            for name in CredentialExtraction.headerNames {
+        private static func credentialDigest(_ fields: HTTPFields) -> SHA256.Digest? {
+            var hasher = SHA256()
+            var presented = false
+            for (index, name) in CredentialExtraction.headerNames.enumerated() {
                 for field in fields where field.name == name {
-                    presented += Array("\(name.canonicalName):\(field.value)\n".utf8)
+                    presented = true
+                    // Which header, then its value: "a" in one header never equals "a" in another.
+                    hasher.update(data: [UInt8(index), UInt8(truncatingIfNeeded: field.value.utf8.count)])
+                    var value = field.value
+                    value.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
                 }
             }
-            return presented.isEmpty ? nil : ContentHash.sha256(presented)
+            return presented ? hasher.finalize() : nil
         }
     }
 
@@ -69,8 +75,9 @@ final class ReplayCache: Sendable {
     static let marker = HTTPField.Name("Wheelhouse-Replayable")!
 
     static let lifetime = Duration.milliseconds(250)
-    /// Answers larger than this are not kept (whole downloads stream from disk instead).
-    static let largestBody = 256 * 1024
+    /// Answers larger than this are not kept (whole downloads stream from disk instead). A page of
+    /// 500 files is about 280 KiB in JSON.
+    static let largestBody = 1024 * 1024
 
     private struct Storage {
         var answers: [Key: Answer] = [:]
