@@ -78,6 +78,11 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch self.unwrapOutboundIn(data) {
+        case .head(var head) where head.status.kind == .informational:
+            // A 100 Continue is not the answer: the request's final head is still to come.
+            head.headerFields[ReplayCache.marker] = nil
+            context.write(self.wrapOutboundOut(.head(head)), promise: promise)
+            return
         case .head(var head):
             let key = self.forwarded.isEmpty ? nil : self.forwarded.removeFirst()
             if let marker = head.headerFields[ReplayCache.marker] {
