@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Logging
 import NIOCore
@@ -20,29 +19,28 @@ import TestSupport
         let cache: ReplayCache
 
         static func with(_ body: (Rig) async throws -> Void) async throws {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wheelhouse-replay-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            var logger = Logger(label: "test")
-            logger.logLevel = .warning
-            let database = try await TestDatabase.open(directory: directory, logger: logger)
-            let store = MetadataStore(database: database)
-            let packages = PackageService(store: store, blobs: try LocalBlobStore(root: directory + "/blobs"), logger: logger)
-            do {
-                let admin = AdminService(store: store)
-                _ = try await admin.createGroup(fullPath: "g", visibility: .public)
-                let project = try await admin.createProject(fullPath: "g/p", visibility: .public)
-                let versions = try await packages.packagesVersions(of: [project])
-                let marker = try #require(ReplayCache.Marker(projects: [project.id], versions: versions, caller: "anonymous").value)
-                let cache = ReplayCache(packages: packages)
-                let channel = EmbeddedChannel(handler: ReplayHandler(cache: cache, logger: logger))
-                try await body(Rig(channel: channel, packages: packages, marker: marker, cache: cache))
-                _ = try? channel.finish()
-            } catch {
+            try await TemporaryDirectory.with("wheelhouse-replay") { directory in
+                var logger = Logger(label: "test")
+                logger.logLevel = .warning
+                let database = try await TestDatabase.open(directory: directory, logger: logger)
+                let store = MetadataStore(database: database)
+                let packages = PackageService(store: store, blobs: try LocalBlobStore(root: directory + "/blobs"), logger: logger)
+                do {
+                    let admin = AdminService(store: store)
+                    _ = try await admin.createGroup(fullPath: "g", visibility: .public)
+                    let project = try await admin.createProject(fullPath: "g/p", visibility: .public)
+                    let versions = try await packages.packagesVersions(of: [project])
+                    let marker = try #require(ReplayCache.Marker(projects: [project.id], versions: versions, caller: "anonymous").value)
+                    let cache = ReplayCache(packages: packages)
+                    let channel = EmbeddedChannel(handler: ReplayHandler(cache: cache, logger: logger))
+                    try await body(Rig(channel: channel, packages: packages, marker: marker, cache: cache))
+                    _ = try? channel.finish()
+                } catch {
+                    await database.close()
+                    throw error
+                }
                 await database.close()
-                throw error
             }
-            await database.close()
         }
 
         func request(_ path: String, _ fields: HTTPFields = [:]) throws {

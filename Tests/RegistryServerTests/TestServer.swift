@@ -22,57 +22,56 @@ struct TestServer {
         maxUploadSize: Int64 = ServerConfiguration.defaultMaxUploadSize,
         _ test: @Sendable (TestServer, any TestClientProtocol) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wheelhouse-http-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let database = try await TestDatabase.open(directory: directory, logger: logger)
-        let store = MetadataStore(database: database)
-        let blobs = try LocalBlobStore(root: directory + "/blobs")
-        let admin = AdminService(store: store)
+        try await TemporaryDirectory.with("wheelhouse-http") { directory in
+            var logger = Logger(label: "test")
+            logger.logLevel = .warning
+            let database = try await TestDatabase.open(directory: directory, logger: logger)
+            let store = MetadataStore(database: database)
+            let blobs = try LocalBlobStore(root: directory + "/blobs")
+            let admin = AdminService(store: store)
 
-        var server = TestServer()
-        do {
-            for (group, visibility) in [("acme", Visibility.public), ("acme/sub", .private)] {
-                server.groups[group] = try await admin.createGroup(fullPath: group, visibility: visibility)
-            }
-            for (path, visibility) in [("acme/lib", Visibility.private), ("acme/sub/deep", .private), ("acme/open", .public)] {
-                server.projects[path] = try await admin.createProject(fullPath: path, visibility: visibility)
-            }
-            for name in ["root", "dev", "maintainer", "rep", "guest", "outsider"] {
-                _ = try await admin.createUser(username: name, isAdmin: name == "root")
-                server.tokens[name] = try await admin.createPersonalAccessToken(username: name, name: "t", scopes: [.api], expiresAt: nil).secret
-            }
-            server.tokens["dev-read"] = try await admin.createPersonalAccessToken(username: "dev", name: "r", scopes: [.readAPI], expiresAt: nil).secret
-            server.tokens["dev-expired"] = try await admin.createPersonalAccessToken(
-                username: "dev", name: "old", scopes: [.api], expiresAt: Day(iso8601: "2020-01-01")
-            ).secret
-            _ = try await admin.addMember(username: "dev", to: .group("acme"), accessLevel: .developer)
-            _ = try await admin.addMember(username: "maintainer", to: .project("acme/lib"), accessLevel: .maintainer)
-            _ = try await admin.addMember(username: "rep", to: .project("acme/lib"), accessLevel: .reporter)
-            _ = try await admin.addMember(username: "guest", to: .project("acme/lib"), accessLevel: .guest)
-            server.tokens["deploy-read"] = try await admin.createDeployToken(
-                for: .project("acme/lib"), name: "r", scopes: [.readPackageRegistry], expiresAt: nil
-            ).secret
-            server.tokens["deploy-write"] = try await admin.createDeployToken(
-                for: .group("acme"), name: "w", scopes: [.readPackageRegistry, .writePackageRegistry], expiresAt: nil
-            ).secret
+            var server = TestServer()
+            do {
+                for (group, visibility) in [("acme", Visibility.public), ("acme/sub", .private)] {
+                    server.groups[group] = try await admin.createGroup(fullPath: group, visibility: visibility)
+                }
+                for (path, visibility) in [("acme/lib", Visibility.private), ("acme/sub/deep", .private), ("acme/open", .public)] {
+                    server.projects[path] = try await admin.createProject(fullPath: path, visibility: visibility)
+                }
+                for name in ["root", "dev", "maintainer", "rep", "guest", "outsider"] {
+                    _ = try await admin.createUser(username: name, isAdmin: name == "root")
+                    server.tokens[name] = try await admin.createPersonalAccessToken(username: name, name: "t", scopes: [.api], expiresAt: nil).secret
+                }
+                server.tokens["dev-read"] = try await admin.createPersonalAccessToken(username: "dev", name: "r", scopes: [.readAPI], expiresAt: nil).secret
+                server.tokens["dev-expired"] = try await admin.createPersonalAccessToken(
+                    username: "dev", name: "old", scopes: [.api], expiresAt: Day(iso8601: "2020-01-01")
+                ).secret
+                _ = try await admin.addMember(username: "dev", to: .group("acme"), accessLevel: .developer)
+                _ = try await admin.addMember(username: "maintainer", to: .project("acme/lib"), accessLevel: .maintainer)
+                _ = try await admin.addMember(username: "rep", to: .project("acme/lib"), accessLevel: .reporter)
+                _ = try await admin.addMember(username: "guest", to: .project("acme/lib"), accessLevel: .guest)
+                server.tokens["deploy-read"] = try await admin.createDeployToken(
+                    for: .project("acme/lib"), name: "r", scopes: [.readPackageRegistry], expiresAt: nil
+                ).secret
+                server.tokens["deploy-write"] = try await admin.createDeployToken(
+                    for: .group("acme"), name: "w", scopes: [.readPackageRegistry, .writePackageRegistry], expiresAt: nil
+                ).secret
 
-            let packages = PackageService(store: store, blobs: blobs, logger: logger)
-            server.elsewhere = PackageService(store: store, blobs: blobs, logger: logger)
-            let application = RegistryServer.makeApplication(
-                packages: packages,
-                configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxUploadSize: maxUploadSize),
-                logger: logger
-            )
-            let cast = server
-            try await application.test(.live) { client in try await test(cast, client) }
-        } catch {
+                let packages = PackageService(store: store, blobs: blobs, logger: logger)
+                server.elsewhere = PackageService(store: store, blobs: blobs, logger: logger)
+                let application = RegistryServer.makeApplication(
+                    packages: packages,
+                    configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxUploadSize: maxUploadSize),
+                    logger: logger
+                )
+                let cast = server
+                try await application.test(.live) { client in try await test(cast, client) }
+            } catch {
+                await database.close()
+                throw error
+            }
             await database.close()
-            throw error
         }
-        await database.close()
     }
 
     /// Headers carrying a named token the way twine and pip do: HTTP Basic with any username.

@@ -157,17 +157,16 @@ import Testing
     }
 
     @Test func refusesNewerSchema() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wheelhouse-schema-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let location = try await TestDatabase.makeLocation(directory: directory)
-        let database = try await MetadataDatabase.open(location, logger: .init(label: "test"))
-        try await database.transaction { db in
-            try await db.raw("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)").run()
-        }
-        await database.close()
-        await #expect(throws: RegistryError.unsupportedSchema(found: 999, known: Schema.latestVersion)) {
-            try await MetadataDatabase.open(location, logger: .init(label: "test"))
+        try await TemporaryDirectory.with("wheelhouse-schema") { directory in
+            let location = try await TestDatabase.makeLocation(directory: directory)
+            let database = try await MetadataDatabase.open(location, logger: .init(label: "test"))
+            try await database.transaction { db in
+                try await db.raw("INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)").run()
+            }
+            await database.close()
+            await #expect(throws: RegistryError.unsupportedSchema(found: 999, known: Schema.latestVersion)) {
+                try await MetadataDatabase.open(location, logger: .init(label: "test"))
+            }
         }
     }
 }

@@ -17,26 +17,31 @@ struct TemporaryRegistry {
     /// Runs `body` on a registry over the test database (see `TestDatabase`), or over SQLite whatever
     /// the test database is when `onSQLite`.
     static func with<Result>(onSQLite: Bool = false, _ body: (TemporaryRegistry) async throws -> Result) async throws -> Result {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wheelhouse-test-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let logger = Logger(label: "test")
-        let database = onSQLite
-            ? try await MetadataDatabase.open(.sqlite(path: directory + "/db.sqlite3"), logger: logger)
-            : try await TestDatabase.open(directory: directory, logger: logger)
-        let store = MetadataStore(database: database)
-        let blobs = try LocalBlobStore(root: directory + "/blobs")
-        let registry = TemporaryRegistry(
-            directory: directory, database: database, store: store, blobs: blobs,
-            admin: AdminService(store: store), packages: PackageService(store: store, blobs: blobs, logger: logger)
-        )
-        do {
-            let result = try await body(registry)
-            await database.close()
-            return result
-        } catch {
-            await database.close()
-            throw error
+        try await TemporaryDirectory.with("wheelhouse-test") { directory in
+            let logger = Logger(label: "test")
+            let database = onSQLite
+                ? try await MetadataDatabase.open(.sqlite(path: directory + "/db.sqlite3"), logger: logger)
+                : try await TestDatabase.open(directory: directory, logger: logger)
+            let store = MetadataStore(database: database)
+            let registry: TemporaryRegistry
+            do {
+                let blobs = try LocalBlobStore(root: directory + "/blobs")
+                registry = TemporaryRegistry(
+                    directory: directory, database: database, store: store, blobs: blobs,
+                    admin: AdminService(store: store), packages: PackageService(store: store, blobs: blobs, logger: logger)
+                )
+            } catch {
+                await database.close()
+                throw error
+            }
+            do {
+                let result = try await body(registry)
+                await database.close()
+                return result
+            } catch {
+                await database.close()
+                throw error
+            }
         }
     }
 

@@ -71,18 +71,12 @@ public final class MetadataDatabase: Sendable {
         let readers = PooledConnections(source: source, size: max(1, readConnections), on: loop, logger: logger) {
             $0.sql(queryLogLevel: nil)
         }
-        let database = MetadataDatabase(dialect: .sqlite, readers: readers, writers: writer, logger: logger)
-        do {
+        return try await MetadataDatabase(dialect: .sqlite, readers: readers, writers: writer, logger: logger).prepared {
             try await writer.withConnection(deadline: nil) { connection in
                 // WAL is a property of the file: set once, it stays.
                 _ = try await connection.raw("PRAGMA journal_mode = WAL").all()
             }
-            try await database.migrate()
-        } catch {
-            await database.close()
-            throw error
         }
-        return database
     }
 
     /// Connects a pool of `poolSize` connections to PostgreSQL and brings the schema up to date.
@@ -96,14 +90,19 @@ public final class MetadataDatabase: Sendable {
             source: PostgresConnectionSource(sqlConfiguration: configuration), size: max(1, poolSize),
             on: eventLoopGroup.next(), logger: logger, circuit: CircuitBreaker()
         ) { $0.sql(queryLogLevel: nil) }
-        let database = MetadataDatabase(dialect: .postgres, readers: pool, writers: pool, logger: logger)
+        return try await MetadataDatabase(dialect: .postgres, readers: pool, writers: pool, logger: logger).prepared()
+    }
+
+    /// Runs `setUp`, then the migrations; closes the connections if either fails.
+    private func prepared(_ setUp: () async throws -> Void = {}) async throws -> MetadataDatabase {
         do {
-            try await database.migrate()
+            try await setUp()
+            try await self.migrate()
         } catch {
-            await database.close()
+            await self.close()
             throw error
         }
-        return database
+        return self
     }
 
     public func close() async {
