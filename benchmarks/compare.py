@@ -153,6 +153,31 @@ def wait_http(proc: subprocess.Popen, port: int, path: str, timeout: float, poll
     raise BenchError(f"{proc.bench_name} did not answer {path} within {timeout:.0f} s; log:\n{tail(proc.bench_log)}")
 
 
+def session_cpu_ticks(sid: int) -> int:
+    """CPU time (clock ticks) used so far by every process of session `sid`."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # after "pid (comm)": state, ppid, pgrp, session, ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+def wait_until_idle(sid: int, timeout: float = 30.0) -> None:
+    """Waits until a server (its whole session) has stopped using the CPU for half a second."""
+    deadline = time.monotonic() + timeout
+    last = session_cpu_ticks(sid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = session_cpu_ticks(sid)
+        if now - last <= 2:
+            return
+        last = now
+
+
 def proc_status_kib(pid: int) -> dict[str, int]:
     values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -905,6 +930,10 @@ def run(args, work: Path) -> str:
             if path is None or (server == PYPI and pypi_proc is None):
                 continue
             measure(target.key, server, ports[server], path, target.headers)
+            if server == PYPI:
+                # gunicorn's sync workers go on with the requests wrk left queued (up to ~1.5 s each on
+                # the 500-file page): let them finish, or they eat the next server's measurement.
+                wait_until_idle(pypi_proc.pid)
 
     # scenario 4: the same 2-file page, anonymous on the public project, Basic token on the private one
     public_page = f"/api/v4/projects/{cat['main']}/packages/pypi/simple/pkg-two/"
