@@ -12,7 +12,7 @@ public struct RegistryResponder: HTTPResponder {
     /// Rendered simple pages, valid while the projects they show are unchanged.
     let pages = VersionedCache<RenderedPage>()
     let rest: RESTRouter
-    /// Answers to anonymous reads that `ReplayHandler` may send again.
+    /// Answers to reads that `ReplayHandler` may send again.
     let replay: ReplayCache
     let configuration: ServerConfiguration
     let logger: Logger
@@ -57,6 +57,9 @@ public struct RegistryResponder: HTTPResponder {
         }
         if case .health = route { return Self.text("OK\n") }
         guard route.methods.contains(request.method) else { return ErrorResponse.methodNotAllowed(allowed: route.methods) }
+        // Read before the caller is authorised: a change made through this server after this point
+        // keeps the answer from being replayed (see `ReplayCache.removeAll`).
+        let generation = self.replay.generation
         principal = try await self.authenticate(request).principal
 
         let reads = PyPIReadHandlers(packages: self.packages, pages: self.pages, request: request, baseURL: self.baseURL(for: request))
@@ -72,42 +75,42 @@ public struct RegistryResponder: HTTPResponder {
             return try await YankHandler(packages: self.packages).handle(request, project: project, undo: undo)
         case .projectIndex(let reference):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await self.replayable([project], principal: principal, request: request) {
+            return try await self.replayable(generation: generation, [project], principal: principal, request: request) {
                 try await reads.index(title: project.name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project))
             }
         case .projectPackage(let reference, let name):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await self.replayable([project], principal: principal, request: request) {
+            return try await self.replayable(generation: generation, [project], principal: principal, request: request) {
                 try await reads.package(name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project))
             }
         case .projectFile(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await self.replayable([project], principal: principal, request: request) {
+            return try await self.replayable(generation: generation, [project], principal: principal, request: request) {
                 try await reads.file(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project), context: context)
             }
         case .projectFileMetadata(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await self.replayable([project], principal: principal, request: request) {
+            return try await self.replayable(generation: generation, [project], principal: principal, request: request) {
                 try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project), context: context)
             }
         case .groupIndex(let reference):
             let (group, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await self.replayable(projects, principal: principal, request: request) {
+            return try await self.replayable(generation: generation, projects, principal: principal, request: request) {
                 try await reads.index(title: group.name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
             }
         case .groupPackage(let reference, let name):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await self.replayable(projects, principal: principal, request: request) {
+            return try await self.replayable(generation: generation, projects, principal: principal, request: request) {
                 try await reads.package(name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
             }
         case .groupFile(let reference, let sha256, let fileName):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await self.replayable(projects, principal: principal, request: request) {
+            return try await self.replayable(generation: generation, projects, principal: principal, request: request) {
                 try await reads.file(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
             }
         case .groupFileMetadata(let reference, let sha256, let fileName):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await self.replayable(projects, principal: principal, request: request) {
+            return try await self.replayable(generation: generation, projects, principal: principal, request: request) {
                 try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
             }
         }
@@ -117,12 +120,14 @@ public struct RegistryResponder: HTTPResponder {
     /// `ReplayHandler` with the projects' versions as read before the answer was made (so the mark
     /// can only be older than the data, never newer).
     private func replayable(
-        _ projects: [Project], principal: Principal, request: Request, _ read: () async throws -> Response
+        generation: Int, _ projects: [Project], principal: Principal, request: Request, _ read: () async throws -> Response
     ) async throws -> Response {
         guard request.method == .get else { return try await read() }
         let versions = try await self.packages.packagesVersions(of: projects)
         var response = try await read()
-        let marker = ReplayCache.Marker(projects: projects.map(\.id), versions: versions, caller: principal.logDescription)
+        let marker = ReplayCache.Marker(
+            projects: projects.map(\.id), versions: versions, caller: principal.logDescription, generation: generation
+        )
         if [.ok, .partialContent, .notModified].contains(response.status), let value = marker.value {
             response.headers[ReplayCache.marker] = value
         }
@@ -145,13 +150,15 @@ public struct RegistryResponder: HTTPResponder {
                 request, principal: principal, credential: credential, pathParameters: parameters,
                 externalBase: String(self.baseURL(for: request).dropLast("/api/v4".count))
             )
-            let response = try await route.handler(call)
-            // Anything the REST API changes may change who may do what: apply it at once.
-            if request.method != .get && request.method != .head {
-                self.packages.forgetCachedDecisions()
-                self.replay.removeAll()
+            // Anything the REST API changes may change who may do what: apply it at once, even when
+            // the handler fails after its transaction committed.
+            defer {
+                if request.method != .get && request.method != .head {
+                    self.packages.forgetCachedDecisions()
+                    self.replay.removeAll()
+                }
             }
-            return response
+            return try await route.handler(call)
         }
     }
 
@@ -162,7 +169,8 @@ public struct RegistryResponder: HTTPResponder {
         do { credential = try CredentialExtraction.credential(from: request.headers) } catch {
             throw RegistryError.unauthenticated
         }
-        return (credential, try await self.packages.access.authenticate(credential))
+        let reading = request.method == .get || request.method == .head
+        return (credential, try await self.packages.access.authenticate(credential, forReading: reading))
     }
 
     private static func projectRoot(_ reference: PathReference) -> String { "projects/\(reference.raw)/packages/pypi" }

@@ -30,8 +30,10 @@ import TestSupport
                     _ = try await admin.createGroup(fullPath: "g", visibility: .public)
                     let project = try await admin.createProject(fullPath: "g/p", visibility: .public)
                     let versions = try await packages.packagesVersions(of: [project])
-                    let marker = try #require(ReplayCache.Marker(projects: [project.id], versions: versions, caller: "anonymous").value)
                     let cache = ReplayCache(packages: packages)
+                    let marker = try #require(
+                        ReplayCache.Marker(projects: [project.id], versions: versions, caller: "anonymous", generation: cache.generation).value
+                    )
                     let channel = EmbeddedChannel(handler: ReplayHandler(cache: cache, logger: logger))
                     try await body(Rig(channel: channel, packages: packages, marker: marker, cache: cache))
                     _ = try? channel.finish()
@@ -140,6 +142,39 @@ import TestSupport
             try rig.answer(body: "page b", marked: false)
             try rig.answer(body: "page a")
             #expect(try rig.sent().map(\.1) == ["page b", "page a"])
+        }
+    }
+
+    @Test func nothingIsReplayedIntoAnAnswerStillBeingWritten() async throws {
+        try await Rig.with { rig in
+            try rig.request("/a")
+            _ = try rig.forwarded()
+            try rig.answer(body: "page a")
+            _ = try rig.sent()
+            // A large file streams in chunks: its head is out, its end is not.
+            try rig.request("/file")
+            _ = try rig.forwarded()
+            try rig.channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+            try rig.channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "chunk 1 ")))
+            try rig.request("/a")
+            #expect(try rig.forwarded() == ["/a"])
+            try rig.channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "chunk 2")))
+            try rig.channel.writeOutbound(HTTPResponsePart.end(nil))
+            try rig.answer(body: "page a")
+            #expect(try rig.sent().map(\.1) == ["chunk 1 chunk 2", "page a"])
+        }
+    }
+
+    @Test func answersAuthorisedBeforeAChangeAreNotKept() async throws {
+        try await Rig.with { rig in
+            try rig.request("/a")
+            _ = try rig.forwarded()
+            // A change through this server while the answer was being made.
+            rig.cache.removeAll()
+            try rig.answer(body: "page a")
+            _ = try rig.sent()
+            try rig.request("/a")
+            #expect(try rig.forwarded() == ["/a"])
         }
     }
 

@@ -41,12 +41,15 @@ import Testing
     }
 
     @Test func markerRoundTripsInProjectOrder() throws {
-        let marker = ReplayCache.Marker(projects: [7, 3, 12], versions: [3: 1, 7: 40, 12: 0], caller: "user:alice")
+        let marker = ReplayCache.Marker(projects: [7, 3, 12], versions: [3: 1, 7: 40, 12: 0], caller: "user:alice", generation: 4)
         let value = try #require(marker.value)
-        #expect(value == "7=40,3=1,12=0 user:alice")
+        #expect(value == "4;7=40,3=1,12=0;user:alice")
         #expect(ReplayCache.Marker(value: value) == marker)
-        #expect(ReplayCache.Marker(projects: [1], versions: [:], caller: "anonymous").value == nil)
-        for bad in ["", "1=2", "x=1 anonymous", "1=y anonymous", "1=2=3 anonymous"] {
+        // A group with no project the caller may read still has a marker.
+        let empty = ReplayCache.Marker(projects: [], versions: [:], caller: "anonymous", generation: 0)
+        #expect(ReplayCache.Marker(value: try #require(empty.value)) == empty)
+        #expect(ReplayCache.Marker(projects: [1], versions: [:], caller: "anonymous", generation: 0).value == nil)
+        for bad in ["", "1=2", "0;1=2", "0;1=2;", "x;1=2;anonymous", "0;x=1;anonymous", "0;1=y;anonymous", "0;1=2=3;anonymous"] {
             #expect(ReplayCache.Marker(value: bad) == nil, "\(bad)")
         }
     }

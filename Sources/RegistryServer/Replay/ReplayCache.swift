@@ -50,7 +50,8 @@ final class ReplayCache: Sendable {
                 for field in fields where field.name == name {
                     presented = true
                     // Which header, then its value: "a" in one header never equals "a" in another.
-                    hasher.update(data: [UInt8(index), UInt8(truncatingIfNeeded: field.value.utf8.count)])
+                    let length = UInt32(truncatingIfNeeded: field.value.utf8.count)
+                    hasher.update(data: [UInt8(index)] + withUnsafeBytes(of: length.bigEndian, Array.init))
                     var value = field.value
                     value.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
                 }
@@ -67,7 +68,18 @@ final class ReplayCache: Sendable {
         var body: [ByteBuffer]
         var projects: [ProjectID]
         var versions: [ProjectID: Int64]
+        /// The cache's generation when the request was authorised (see `removeAll`).
+        var generation: Int
         var expires: ContinuousClock.Instant
+
+        /// What keeping it costs, roughly: body, key and head, and a fixed overhead per entry.
+        func cost(under key: Key) -> Int {
+            let body = self.body.reduce(0) { $0 + $1.readableBytes }
+            let head = self.head.headerFields.reduce(0) { $0 + $1.name.canonicalName.utf8.count + $1.value.utf8.count }
+            let keyBytes = [key.path, key.authority, key.accept, key.ifNoneMatch, key.range, key.ifRange]
+                .reduce(0) { $0 + ($1?.utf8.count ?? 0) }
+            return body + head + keyBytes + 512
+        }
     }
 
     /// The internal header through which the responder marks an answer as replayable, with the
@@ -80,8 +92,10 @@ final class ReplayCache: Sendable {
     static let largestBody = 1024 * 1024
 
     private struct Storage {
-        var answers: [Key: Answer] = [:]
+        var answers: [Key: (answer: Answer, cost: Int)] = [:]
         var bytes = 0
+        /// Bumped by `removeAll`: an answer authorised before is not kept after.
+        var generation = 0
     }
 
     private let storage = NIOLockedValueBox(Storage())
@@ -93,40 +107,58 @@ final class ReplayCache: Sendable {
         self.capacity = capacityBytes
     }
 
+    /// To be read before a request is authorised and carried in its marker.
+    var generation: Int {
+        self.storage.withLockedValue { $0.generation }
+    }
+
     /// The answer to replay for `key`, if it is still the answer.
     func answer(for key: Key) -> Answer? {
         let now = ContinuousClock.now
-        guard let answer = self.storage.withLockedValue({ $0.answers[key] }), answer.expires > now,
+        guard let answer = self.storage.withLockedValue({ $0.answers[key]?.answer }), answer.expires > now,
               let current = self.packages.freshPackagesVersions(of: answer.projects), current == answer.versions
         else { return nil }
         return answer
     }
 
     func store(_ answer: Answer, for key: Key) {
-        let size = answer.body.reduce(0) { $0 + $1.readableBytes }
+        let cost = answer.cost(under: key)
+        let now = ContinuousClock.now
         self.storage.withLockedValue { storage in
-            if storage.bytes + size > self.capacity {
-                // Bounded memory: start again (answers are cheap to make once).
-                storage.answers.removeAll(keepingCapacity: true)
-                storage.bytes = 0
+            // Something changed through this server since the request was authorised: not this one.
+            guard answer.generation == storage.generation else { return }
+            if let old = storage.answers.removeValue(forKey: key) { storage.bytes -= old.cost }
+            if storage.bytes + cost > self.capacity {
+                // Bounded memory: drop what has expired; if that is not enough, start again
+                // (answers are cheap to make once).
+                storage.answers = storage.answers.filter { $0.value.answer.expires > now }
+                storage.bytes = storage.answers.values.reduce(0) { $0 + $1.cost }
+                if storage.bytes + cost > self.capacity {
+                    storage.answers.removeAll(keepingCapacity: true)
+                    storage.bytes = 0
+                }
             }
-            if let old = storage.answers.updateValue(answer, forKey: key) {
-                storage.bytes -= old.body.reduce(0) { $0 + $1.readableBytes }
-            }
-            storage.bytes += size
+            storage.answers[key] = (answer, cost)
+            storage.bytes += cost
         }
     }
 
+    /// Forgets every answer, and refuses those of requests authorised before this call.
     func removeAll() {
-        self.storage.withLockedValue { $0 = Storage() }
+        self.storage.withLockedValue { storage in
+            storage.answers.removeAll()
+            storage.bytes = 0
+            storage.generation += 1
+        }
     }
 
-    // MARK: The marker's value: "id=version,id=version caller", projects in the order they were read
+    // MARK: The marker's value: "generation;id=version,id=version;caller", projects in the order they were read
 
     struct Marker: Equatable {
         var projects: [ProjectID]
         var versions: [ProjectID: Int64]
         var caller: String
+        var generation: Int
 
         var value: String? {
             var pairs: [String] = []
@@ -134,21 +166,23 @@ final class ReplayCache: Sendable {
                 guard let version = self.versions[id] else { return nil }
                 pairs.append("\(id)=\(version)")
             }
-            return pairs.joined(separator: ",") + " " + self.caller
+            return "\(self.generation);\(pairs.joined(separator: ","));\(self.caller)"
         }
 
-        init(projects: [ProjectID], versions: [ProjectID: Int64], caller: String) {
+        init(projects: [ProjectID], versions: [ProjectID: Int64], caller: String, generation: Int) {
             self.projects = projects
             self.versions = versions
             self.caller = caller
+            self.generation = generation
         }
 
         init?(value: String) {
-            guard let space = value.firstIndex(of: " ") else { return nil }
-            self.init(projects: [], versions: [:], caller: String(value[value.index(after: space)...]))
-            for pair in value[..<space].split(separator: ",") {
-                let parts = pair.split(separator: "=")
-                guard parts.count == 2, let id = Int64(parts[0]), let version = Int64(parts[1]) else { return nil }
+            let parts = value.split(separator: ";", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, let generation = Int(parts[0]), !parts[2].isEmpty else { return nil }
+            self.init(projects: [], versions: [:], caller: String(parts[2]), generation: generation)
+            for pair in parts[1].split(separator: ",") {
+                let fields = pair.split(separator: "=")
+                guard fields.count == 2, let id = Int64(fields[0]), let version = Int64(fields[1]) else { return nil }
                 self.projects.append(id)
                 self.versions[id] = version
             }

@@ -8,8 +8,10 @@ import Registry
 /// holds is answered here, on the event loop; every other request goes on to Hummingbird, and the
 /// answers it marks as replayable are kept on their way out. The marker never leaves the server.
 ///
-/// Requests on a connection are answered in order: while one is with Hummingbird, the ones behind
-/// it go there too.
+/// Requests on a connection are answered in order: while one is with Hummingbird (or its answer is
+/// still being written), the ones behind it go there too. A replay is written only while the
+/// connection is writable, so a client that does not read its answers is held back by Hummingbird's
+/// back-pressure as on the normal path.
 final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -18,8 +20,10 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let cache: ReplayCache
     private let logger: Logger
-    /// Keys of the requests handed to Hummingbird and not yet answered, oldest first (nil: not replayable).
+    /// Keys of the requests handed to Hummingbird whose answers have not begun, oldest first (nil: not replayable).
     private var forwarded: [ReplayCache.Key?] = []
+    /// Whether an answer from Hummingbird has begun and not ended.
+    private var answering = false
     /// The answer being replayed, sent when the request's end arrives.
     private var replaying: (ReplayCache.Answer, path: String)?
     /// What is being kept of an answer on its way out.
@@ -37,7 +41,9 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let request):
             let key = ReplayCache.Key(request)
-            if self.forwarded.isEmpty, let key, let answer = self.cache.answer(for: key) {
+            if self.forwarded.isEmpty, !self.answering, context.channel.isWritable, let key,
+               let answer = self.cache.answer(for: key)
+            {
                 self.replaying = (answer, key.path)
                 return
             }
@@ -53,7 +59,9 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             self.replaying = nil
             self.send(answer, context: context)
-            self.logger.info("GET \(path) \(answer.head.status.code)", metadata: ["caller": "\(answer.caller)", "replayed": "true"])
+            // The path without its query, as the normal path logs it: a query may hold a secret.
+            let logged = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            self.logger.info("GET \(logged) \(answer.head.status.code)", metadata: ["caller": "\(answer.caller)", "replayed": "true"])
         }
     }
 
@@ -85,19 +93,20 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         case .head(var head):
             let key = self.forwarded.isEmpty ? nil : self.forwarded.removeFirst()
+            self.answering = true
+            self.capture = nil
             if let marker = head.headerFields[ReplayCache.marker] {
                 head.headerFields[ReplayCache.marker] = nil
                 if let key, let marker = ReplayCache.Marker(value: marker) {
                     let answer = ReplayCache.Answer(
                         head: head, caller: marker.caller, body: [], projects: marker.projects, versions: marker.versions,
-                        expires: ContinuousClock.now + ReplayCache.lifetime
+                        generation: marker.generation, expires: ContinuousClock.now + ReplayCache.lifetime
                     )
                     self.capture = (key, answer, 0)
                 }
                 context.write(self.wrapOutboundOut(.head(head)), promise: promise)
                 return
             }
-            self.capture = nil
         case .body(let buffer):
             if var capture = self.capture {
                 capture.size += buffer.readableBytes
@@ -105,6 +114,7 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.capture = capture.size <= ReplayCache.largestBody ? capture : nil
             }
         case .end:
+            self.answering = false
             if let capture = self.capture {
                 self.cache.store(capture.answer, for: capture.key)
                 self.capture = nil
