@@ -128,13 +128,30 @@ import Testing
         // ...an unreachable one is not needed for what was known...
         #expect(try await cache.value(for: "a") { throw RegistryError.unavailable("down") } == 2)
         #expect(cache.value(for: "a") == nil)
-        // ...but other failures are not hidden, and nothing known is nothing served.
+        // ...except for a write, which needs the database's word...
+        await #expect(throws: RegistryError.unavailable("down")) {
+            try await cache.value(for: "a", allowStale: false) { throw RegistryError.unavailable("down") }
+        }
+        // ...and other failures are not hidden: a definite answer forgets what was known.
         await #expect(throws: RegistryError.notFound("gone")) {
             try await cache.value(for: "a") { throw RegistryError.notFound("gone") }
         }
         await #expect(throws: RegistryError.unavailable("down")) {
+            try await cache.value(for: "a") { throw RegistryError.unavailable("down") }
+        }
+        // Nothing known is nothing served.
+        await #expect(throws: RegistryError.unavailable("down")) {
             try await cache.value(for: "b") { throw RegistryError.unavailable("down") }
         }
+    }
+
+    @Test func expiringAllKeepsWhatWasKnownForAnOutage() async throws {
+        let cache = ExpiringCache<String, Int>(lifetime: .seconds(60))
+        cache.set(1, for: "a")
+        cache.expireAll()
+        #expect(cache.value(for: "a") == nil)
+        #expect(try await cache.value(for: "a") { throw RegistryError.unavailable("down") } == 1)
+        #expect(try await cache.value(for: "a") { 2 } == 2)
     }
 
     @Test func staysBounded() {

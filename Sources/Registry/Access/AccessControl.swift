@@ -19,8 +19,10 @@ public struct AccessControl: Sendable {
         Hex.encode(SHA256.hash(data: Array(secret.utf8)))
     }
 
-    /// The caller behind `credential`; unknown, expired and revoked tokens are refused.
-    public func authenticate(_ credential: Credential?, today: Day = Timestamp.now().day) async throws -> Principal {
+    /// The caller behind `credential`; unknown, expired and revoked tokens are refused. For a read
+    /// (`forReading`), a token seen before may stand while the database cannot be reached; a
+    /// write always needs the database's word.
+    public func authenticate(_ credential: Credential?, forReading: Bool = false, today: Day = Timestamp.now().day) async throws -> Principal {
         guard let credential else { return .anonymous }
         let secret: String
         let personalAllowed: Bool
@@ -31,7 +33,7 @@ public struct AccessControl: Sendable {
         guard !secret.isEmpty, secret.utf8.count <= 256 else { throw RegistryError.unauthenticated }
         let digest = Self.digest(ofSecret: secret)
         let cacheKey = (personalAllowed ? "p" : "d") + digest + today.iso8601
-        return try await self.tokens.value(for: cacheKey) {
+        return try await self.tokens.value(for: cacheKey, allowStale: forReading) {
             try await self.lookUp(digest: digest, personalAllowed: personalAllowed, today: today)
         }
     }
@@ -54,7 +56,7 @@ public struct AccessControl: Sendable {
 
     /// Forgets cached token lookups, after a change made here (revocation, deletion).
     public func forgetCachedTokens() {
-        self.tokens.removeAll()
+        self.tokens.expireAll()
     }
 
     /// A token expiring on a day is refused from the start of that day (UTC), as in GitLab.

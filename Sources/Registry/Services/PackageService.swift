@@ -87,9 +87,9 @@ public struct PackageService: Sendable {
     /// process call it, so they apply at once; changes made elsewhere (the CLI, another instance)
     /// apply within the caches' second.
     public func forgetCachedDecisions() {
-        self.projectDecisions.removeAll()
-        self.groupDecisions.removeAll()
-        self.versions.removeAll()
+        self.projectDecisions.expireAll()
+        self.groupDecisions.expireAll()
+        self.versions.expireAll()
         self.access.forgetCachedTokens()
     }
 
@@ -161,7 +161,7 @@ public struct PackageService: Sendable {
             yank, projectID: project.id, normalizedName: ProjectName.normalize(name),
             canonicalVersion: parsedVersion.canonical, fileName: fileName
         )
-        self.versions.removeAll()
+        self.versions.expireAll()
         guard !files.isEmpty else {
             throw RegistryError.notFound(fileName == nil ? "404 Release Not Found" : "404 Package File Not Found")
         }
@@ -189,7 +189,7 @@ public struct PackageService: Sendable {
 
     /// Removes the blobs among `digests` that nothing references any more.
     func collectGarbage(_ digests: [String]) async throws {
-        self.versions.removeAll()
+        self.versions.expireAll()
         let blobs = self.blobs
         try await self.store.removeUnreferencedBlobs(digests) { digest in try await blobs.remove(sha256: digest) }
     }
@@ -245,7 +245,7 @@ public struct PackageService: Sendable {
                 }
             }
         )
-        self.versions.removeAll()
+        self.versions.expireAll()
         if case .created(let file) = outcome {
             self.logger.info("published", metadata: [
                 "project": "\(project.pathWithNamespace)", "file": "\(file.fileName)", "size": "\(file.size)",
