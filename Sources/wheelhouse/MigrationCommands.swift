@@ -58,7 +58,8 @@ struct MigrateDataCommand: AsyncParsableCommand {
         var opened: [MetadataDatabase] = []
         let outcome: Result<[(table: String, rows: Int)], any Error>
         do {
-            let from = try await MetadataDatabase.open(source, poolSize: 2, logger: logger)
+            // Read as it is: a copy does not write to its source.
+            let from = try await MetadataDatabase.open(source, poolSize: 2, migrating: false, logger: logger)
             opened.append(from)
             let to = try await MetadataDatabase.open(target, poolSize: 2, logger: logger)
             opened.append(to)

@@ -39,6 +39,12 @@ final class CircuitBreaker: Sendable {
         }
     }
 
+    /// The call said nothing about the database (cancelled, or no connection free): a probe's
+    /// turn passes to the next call.
+    func recordInconclusive() {
+        self.state.withLockedValue { $0.probing = false }
+    }
+
     /// The database could not be reached, or did not answer in time.
     func recordFailure() {
         let until = ContinuousClock.now + self.retryInterval

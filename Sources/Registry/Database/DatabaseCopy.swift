@@ -50,8 +50,16 @@ public enum DatabaseCopy {
     static let batchSize = 500
 
     /// Copies `source` into `target`; returns the number of rows copied per table, in copy order.
-    /// Refuses a target that already holds users: merging two registries is not a copy.
+    /// The source is read as of one moment (one read-only transaction), so a registry still in use
+    /// is copied consistently; what it takes afterwards is not in the copy. Refuses a target that
+    /// already holds users: merging two registries is not a copy.
     public static func copy(from source: MetadataDatabase, to target: MetadataDatabase) async throws -> [(table: String, rows: Int)] {
+        try await source.snapshot { sourceDB in
+            try await self.copy(from: sourceDB, to: target)
+        }
+    }
+
+    private static func copy(from sourceDB: any SQLDatabase, to target: MetadataDatabase) async throws -> [(table: String, rows: Int)] {
         try await target.transaction(locking: [.schema, .paths, .blobs], unbounded: true) { targetDB in
             let existing = try await targetDB.raw("SELECT count(*) AS n FROM users").first()!.decode(column: "n", as: Int.self)
             guard existing == 0 else {
@@ -62,12 +70,9 @@ public enum DatabaseCopy {
                 var copied = 0
                 var lastID: Int64 = 0
                 while true {
-                    let after = lastID
-                    let rows = try await source.read { db in
-                        try await db.raw("""
-                            SELECT * FROM \(unsafeRaw: table) WHERE id > \(bind: after) ORDER BY id LIMIT \(bind: self.batchSize)
-                            """).all()
-                    }
+                    let rows = try await sourceDB.raw("""
+                        SELECT * FROM \(unsafeRaw: table) WHERE id > \(bind: lastID) ORDER BY id LIMIT \(bind: self.batchSize)
+                        """).all()
                     guard let last = rows.last else { break }
                     try await targetDB.raw(try self.insert(rows, into: table, columns: columns)).run()
                     copied += rows.count

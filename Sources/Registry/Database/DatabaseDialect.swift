@@ -33,6 +33,14 @@ public enum DatabaseDialect: String, Sendable {
         }
     }
 
+    /// Starts a read-only transaction that sees one moment of the database throughout.
+    var beginSnapshot: String {
+        switch self {
+        case .sqlite: "BEGIN"  // in WAL mode, a read transaction reads one snapshot
+        case .postgres: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        }
+    }
+
     /// The statement that takes `lock` until the transaction ends, if this database needs one.
     /// SQLite's write transactions are already serial (one writer), so it needs none.
     func statement(taking lock: DatabaseLock) -> String? {

@@ -34,10 +34,14 @@ public final class MetadataDatabase: Sendable {
     /// Opens the database at `location` and brings its schema up to date (or refuses a newer one).
     /// `poolSize` is the number of connections: readers beside the one writer on SQLite, all of them
     /// on PostgreSQL.
-    public static func open(_ location: DatabaseLocation, poolSize: Int? = nil, logger: Logger) async throws -> MetadataDatabase {
+    /// With `migrating: false` the schema is left as it is and must be the one this binary knows
+    /// (for reading a registry without writing to it, as `migrate-data` reads its source).
+    public static func open(
+        _ location: DatabaseLocation, poolSize: Int? = nil, migrating: Bool = true, logger: Logger
+    ) async throws -> MetadataDatabase {
         switch location {
         case .sqlite(let path):
-            return try await self.openSQLite(path: path, readConnections: poolSize ?? 4, logger: logger)
+            return try await self.openSQLite(path: path, readConnections: poolSize ?? 4, migrating: migrating, logger: logger)
         case .postgres(let url):
             var configuration: SQLPostgresConfiguration
             do { configuration = try SQLPostgresConfiguration(url: url) } catch {
@@ -48,7 +52,7 @@ public final class MetadataDatabase: Sendable {
             }
             // An unreachable server should fail a request in seconds, not hang it.
             configuration.coreConfiguration.options.connectTimeout = .seconds(3)
-            return try await self.openPostgres(configuration: configuration, poolSize: poolSize ?? 10, logger: logger)
+            return try await self.openPostgres(configuration: configuration, poolSize: poolSize ?? 10, migrating: migrating, logger: logger)
         }
     }
 
@@ -56,6 +60,7 @@ public final class MetadataDatabase: Sendable {
     public static func openSQLite(
         path: String,
         readConnections: Int = 4,
+        migrating: Bool = true,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws -> MetadataDatabase {
@@ -71,7 +76,7 @@ public final class MetadataDatabase: Sendable {
         let readers = PooledConnections(source: source, size: max(1, readConnections), on: loop, logger: logger) {
             $0.sql(queryLogLevel: nil)
         }
-        return try await MetadataDatabase(dialect: .sqlite, readers: readers, writers: writer, logger: logger).prepared {
+        return try await MetadataDatabase(dialect: .sqlite, readers: readers, writers: writer, logger: logger).prepared(migrating: migrating) {
             try await writer.withConnection(deadline: nil) { connection in
                 // WAL is a property of the file: set once, it stays.
                 _ = try await connection.raw("PRAGMA journal_mode = WAL").all()
@@ -83,6 +88,7 @@ public final class MetadataDatabase: Sendable {
     public static func openPostgres(
         configuration: SQLPostgresConfiguration,
         poolSize: Int = 10,
+        migrating: Bool = true,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws -> MetadataDatabase {
@@ -90,14 +96,24 @@ public final class MetadataDatabase: Sendable {
             source: PostgresConnectionSource(sqlConfiguration: configuration), size: max(1, poolSize),
             on: eventLoopGroup.next(), logger: logger, circuit: CircuitBreaker()
         ) { $0.sql(queryLogLevel: nil) }
-        return try await MetadataDatabase(dialect: .postgres, readers: pool, writers: pool, logger: logger).prepared()
+        return try await MetadataDatabase(dialect: .postgres, readers: pool, writers: pool, logger: logger).prepared(migrating: migrating)
     }
 
-    /// Runs `setUp`, then the migrations; closes the connections if either fails.
-    private func prepared(_ setUp: () async throws -> Void = {}) async throws -> MetadataDatabase {
+    /// Runs `setUp`, then the migrations (or checks there are none to run); closes the connections
+    /// if anything fails.
+    private func prepared(migrating: Bool, _ setUp: () async throws -> Void = {}) async throws -> MetadataDatabase {
         do {
             try await setUp()
-            try await self.migrate()
+            if migrating {
+                try await self.migrate()
+            } else {
+                let version = try await Schema.version(of: self)
+                guard version == Schema.latestVersion else {
+                    throw RegistryError.invalid(
+                        "The database's schema is at version \(version), this wheelhouse's at \(Schema.latestVersion): run `wheelhouse migrate` on it first"
+                    )
+                }
+            }
         } catch {
             await self.close()
             throw error
@@ -114,6 +130,27 @@ public final class MetadataDatabase: Sendable {
     @discardableResult
     public func migrate() async throws -> Int {
         try await Schema.migrate(self)
+    }
+
+    /// Runs `body` in one read-only transaction that sees the database as it was at its start,
+    /// with no deadline: for copying a whole registry.
+    func snapshot<Result: Sendable>(
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        let dialect = self.dialect
+        return try await self.reportingUnavailability {
+            try await self.readers.withConnection(deadline: nil) { database in
+                try await database.raw(SQLQueryString(dialect.beginSnapshot)).run()
+                do {
+                    let result = try await body(database)
+                    try await database.raw("COMMIT").run()
+                    return result
+                } catch {
+                    try? await database.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+        }
     }
 
     /// Runs `body` on a read connection. Each statement sees committed data.
@@ -163,7 +200,7 @@ public final class MetadataDatabase: Sendable {
         do {
             return try await body()
         } catch let error as DatabaseUnreachable {
-            self.logger.warning("database unreachable", metadata: ["reason": "\(error.reason)"])
+            if error.logged { self.logger.warning("database unreachable", metadata: ["reason": "\(error.reason)"]) }
             throw RegistryError.unavailable(Self.unavailableMessage)
         } catch where DatabaseDialect.isUnavailable(error) {
             self.logger.warning("database connection failed", metadata: ["reason": "\(String(reflecting: error))"])
@@ -177,6 +214,8 @@ public final class MetadataDatabase: Sendable {
 /// No connection could be had: the server refused, timed out or is shutting down.
 struct DatabaseUnreachable: Error {
     var reason: String
+    /// Whether it is worth a log line: failing fast while the circuit is open is not, every time.
+    var logged = true
 }
 
 /// A pool of connections that hands out `SQLDatabase`s, whatever the driver.
@@ -219,11 +258,15 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
         deadline: Duration?, _ body: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         if let circuit = self.circuit, !circuit.admit() {
-            throw DatabaseUnreachable(reason: "failing fast: the last attempt to reach the database failed")
+            throw DatabaseUnreachable(reason: "failing fast: the last attempt to reach the database failed", logged: false)
         }
         let connection: Source.Connection
         do {
             connection = try await self.pool.requestConnection(logger: self.logger).get()
+        } catch let error as ConnectionPoolTimeoutError {
+            // Every connection was busy for the whole wait: load, not an outage.
+            self.circuit?.recordInconclusive()
+            throw DatabaseUnreachable(reason: String(reflecting: error))
         } catch {
             self.circuit?.recordFailure()
             throw DatabaseUnreachable(reason: String(reflecting: error))
@@ -236,6 +279,9 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
         } catch where error is DatabaseUnreachable || DatabaseDialect.isUnavailable(error) {
             self.circuit?.recordFailure()
             throw error
+        } catch is CancellationError {
+            self.circuit?.recordInconclusive()
+            throw CancellationError()
         } catch {
             self.circuit?.recordSuccess()
             throw error
@@ -243,7 +289,8 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
     }
 
     /// Runs `body`; past `deadline` the connection is closed, which fails whatever it was waiting
-    /// for (a transaction not yet committed is then rolled back by the server).
+    /// for (a transaction not yet committed is then rolled back by the server). If the body made it
+    /// in the meantime (its COMMIT answered just as the deadline passed), its result stands.
     private func run<Result: Sendable>(
         _ body: @Sendable (any SQLDatabase) async throws -> Result, on connection: Source.Connection, deadline: Duration?
     ) async throws -> Result {
@@ -253,7 +300,8 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
             try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask { try await body(database) }
                 group.addTask {
-                    try? await Task.sleep(for: deadline)
+                    // Throws CancellationError if the request is cancelled: that is not a timeout.
+                    try await Task.sleep(for: deadline)
                     return nil
                 }
                 if let first = try await group.next(), let result = first {
@@ -261,7 +309,9 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
                     return result
                 }
                 _ = connection.close()
-                group.cancelAll()
+                if let late = try? await group.next(), let result = late {
+                    return result
+                }
                 throw DatabaseUnreachable(reason: "no answer within \(deadline)")
             }
         }

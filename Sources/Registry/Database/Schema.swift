@@ -142,6 +142,15 @@ enum Schema {
 
     static var latestVersion: Int { migrations(for: .sqlite).last?.version ?? 0 }
 
+    /// The version the database's schema is at (0 for an empty database).
+    static func version(of database: MetadataDatabase) async throws -> Int {
+        try await database.read { db in
+            guard try await db.raw("SELECT 1 AS x FROM schema_migrations LIMIT 1").first() != nil else { return 0 }
+            return try await db.raw("SELECT max(version) AS version FROM schema_migrations").first()?
+                .decode(column: "version", as: Int.self) ?? 0
+        }
+    }
+
     /// Brings the schema up to date in one transaction that holds the schema lock, so that two
     /// processes starting at once migrate once; returns the version reached.
     static func migrate(_ database: MetadataDatabase) async throws -> Int {

@@ -118,7 +118,10 @@ extension MetadataStore {
             if let description { try await db.raw("UPDATE namespaces SET description = \(bind: description) WHERE id = \(bind: id)").run() }
             if let name { try await db.raw("UPDATE namespaces SET name = \(bind: name) WHERE id = \(bind: id)").run() }
             if let visibility { try await db.raw("UPDATE namespaces SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: id)").run() }
-            return try await db.raw("SELECT * FROM namespaces WHERE id = \(bind: id)").first()!.namespace()
+            guard let row = try await db.raw("SELECT * FROM namespaces WHERE id = \(bind: id)").first() else {
+                throw RegistryError.notFound("404 Group Not Found")
+            }
+            return try row.namespace()
         }
     }
 
@@ -127,7 +130,10 @@ extension MetadataStore {
             if let description { try await db.raw("UPDATE projects SET description = \(bind: description) WHERE id = \(bind: id)").run() }
             if let name { try await db.raw("UPDATE projects SET name = \(bind: name) WHERE id = \(bind: id)").run() }
             if let visibility { try await db.raw("UPDATE projects SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: id)").run() }
-            return try await db.raw("SELECT * FROM projects WHERE id = \(bind: id)").first()!.project()
+            guard let row = try await db.raw("SELECT * FROM projects WHERE id = \(bind: id)").first() else {
+                throw RegistryError.notFound("404 Project Not Found")
+            }
+            return try row.project()
         }
     }
 

@@ -126,17 +126,17 @@ extension MetadataStore {
                 }
                 try await placeBlobs()
                 let now = Timestamp.now().microseconds
-                // Another file of the same release may be recorded at the same moment: the unique index decides.
-                try await db.raw("""
+                // Another file of the same release may be recorded (or the release deleted) at the same
+                // moment: the upsert returns the release's id whichever happened first.
+                guard let release = try await db.raw("""
                     INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at)
                     VALUES (\(bind: projectID), \(bind: name), \(bind: normalizedName), \(bind: version),
                             \(bind: canonicalVersion), \(bind: now))
-                    ON CONFLICT (project_id, normalized_name, canonical_version) DO NOTHING
-                    """).run()
-                let packageID = try await db.raw("""
-                    SELECT id FROM packages WHERE project_id = \(bind: projectID)
-                    AND normalized_name = \(bind: normalizedName) AND canonical_version = \(bind: canonicalVersion)
-                    """).first()!.decode(column: "id", as: Int64.self)
+                    ON CONFLICT (project_id, normalized_name, canonical_version) DO UPDATE SET name = packages.name
+                    RETURNING id
+                    """).first()
+                else { throw RegistryError.conflict("The release changed while the file was being recorded; try again") }
+                let packageID = try release.decode(column: "id", as: Int64.self)
                 try await Self.bumpPackagesVersion(db, projectID: projectID)
                 let file = try await db.raw("""
                     INSERT INTO package_files (package_id, project_id, file_name, size, sha256, md5, blake2b_256, requires_python,
