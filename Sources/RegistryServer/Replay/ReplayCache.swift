@@ -44,6 +44,7 @@ final class ReplayCache: Sendable {
         }
 
         private static func credentialDigest(_ fields: HTTPFields) -> SHA256.Digest? {
+            guard CredentialExtraction.headerNames.contains(where: { fields[$0] != nil }) else { return nil }
             var hasher = SHA256()
             var presented = false
             for (index, name) in CredentialExtraction.headerNames.enumerated() {

@@ -60,8 +60,10 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.replaying = nil
             self.send(answer, context: context)
             // The path without its query, as the normal path logs it: a query may hold a secret.
-            let logged = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            self.logger.info("GET \(logged) \(answer.head.status.code)", metadata: ["caller": "\(answer.caller)", "replayed": "true"])
+            self.logger.info(
+                "GET \(path.prefix { $0 != "?" }) \(answer.head.status.code)",
+                metadata: ["caller": "\(answer.caller)", "replayed": "true"]
+            )
         }
     }
 
