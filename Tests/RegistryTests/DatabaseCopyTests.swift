@@ -9,10 +9,7 @@ import Testing
     @Test func theCopyListsEveryColumnOfTheSchema() async throws {
         try await TemporaryRegistry.with { registry in
             for (table, columns) in DatabaseCopy.tables {
-                let schemaColumns = try await registry.database.read { db in
-                    try await db.raw("SELECT * FROM \(unsafeRaw: table) LIMIT 0").all()
-                }
-                // No rows, so ask the way each database describes a table.
+                // Ask the way each database describes a table.
                 let described: [String]
                 switch registry.database.dialect {
                 case .sqlite:
@@ -26,7 +23,6 @@ import Testing
                             """).all().map { try $0.decode(column: "column_name", as: String.self) }
                     }
                 }
-                #expect(schemaColumns.isEmpty)
                 #expect(Set(described) == Set(columns.map(\.0)), "table \(table)")
             }
         }

@@ -140,15 +140,7 @@ public final class MetadataDatabase: Sendable {
         let dialect = self.dialect
         return try await self.reportingUnavailability {
             try await self.readers.withConnection(deadline: nil) { database in
-                try await database.raw(SQLQueryString(dialect.beginSnapshot)).run()
-                do {
-                    let result = try await body(database)
-                    try await database.raw("COMMIT").run()
-                    return result
-                } catch {
-                    try? await database.raw("ROLLBACK").run()
-                    throw error
-                }
+                try await Self.committing(database, opening: [dialect.beginSnapshot], body)
             }
         }
     }
@@ -173,25 +165,27 @@ public final class MetadataDatabase: Sendable {
         let dialect = self.dialect
         return try await self.reportingUnavailability {
             try await self.writers.withConnection(deadline: unbounded ? nil : self.writeDeadline) { database in
-                try await database.raw(SQLQueryString(dialect.beginWrite)).run()
-                do {
-                    for lock in locks {
-                        if let statement = dialect.statement(taking: lock) { try await database.raw(SQLQueryString(statement)).run() }
-                    }
-                    let result = try await body(database)
-                    try await database.raw("COMMIT").run()
-                    return result
-                } catch {
-                    try? await database.raw("ROLLBACK").run()
-                    throw error
-                }
+                let lockStatements = locks.compactMap { dialect.statement(taking: $0) }
+                return try await Self.committing(database, opening: [dialect.beginWrite] + lockStatements, body)
             }
         }
     }
 
-    /// Whether `error` is the database refusing a duplicate in a unique index.
-    static func isUniqueViolation(_ error: any Error) -> Bool {
-        DatabaseDialect.isUniqueViolation(error)
+    /// Runs the `opening` statements (the first begins a transaction), then `body`, then COMMIT;
+    /// ROLLBACK if anything fails.
+    private static func committing<Result: Sendable>(
+        _ database: any SQLDatabase, opening: [String], _ body: @Sendable (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await database.raw(SQLQueryString(opening[0])).run()
+        do {
+            for statement in opening.dropFirst() { try await database.raw(SQLQueryString(statement)).run() }
+            let result = try await body(database)
+            try await database.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await database.raw("ROLLBACK").run()
+            throw error
+        }
     }
 
     /// Turns "cannot reach the database" into `RegistryError.unavailable` (a 503), logging the cause

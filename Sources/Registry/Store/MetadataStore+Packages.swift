@@ -148,7 +148,7 @@ extension MetadataStore {
                     """).first()!.packageFile()
                 return .created(file)
             }
-        } catch where MetadataDatabase.isUniqueViolation(error) {
+        } catch where DatabaseDialect.isUniqueViolation(error) {
             // Only reachable if the lock above is ever bypassed; the unique index still has the last word.
             guard let existing = try await self.file(projectID: projectID, fileName: fileName) else { throw error }
             return try Self.outcome(ofRecording: digests, over: existing)

@@ -28,7 +28,7 @@ public struct MetadataStore: Sendable {
                     """).run()
                 return user
             }
-        } catch where MetadataDatabase.isUniqueViolation(error) {
+        } catch where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Username or namespace '\(username)' has already been taken")
         }
     }
@@ -62,7 +62,7 @@ public struct MetadataStore: Sendable {
                     RETURNING *
                     """).first()!.namespace()
             }
-        } catch where MetadataDatabase.isUniqueViolation(error) {
+        } catch where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
         }
     }
@@ -104,7 +104,7 @@ public struct MetadataStore: Sendable {
                     RETURNING *
                     """).first()!.project()
             }
-        } catch where MetadataDatabase.isUniqueViolation(error) {
+        } catch where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
         }
     }
@@ -162,7 +162,7 @@ public struct MetadataStore: Sendable {
                             \(bind: Timestamp.now().microseconds))
                     """).run()
             }
-        } catch where MetadataDatabase.isUniqueViolation(error) {
+        } catch where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Member already exists")
         }
     }
