@@ -86,12 +86,12 @@ public struct RegistryResponder: HTTPResponder {
         case .projectFile(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
             return try await self.replayable(generation: generation, [project], principal: principal, request: request) {
-                try await reads.file(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project), context: context)
+                try await reads.file(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project))
             }
         case .projectFileMetadata(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
             return try await self.replayable(generation: generation, [project], principal: principal, request: request) {
-                try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project), context: context)
+                try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project))
             }
         case .groupIndex(let reference):
             let (group, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
@@ -106,12 +106,12 @@ public struct RegistryResponder: HTTPResponder {
         case .groupFile(let reference, let sha256, let fileName):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
             return try await self.replayable(generation: generation, projects, principal: principal, request: request) {
-                try await reads.file(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
+                try await reads.file(sha256: sha256, fileName: fileName, projects: projects, audience: .caller)
             }
         case .groupFileMetadata(let reference, let sha256, let fileName):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
             return try await self.replayable(generation: generation, projects, principal: principal, request: request) {
-                try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: projects, audience: .caller, context: context)
+                try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: projects, audience: .caller)
             }
         }
     }
@@ -128,7 +128,10 @@ public struct RegistryResponder: HTTPResponder {
         let marker = ReplayCache.Marker(
             projects: projects.map(\.id), versions: versions, caller: principal.logDescription, generation: generation
         )
-        if [.ok, .partialContent, .notModified].contains(response.status), let value = marker.value {
+        // A file sent from disk is not kept (see `FileBody`).
+        if [.ok, .partialContent, .notModified].contains(response.status), response.headers[FileBody.header] == nil,
+           let value = marker.value
+        {
             response.headers[ReplayCache.marker] = value
         }
         return response

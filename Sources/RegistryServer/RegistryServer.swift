@@ -12,9 +12,15 @@ public enum RegistryServer {
         let replay = ReplayCache(packages: packages)
         return Application(
             responder: RegistryResponder(packages: packages, replay: replay, configuration: configuration, logger: logger),
-            server: .http1(configuration: .init(additionalChannelHandlers: {
-                ReasonPhrase.channelHandlers() + [ReplayHandler(cache: replay, logger: logger)]
-            }())),
+            // New handlers for every connection. Outbound, an answer meets the reason phrase writer
+            // first and the replay handler last, so a replay passes through neither of the others.
+            server: .http1(configuration: .init(additionalChannelHandlers: [
+                BelowCodecInstaller([
+                    ReplayHandler(cache: replay, logger: logger),
+                    FileBody.Writer(blobs: packages.blobs, logger: logger),
+                    ReasonPhrase.Writer(),
+                ], logger: logger),
+            ])),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "Wheelhouse"

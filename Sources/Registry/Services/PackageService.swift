@@ -117,8 +117,8 @@ public struct PackageService: Sendable {
         try await self.store.listedFiles(in: projects.map(\.id), normalizedName: ProjectName.normalize(packageName))
     }
 
-    /// A file by digest and name, and where its bytes are.
-    public func download(sha256: String, fileName: String, in projects: [Project]) async throws -> (PackageFile, path: String) {
+    /// A file by digest and name (its bytes are the blob of its sha256).
+    public func download(sha256: String, fileName: String, in projects: [Project]) async throws -> PackageFile {
         let digest = sha256.lowercased()
         let key = "\(projects.map { String($0.id) }.joined(separator: ","))|\(digest)|\(fileName)"
         let found = try await self.downloads.value(for: key, versions: try await self.packagesVersions(of: projects)) {
@@ -127,14 +127,14 @@ public struct PackageService: Sendable {
         guard let file = found else {
             throw RegistryError.notFound("404 Package File Not Found")
         }
-        return (file, self.blobs.path(forSHA256: file.digests.sha256))
+        return file
     }
 
-    /// A file's core metadata (PEP 658) and where its bytes are; 404 when the file has none.
-    public func coreMetadata(sha256: String, fileName: String, in projects: [Project]) async throws -> (BlobReference, path: String) {
-        let (file, _) = try await self.download(sha256: sha256, fileName: fileName, in: projects)
+    /// A file's core metadata (PEP 658) as a blob of its own; 404 when the file has none.
+    public func coreMetadata(sha256: String, fileName: String, in projects: [Project]) async throws -> BlobReference {
+        let file = try await self.download(sha256: sha256, fileName: fileName, in: projects)
         guard let metadata = file.coreMetadata else { throw RegistryError.notFound("404 Metadata Not Found") }
-        return (metadata, self.blobs.path(forSHA256: metadata.sha256))
+        return metadata
     }
 
     /// The project named by a numeric id or a full path, for operators (no authorisation).

@@ -1,11 +1,10 @@
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypesHTTP1
 
 /// Clients such as twine show the HTTP reason phrase of a refused upload, so Wheelhouse puts its
 /// message there. NIO's HTTP/1 conversion maps every known status code back to its standard phrase,
-/// so the message travels in an internal header to just before the HTTP/1 encoder, where it becomes
+/// so the message travels in an internal header to `Writer`, below that conversion, where it becomes
 /// the reason phrase and the header is dropped.
 enum ReasonPhrase {
     static let headerName = "Wheelhouse-Reason"
@@ -22,29 +21,6 @@ enum ReasonPhrase {
         return String(String.UnicodeScalarView(message.unicodeScalars.prefix(200).map {
             ($0.value >= 0x20 && $0.value < 0x7F) || $0 == "\t" ? $0 : "?"
         }))
-    }
-
-    /// The channel handlers to give Hummingbird's HTTP/1 server.
-    static func channelHandlers() -> [any RemovableChannelHandler] {
-        [Installer()]
-    }
-
-    /// Sits with Hummingbird's handlers and, once in a pipeline, places `Writer` below the
-    /// HTTP-types-to-HTTP/1 codec. It passes everything through.
-    final class Installer: ChannelInboundHandler, RemovableChannelHandler {
-        typealias InboundIn = NIOAny
-
-        func handlerAdded(context: ChannelHandlerContext) {
-            let pipeline = context.pipeline.syncOperations
-            guard let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) else { return }
-            try? pipeline.addHandler(Writer(), position: .before(codec))
-            // Its work is done: leave the read path one handler shorter.
-            pipeline.removeHandler(context: context, promise: nil)
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            context.fireChannelRead(data)
-        }
     }
 
     /// Moves the internal header into the reason phrase of the HTTP/1 response head.

@@ -77,20 +77,20 @@ struct PyPIReadHandlers {
         }
     }
 
-    func file(sha256: String, fileName: String, projects: [Project], audience: Audience, context: some RequestContext) async throws -> Response {
-        let (file, path) = try await self.packages.download(sha256: sha256, fileName: fileName, in: projects)
+    func file(sha256: String, fileName: String, projects: [Project], audience: Audience) async throws -> Response {
+        let file = try await self.packages.download(sha256: sha256, fileName: fileName, in: projects)
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
         headers[.lastModified] = file.uploadedAt.httpDate
         headers[.contentDisposition] = "attachment; filename=\"\(file.fileName)\""
-        return try await self.blob(at: path, size: file.size, sha256: file.digests.sha256, headers: headers, audience: audience, context: context)
+        return try await self.blob(size: file.size, sha256: file.digests.sha256, headers: headers, audience: audience)
     }
 
-    func coreMetadata(sha256: String, fileName: String, projects: [Project], audience: Audience, context: some RequestContext) async throws -> Response {
-        let (metadata, path) = try await self.packages.coreMetadata(sha256: sha256, fileName: fileName, in: projects)
+    func coreMetadata(sha256: String, fileName: String, projects: [Project], audience: Audience) async throws -> Response {
+        let metadata = try await self.packages.coreMetadata(sha256: sha256, fileName: fileName, in: projects)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
-        return try await self.blob(at: path, size: metadata.size, sha256: metadata.sha256, headers: headers, audience: audience, context: context)
+        return try await self.blob(size: metadata.size, sha256: metadata.sha256, headers: headers, audience: audience)
     }
 
     // MARK: Pieces
@@ -120,9 +120,7 @@ struct PyPIReadHandlers {
     }
 
     /// Stored content named by its sha256: ETag, `If-None-Match`, `Range` (206/416) and `HEAD`.
-    private func blob(
-        at path: String, size: Int64, sha256: String, headers: HTTPFields, audience: Audience, context: some RequestContext
-    ) async throws -> Response {
+    private func blob(size: Int64, sha256: String, headers: HTTPFields, audience: Audience) async throws -> Response {
         var headers = headers
         let tag = EntityTag(opaque: sha256)
         headers[.eTag] = tag.headerValue
@@ -139,12 +137,12 @@ struct PyPIReadHandlers {
         case .whole:
             headers[.contentLength] = String(size)
             if self.isHead || size == 0 { return Response(status: .ok, headers: headers) }
-            return Response(status: .ok, headers: headers, body: try await self.body(of: sha256, at: path, range: 0...(size - 1), context: context))
+            return try await self.answer(.ok, headers: headers, sha256: sha256, range: 0...(size - 1))
         case .partial(let range):
             headers[.contentRange] = ByteRangeRequest.contentRange(range, length: size)
             headers[.contentLength] = String(range.upperBound - range.lowerBound + 1)
             if self.isHead { return Response(status: .partialContent, headers: headers) }
-            return Response(status: .partialContent, headers: headers, body: try await self.body(of: sha256, at: path, range: range, context: context))
+            return try await self.answer(.partialContent, headers: headers, sha256: sha256, range: range)
         case .unsatisfiable:
             headers[.contentRange] = ByteRangeRequest.unsatisfiedContentRange(length: size)
             headers[.contentLength] = "0"
@@ -154,15 +152,15 @@ struct PyPIReadHandlers {
 }
 
 extension PyPIReadHandlers {
-    /// Reads up to this many bytes in one go; larger bodies stream in chunks.
-    static let smallReadLimit: Int64 = 256 * 1024
-
-    /// A blob's bytes in `range`: small ones read at once, large ones streamed.
-    func body(of sha256: String, at path: String, range: ClosedRange<Int64>, context: some RequestContext) async throws -> ResponseBody {
-        if range.upperBound - range.lowerBound + 1 <= Self.smallReadLimit {
-            return ResponseBody(byteBuffer: try await self.packages.blobs.read(sha256: sha256, range: range))
+    /// An answer carrying `range` of a blob: a small one read into memory (where it can be
+    /// replayed), a larger one sent from the file with sendfile by `FileBody.Writer`.
+    func answer(_ status: HTTPResponse.Status, headers: HTTPFields, sha256: String, range: ClosedRange<Int64>) async throws -> Response {
+        if range.upperBound - range.lowerBound + 1 <= FileBody.largestInMemory {
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: try await self.packages.blobs.read(sha256: sha256, range: range)))
         }
-        return try await FileIO(threadPool: .singleton).loadFile(path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: context)
+        var headers = headers
+        headers[FileBody.header] = FileBody.headerValue(sha256: sha256, range: range)
+        return Response(status: status, headers: headers)
     }
 }
 

@@ -2,6 +2,7 @@ import Crypto
 import HTTPTypes
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import Registry
 
 /// Answers to reads, kept as they were sent so that `ReplayHandler` can send them again from the
@@ -15,8 +16,10 @@ import Registry
 /// this one (one second in all), and a change of visibility or membership made elsewhere within
 /// the permission cache's second plus this. Changes made through this server clear it.
 final class ReplayCache: Sendable {
-    /// What a GET's answer depends on besides the registry's data.
+    /// What a GET's answer depends on besides the registry's data, read from the HTTP/1 request head
+    /// (the replay happens below Hummingbird's HTTP-types conversion).
     struct Key: Hashable, Sendable {
+        /// The request target as sent, query included.
         var path: String
         /// sha256 of the credential headers, if any: a secret is never kept.
         var credentials: SHA256.Digest?
@@ -26,47 +29,84 @@ final class ReplayCache: Sendable {
         var range: String?
         var ifRange: String?
 
-        /// The key of a request that may be answered by replay: a GET with no body that does not ask
-        /// to close the connection; nil for any other.
-        init?(_ request: HTTPRequest) {
-            guard request.method == .get, let path = request.path else { return nil }
-            let fields = request.headerFields
-            guard fields[.contentLength] == nil, fields[.transferEncoding] == nil,
-                  fields[.connection]?.lowercased() != "close"
-            else { return nil }
-            self.path = path
-            self.credentials = Self.credentialDigest(fields)
-            self.authority = request.authority
-            self.accept = fields[.accept]
-            self.ifNoneMatch = fields[.ifNoneMatch]
-            self.range = fields[.range]
-            self.ifRange = fields[.ifRange]
-        }
-
-        private static func credentialDigest(_ fields: HTTPFields) -> SHA256.Digest? {
-            guard CredentialExtraction.headerNames.contains(where: { fields[$0] != nil }) else { return nil }
-            var hasher = SHA256()
-            var presented = false
-            for (index, name) in CredentialExtraction.headerNames.enumerated() {
-                for field in fields where field.name == name {
-                    presented = true
-                    // Which header, then its value: "a" in one header never equals "a" in another.
-                    let length = UInt32(truncatingIfNeeded: field.value.utf8.count)
-                    hasher.update(data: [UInt8(index)] + withUnsafeBytes(of: length.bigEndian, Array.init))
-                    var value = field.value
+        /// The key of a request that may be answered by replay: an HTTP/1.1 GET with no body that
+        /// keeps the connection open, with at most one of each header the key holds; nil for any other.
+        init?(_ head: HTTPRequestHead) {
+            guard head.method == .GET, head.version == .http1_1 else { return nil }
+            self.path = head.uri
+            var credentials: SHA256?
+            for (name, value) in head.headers {
+                guard let field = KeyField(name) else { continue }
+                switch field {
+                case .host: guard Self.setOnce(&self.authority, value) else { return nil }
+                case .accept: guard Self.setOnce(&self.accept, value) else { return nil }
+                case .ifNoneMatch: guard Self.setOnce(&self.ifNoneMatch, value) else { return nil }
+                case .range: guard Self.setOnce(&self.range, value) else { return nil }
+                case .ifRange: guard Self.setOnce(&self.ifRange, value) else { return nil }
+                case .contentLength, .transferEncoding: return nil
+                case .connection:
+                    // "close" anywhere in it: the answer's connection handling is not the replay's.
+                    if value.utf8.count >= 5, value.lowercased().contains("close") { return nil }
+                case .credential(let index):
+                    // Which header, then its value, in the order sent: "a" in one header never
+                    // equals "a" in another, and the same headers give the same digest.
+                    var hasher = credentials ?? SHA256()
+                    let length = UInt32(truncatingIfNeeded: value.utf8.count)
+                    hasher.update(data: [index] + withUnsafeBytes(of: length.bigEndian, Array.init))
+                    var value = value
                     value.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+                    credentials = hasher
                 }
             }
-            return presented ? hasher.finalize() : nil
+            self.credentials = credentials?.finalize()
+        }
+
+        /// Sets a field the answer depends on; false when the request has it twice.
+        private static func setOnce(_ field: inout String?, _ value: String) -> Bool {
+            guard field == nil else { return false }
+            field = value
+            return true
+        }
+    }
+
+    /// The headers `Key` reads, matched by name without regard to case and without allocating.
+    enum KeyField: Equatable {
+        case host, accept, ifNoneMatch, range, ifRange, contentLength, transferEncoding, connection
+        /// One of `CredentialExtraction.headerNames`, by its index there.
+        case credential(UInt8)
+
+        init?(_ name: String) {
+            let utf8 = name.utf8
+            switch utf8.count {
+            case 4 where Self.matches(utf8, "host"): self = .host
+            case 5 where Self.matches(utf8, "range"): self = .range
+            case 6 where Self.matches(utf8, "accept"): self = .accept
+            case 8 where Self.matches(utf8, "if-range"): self = .ifRange
+            case 10 where Self.matches(utf8, "connection"): self = .connection
+            case 13 where Self.matches(utf8, "if-none-match"): self = .ifNoneMatch
+            case 14 where Self.matches(utf8, "content-length"): self = .contentLength
+            case 17 where Self.matches(utf8, "transfer-encoding"): self = .transferEncoding
+            default:
+                guard let index = CredentialExtraction.headerNames.firstIndex(where: { $0.canonicalName.utf8.count == utf8.count && Self.matches(utf8, $0.canonicalName) }) else {
+                    return nil
+                }
+                self = .credential(UInt8(index))
+            }
+        }
+
+        /// Whether `name` is `lowercase` in any case (header names are tokens: letters, digits and
+        /// a few symbols, so setting bit 5 lowercases a letter and leaves `-` as it is).
+        private static func matches(_ name: String.UTF8View, _ lowercase: String) -> Bool {
+            name.elementsEqual(lowercase.utf8) { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
         }
     }
 
     /// A sent answer and what it was made from.
     struct Answer: Sendable {
-        var head: HTTPResponse
+        var head: HTTPResponseHead
         /// Who the answer was for, as the request log names callers.
         var caller: String
-        var body: [ByteBuffer]
+        var body: ByteBuffer
         var projects: [ProjectID]
         var versions: [ProjectID: Int64]
         /// The cache's generation when the request was authorised (see `removeAll`).
@@ -75,8 +115,8 @@ final class ReplayCache: Sendable {
 
         /// What keeping it costs, roughly: body, key and head, and a fixed overhead per entry.
         func cost(under key: Key) -> Int {
-            let body = self.body.reduce(0) { $0 + $1.readableBytes }
-            let head = self.head.headerFields.reduce(0) { $0 + $1.name.canonicalName.utf8.count + $1.value.utf8.count }
+            let body = self.body.readableBytes
+            let head = self.head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
             let keyBytes = [key.path, key.authority, key.accept, key.ifNoneMatch, key.range, key.ifRange]
                 .reduce(0) { $0 + ($1?.utf8.count ?? 0) }
             return body + head + keyBytes + 512
@@ -85,7 +125,8 @@ final class ReplayCache: Sendable {
 
     /// The internal header through which the responder marks an answer as replayable, with the
     /// versions it was made from; `ReplayHandler` removes it before the answer leaves.
-    static let marker = HTTPField.Name("Wheelhouse-Replayable")!
+    static let marker = HTTPField.Name(markerName)!
+    static let markerName = "Wheelhouse-Replayable"
 
     static let lifetime = Duration.milliseconds(250)
     /// Answers larger than this are not kept (whole downloads stream from disk instead). A page of

@@ -1,22 +1,22 @@
-import HTTPTypes
 import Logging
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 import Registry
 
-/// Sits between the HTTP/1 codec and Hummingbird. A GET whose answer `ReplayCache`
-/// holds is answered here, on the event loop; every other request goes on to Hummingbird, and the
-/// answers it marks as replayable are kept on their way out. The marker never leaves the server.
+/// Sits below Hummingbird's HTTP-types codec, on HTTP/1 parts. A GET whose answer `ReplayCache`
+/// holds is answered here, on the event loop, without the request or its answer being converted
+/// between HTTP/1 and HTTP types; every other request goes on to Hummingbird, and the answers it
+/// marks as replayable are kept on their way out. The marker never leaves the server.
 ///
 /// Requests on a connection are answered in order: while one is with Hummingbird (or its answer is
 /// still being written), the ones behind it go there too. A replay is written only while the
 /// connection is writable, so a client that does not read its answers is held back by Hummingbird's
 /// back-pressure as on the normal path.
 final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private let cache: ReplayCache
     private let logger: Logger
@@ -27,7 +27,7 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The answer being replayed, sent when the request's end arrives.
     private var replaying: (ReplayCache.Answer, path: String)?
     /// What is being kept of an answer on its way out.
-    private var capture: (key: ReplayCache.Key, answer: ReplayCache.Answer, size: Int)?
+    private var capture: (key: ReplayCache.Key, answer: ReplayCache.Answer)?
     private var needsFlush = false
     private var date = HTTPDate()
 
@@ -37,8 +37,7 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = self.unwrapInboundIn(data)
-        switch part {
+        switch self.unwrapInboundIn(data) {
         case .head(let request):
             let key = ReplayCache.Key(request)
             if self.forwarded.isEmpty, !self.answering, context.channel.isWritable, let key,
@@ -77,10 +76,10 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func send(_ answer: ReplayCache.Answer, context: ChannelHandlerContext) {
         var head = answer.head
-        head.headerFields[.date] = self.date.now()
+        head.headers.replaceOrAdd(name: "date", value: self.date.now())
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        for buffer in answer.body {
-            context.write(self.wrapOutboundOut(.body(buffer)), promise: nil)
+        if answer.body.readableBytes > 0 {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil)
         }
         context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
         self.needsFlush = true
@@ -88,33 +87,43 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch self.unwrapOutboundIn(data) {
-        case .head(var head) where head.status.kind == .informational:
+        case .head(var head) where head.status.code < 200:
             // A 100 Continue is not the answer: the request's final head is still to come.
-            head.headerFields[ReplayCache.marker] = nil
+            head.headers.remove(name: ReplayCache.markerName)
             context.write(self.wrapOutboundOut(.head(head)), promise: promise)
             return
         case .head(var head):
             let key = self.forwarded.isEmpty ? nil : self.forwarded.removeFirst()
             self.answering = true
             self.capture = nil
-            if let marker = head.headerFields[ReplayCache.marker] {
-                head.headerFields[ReplayCache.marker] = nil
+            if let marker = head.headers.first(name: ReplayCache.markerName) {
+                head.headers.remove(name: ReplayCache.markerName)
                 if let key, let marker = ReplayCache.Marker(value: marker) {
                     let answer = ReplayCache.Answer(
-                        head: head, caller: marker.caller, body: [], projects: marker.projects, versions: marker.versions,
-                        generation: marker.generation, expires: ContinuousClock.now + ReplayCache.lifetime
+                        head: head, caller: marker.caller, body: ByteBuffer(), projects: marker.projects,
+                        versions: marker.versions, generation: marker.generation,
+                        expires: ContinuousClock.now + ReplayCache.lifetime
                     )
-                    self.capture = (key, answer, 0)
+                    self.capture = (key, answer)
                 }
                 context.write(self.wrapOutboundOut(.head(head)), promise: promise)
                 return
             }
-        case .body(let buffer):
+        case .body(.byteBuffer(var buffer)):
             if var capture = self.capture {
-                capture.size += buffer.readableBytes
-                capture.answer.body.append(buffer)
-                self.capture = capture.size <= ReplayCache.largestBody ? capture : nil
+                self.capture = nil
+                if capture.answer.body.readableBytes + buffer.readableBytes <= ReplayCache.largestBody {
+                    if capture.answer.body.readableBytes == 0 {
+                        capture.answer.body = buffer
+                    } else {
+                        capture.answer.body.writeBuffer(&buffer)
+                    }
+                    self.capture = capture
+                }
             }
+        case .body(.fileRegion):
+            // Sent from disk, not kept.
+            self.capture = nil
         case .end:
             self.answering = false
             if let capture = self.capture {

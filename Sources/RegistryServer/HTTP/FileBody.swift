@@ -1,0 +1,109 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import Registry
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Large stored files leave with sendfile(2), through NIO's `FileRegion`, instead of being read
+/// into buffers in Swift. Hummingbird's response bodies carry only buffers, so the responder
+/// answers with the head alone and names the blob and range in an internal header; `Writer`,
+/// below the HTTP-types codec, takes the header out and sends the bytes from the file.
+enum FileBody {
+    static let headerName = "Wheelhouse-File"
+    static let header = HTTPField.Name(headerName)!
+
+    /// Ranges up to this long are read into memory instead: one `pread` costs less than an open
+    /// file handle and a write of its own, and the answer can be replayed.
+    static let largestInMemory: Int64 = 64 * 1024
+
+    /// The header's value: the blob's sha256, then the first and last byte, "<sha256> <first>-<last>".
+    static func headerValue(sha256: String, range: ClosedRange<Int64>) -> String {
+        "\(sha256) \(range.lowerBound)-\(range.upperBound)"
+    }
+
+    /// The blob and range a header value names; nil if it is not one `headerValue` makes.
+    static func parse(_ value: String) -> (sha256: String, range: ClosedRange<Int64>)? {
+        let parts = value.split(separator: " ")
+        guard parts.count == 2, parts[0].utf8.count == 64, parts[0].utf8.allSatisfy(Self.isLowercaseHex) else { return nil }
+        let bounds = parts[1].split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let first = Int64(bounds[0]), let last = Int64(bounds[1]), first >= 0, first <= last else { return nil }
+        return (String(parts[0]), first...last)
+    }
+
+    private static func isLowercaseHex(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66)
+    }
+
+    /// Turns a head carrying `header` into that head followed by the file's bytes. The file is opened
+    /// on the event loop, as nginx does: a blob the page cache holds opens in microseconds. If it
+    /// cannot be sent (removed since the answer was made, or shorter than the range), the head is
+    /// replaced by a bodyless 404 or 500 and the client sees a whole, honest answer.
+    final class Writer: ChannelOutboundHandler, RemovableChannelHandler {
+        typealias OutboundIn = HTTPServerResponsePart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        private let blobs: LocalBlobStore
+        private let logger: Logger
+
+        init(blobs: LocalBlobStore, logger: Logger) {
+            self.blobs = blobs
+            self.logger = logger
+        }
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            guard case .head(var head) = self.unwrapOutboundIn(data), let value = head.headers.first(name: FileBody.headerName) else {
+                context.write(data, promise: promise)
+                return
+            }
+            head.headers.remove(name: FileBody.headerName)
+            guard let (sha256, range) = FileBody.parse(value) else {
+                self.logger.error("unreadable file body header", metadata: ["value": "\(value)"])
+                context.write(self.wrapOutboundOut(.head(Self.failure(.internalServerError, like: head))), promise: promise)
+                return
+            }
+            let path = self.blobs.path(forSHA256: sha256)
+            let handle: NIOFileHandle
+            do {
+                handle = try NIOFileHandle(_deprecatedPath: path)
+            } catch {
+                // Deleted between the lookup and now: the file is gone, as a fresh request would find.
+                self.logger.warning("blob vanished before it was sent", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                context.write(self.wrapOutboundOut(.head(Self.failure(.notFound, like: head))), promise: promise)
+                return
+            }
+            guard let size = try? handle.withUnsafeFileDescriptor(Self.size), size > range.upperBound else {
+                try? handle.close()
+                self.logger.error("blob shorter than recorded", metadata: ["sha256": "\(sha256)", "range": "\(range)"])
+                context.write(self.wrapOutboundOut(.head(Self.failure(.internalServerError, like: head))), promise: promise)
+                return
+            }
+            context.write(self.wrapOutboundOut(.head(head)), promise: promise)
+            let region = FileRegion(fileHandle: handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound) + 1)
+            let sent = context.eventLoop.makePromise(of: Void.self)
+            // Sent, or failed because the connection went: either way the descriptor is done with.
+            sent.futureResult.whenComplete { _ in try? handle.close() }
+            context.write(self.wrapOutboundOut(.body(.fileRegion(region))), promise: sent)
+        }
+
+        private static func size(of descriptor: CInt) throws -> Int64 {
+            var status = stat()
+            guard fstat(descriptor, &status) == 0 else { throw IOError(errnoCode: errno, reason: "fstat") }
+            return Int64(status.st_size)
+        }
+
+        /// A bodyless answer with `status` in place of `head`, keeping its version, date and server.
+        private static func failure(_ status: HTTPResponseStatus, like head: HTTPResponseHead) -> HTTPResponseHead {
+            var headers: HTTPHeaders = ["Content-Length": "0"]
+            for name in ["Date", "Server"] {
+                if let value = head.headers.first(name: name) { headers.add(name: name, value: value) }
+            }
+            return HTTPResponseHead(version: head.version, status: status, headers: headers)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Registry
+import Testing
+import TestSupport
+
+@testable import RegistryServer
+
+/// Large files leave with sendfile: the header the responder sets, the handler that turns it into a
+/// file region, and downloads over a live server.
+@Suite struct FileBodyTests {
+    static let sha256 = String(repeating: "ab", count: 32)
+
+    @Test func headerValueRoundTripsAndOnlyItsOwnFormIsRead() throws {
+        let value = FileBody.headerValue(sha256: Self.sha256, range: 10...65_545)
+        let parsed = try #require(FileBody.parse(value))
+        #expect(parsed.sha256 == Self.sha256 && parsed.range == 10...65_545)
+        for bad in [
+            "", Self.sha256, "\(Self.sha256) 5", "\(Self.sha256) 9-5", "\(Self.sha256) -1-5", "\(Self.sha256) 1-2-3",
+            "\(Self.sha256.uppercased()) 0-1", "../../etc/passwd 0-1", "\(Self.sha256.dropLast()) 0-1", "\(Self.sha256) 0-1 x",
+        ] {
+            #expect(FileBody.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    /// The writer on an embedded channel over a blob store holding `content` under `sha256`.
+    private func withWriter(content: [UInt8]?, _ body: (EmbeddedChannel) throws -> Void) async throws {
+        try await TemporaryDirectory.with("wheelhouse-filebody") { directory in
+            let blobs = try LocalBlobStore(root: directory + "/blobs")
+            if let content {
+                let path = blobs.path(forSHA256: Self.sha256)
+                try FileManager.default.createDirectory(atPath: String(path[..<path.lastIndex(of: "/")!]), withIntermediateDirectories: true)
+                try Data(content).write(to: URL(fileURLWithPath: path))
+            }
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let channel = EmbeddedChannel(handler: FileBody.Writer(blobs: blobs, logger: logger))
+            try body(channel)
+            _ = try channel.finish()
+        }
+    }
+
+    private func head(range: ClosedRange<Int64>) -> HTTPServerResponsePart {
+        .head(HTTPResponseHead(version: .http1_1, status: .partialContent, headers: [
+            "Content-Length": String(range.count), "Date": "now", FileBody.headerName: FileBody.headerValue(sha256: Self.sha256, range: range),
+        ]))
+    }
+
+    @Test func aMarkedHeadIsFollowedByTheFilesRangeAndTheFileIsClosedOnceSent() async throws {
+        try await self.withWriter(content: Array(repeating: 7, count: 200_000)) { channel in
+            try channel.writeOutbound(self.head(range: 70_000...199_999))
+            guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else { throw Unexpected() }
+            #expect(head.status == .partialContent)
+            #expect(!head.headers.contains(name: FileBody.headerName))
+            guard case .body(.fileRegion(let region)) = try channel.readOutbound(as: HTTPServerResponsePart.self) else { throw Unexpected() }
+            #expect(region.readerIndex == 70_000 && region.endIndex == 200_000)
+            #expect(!region.fileHandle.isOpen)
+            try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+            guard case .end = try channel.readOutbound(as: HTTPServerResponsePart.self) else { throw Unexpected() }
+        }
+    }
+
+    @Test func aVanishedBlobIsA404AndAShortOneA500WithNoBody() async throws {
+        try await self.withWriter(content: nil) { channel in
+            try channel.writeOutbound(self.head(range: 0...99_999))
+            guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else { throw Unexpected() }
+            #expect(head.status == .notFound)
+            #expect(head.headers["Content-Length"] == ["0"] && head.headers["Date"] == ["now"])
+            #expect(!head.headers.contains(name: FileBody.headerName))
+            #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
+        }
+        try await self.withWriter(content: Array(repeating: 7, count: 1000)) { channel in
+            try channel.writeOutbound(self.head(range: 0...99_999))
+            guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else { throw Unexpected() }
+            #expect(head.status == .internalServerError)
+            #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
+        }
+    }
+
+    @Test func anUnmarkedHeadPassesUnchanged() async throws {
+        try await self.withWriter(content: nil) { channel in
+            let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": "2"])
+            try channel.writeOutbound(HTTPServerResponsePart.head(head))
+            try channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: "ok"))))
+            #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == .head(head))
+            #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == .body(.byteBuffer(ByteBuffer(string: "ok"))))
+        }
+    }
+
+    /// Over a live server: a wheel large enough to leave from disk, whole, in ranges on either side
+    /// of the in-memory limit, by HEAD, and after its blob vanished.
+    @Test func largeDownloadsAreExactWholeAndInRanges() async throws {
+        var generator = SystemRandomNumberGenerator()
+        let payload = (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let wheel = try TestDistributions.wheel(name: "big", version: "1.0", payload: payload)
+        #expect(Int64(wheel.count) > FileBody.largestInMemory)
+        let sha256 = PyPIHTTPTests.sha256(wheel)
+        try await TestServer.run { server, client in
+            let form = UploadForm(fileName: "big-1.0-py3-none-any.whl", content: wheel, name: "big", version: "1.0", extra: [])
+            #expect(try await client.upload(form, to: "acme%2Fopen", auth: server.basic("dev")).status == .created)
+            let url = "/api/v4/projects/acme%2Fopen/packages/pypi/files/\(sha256)/big-1.0-py3-none-any.whl"
+
+            let whole = try await client.execute(uri: url, method: .get)
+            #expect(whole.status == .ok)
+            #expect(whole.headers[.contentLength] == String(wheel.count))
+            #expect(whole.headers[FileBody.header] == nil)
+            #expect(Array(buffer: whole.body) == wheel)
+
+            for (first, last) in [(0, 99), (1000, 1000 + Int(FileBody.largestInMemory)), (70_000, wheel.count - 1)] {
+                let part = try await client.execute(uri: url, method: .get, headers: [.range: "bytes=\(first)-\(last)"])
+                #expect(part.status == .partialContent)
+                #expect(part.headers[.contentRange] == "bytes \(first)-\(last)/\(wheel.count)")
+                #expect(Array(buffer: part.body) == Array(wheel[first...last]), "bytes=\(first)-\(last)")
+            }
+
+            let head = try await client.execute(uri: url, method: .head)
+            #expect(head.status == .ok && head.headers[.contentLength] == String(wheel.count) && head.body.readableBytes == 0)
+
+            // The server still knows the file; its blob is gone from under it.
+            try FileManager.default.removeItem(atPath: server.elsewhere.blobs.path(forSHA256: sha256))
+            let gone = try await client.execute(uri: url, method: .get)
+            #expect(gone.status == .notFound)
+            #expect(gone.body.readableBytes == 0)
+            // The connection is still good for the next request.
+            let page = try await client.execute(uri: "/api/v4/projects/acme%2Fopen/packages/pypi/simple/big/", method: .get)
+            #expect(page.status == .ok)
+        }
+    }
+}
+
+private struct Unexpected: Error {}
