@@ -16,6 +16,7 @@ public enum RegistryServer {
             // first and the replay handler last, so a replay passes through neither of the others.
             server: .http1(configuration: .init(additionalChannelHandlers: [
                 BelowCodecInstaller([
+                    HTTP10Close(),
                     ReplayHandler(cache: replay, logger: logger),
                     FileBody.Writer(blobs: packages.blobs, logger: logger),
                     ReasonPhrase.Writer(),

@@ -68,6 +68,13 @@ import Testing
         #expect(ReplayCache.KeyField("hos") == nil)
     }
 
+    @Test func replaysAreLoggedByPathAloneAsTheNormalPathLogsThem() {
+        #expect(ReplayHandler.loggedPath("/api/v4/projects/1/packages/pypi/simple/a/") == "/api/v4/projects/1/packages/pypi/simple/a/")
+        #expect(ReplayHandler.loggedPath("/simple/a/?private_token=secret") == "/simple/a/")
+        #expect(ReplayHandler.loggedPath("http://user:secret@registry.example/simple/a/?x=1") == "/simple/a/")
+        #expect(ReplayHandler.loggedPath("http://user:secret@registry.example") == "")
+    }
+
     @Test func markerRoundTripsInProjectOrder() throws {
         let marker = ReplayCache.Marker(projects: [7, 3, 12], versions: [3: 1, 7: 40, 12: 0], caller: "user:alice", generation: 4)
         let value = try #require(marker.value)

@@ -1,11 +1,15 @@
 """Large files leave the server with sendfile (FileBody.Writer, NIO's FileRegion); small ones, and
-ranges of up to 64 KiB, from memory. These tests hold both paths to the exact bytes, with the real
-installers and with raw ranges on either side of the line, under concurrency, and check that a
-client going away mid-file does not leave a file descriptor open in the server."""
+ranges of up to 64 KiB, from memory. These tests hold both paths to the exact bytes: with the real
+installers, with raw ranges on either side of the line, under concurrency, and when the connection
+is to close right after the answer (Connection: close, HTTP/1.0, a client's half-close, a graceful
+shutdown), which must not cut the file short. A client going away mid-file must not leave a file
+descriptor open in the server. The wheel is 24 MiB, more than loopback's socket buffers hold, so
+the server is still sending when the answer, for Hummingbird, is over."""
 from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import socket
 import threading
 import time
@@ -21,14 +25,14 @@ IN_MEMORY = 64 * 1024  # FileBody.largestInMemory
 
 @pytest.fixture
 def big(make_server, tmp_path):
-    """A fresh server with a public project holding wh-big 1.0, a 3 MiB wheel of random bytes."""
+    """A fresh server with a public project holding wh-big 1.0, a 24 MiB wheel of random bytes."""
     wh = make_server(name="downloads")
     wh.user("alice")
     tok = wh.token("alice", "api")["token"]
     wh.group("dl", visibility="public")
     wh.member("alice", "owner", group="dl")
     p = wh.project("dl/big", visibility="public")
-    d = synth_wheel(tmp_path, "wh-big", "1.0", payload=os.urandom(3 * 1024 * 1024))
+    d = synth_wheel(tmp_path, "wh-big", "1.0", payload=os.urandom(24 * 1024 * 1024))
     r = wh.upload(p["id"], d.data, d.filename, name="wh-big", version="1.0", auth=("alice", tok))
     assert r.status_code == 201, describe_response(r)
     page = requests.get(f"{wh.project_url(p['id'])}/simple/wh-big/",
@@ -96,16 +100,75 @@ def test_concurrent_downloads_are_each_exact(big):
     assert results == [d.sha256] * 24
 
 
+def slow_socket(wh) -> socket.socket:
+    """A connection whose receive buffer is small, so the server's sendfile has to wait for it."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", wh.port))
+    return s
+
+
+def read_answer(s: socket.socket, first_pause: float = 0.0, after_head=None) -> tuple[bytes, dict[str, str], bytes]:
+    """Reads to the end of the connection: the status line, the headers, the body."""
+    data = bytearray()
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        assert chunk, f"connection closed inside the head: {bytes(data)!r}"
+        data += chunk
+    if after_head:
+        after_head()
+    time.sleep(first_pause)  # let the server fill every buffer and wait on this client
+    while chunk := s.recv(1 << 20):
+        data += chunk
+    head, body = bytes(data).split(b"\r\n\r\n", 1)
+    status, *lines = head.split(b"\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (ln.decode().split(":", 1) for ln in lines)}
+    return status, headers, body
+
+
+def file_path(wh, url) -> str:
+    return url.split(f":{wh.port}", 1)[1]
+
+
+@pytest.mark.parametrize("ending", ["connection-close", "http-1.0", "half-close"])
+def test_the_whole_file_arrives_when_the_connection_closes_after_it(big, ending):
+    wh, p, d, url = big
+    request = {
+        "connection-close": "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        "http-1.0": "GET {} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
+        "half-close": "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    }[ending].format(file_path(wh, url))
+    with slow_socket(wh) as s:
+        s.sendall(request.encode())
+        if ending == "half-close":
+            s.shutdown(socket.SHUT_WR)
+        status, headers, body = read_answer(s, first_pause=0.5)
+    assert status.split(b" ")[1] == b"200", status
+    assert int(headers["content-length"]) == len(body), f"{len(body)} of {headers['content-length']} bytes arrived"
+    assert hashlib.sha256(body).hexdigest() == d.sha256
+
+
+def test_a_graceful_shutdown_finishes_the_files_being_sent(big):
+    wh, p, d, url = big
+    with slow_socket(wh) as s:
+        s.sendall(f"GET {file_path(wh, url)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        status, headers, body = read_answer(s, first_pause=0.5, after_head=lambda: wh.proc.send_signal(signal.SIGTERM))
+    assert status.split(b" ")[1] == b"200", status
+    assert int(headers["content-length"]) == len(body), f"the download was cut at {len(body)} of {headers['content-length']} bytes"
+    assert hashlib.sha256(body).hexdigest() == d.sha256
+    assert wh.proc.wait(30) == 0, wh.log_tail()
+
+
 def test_a_client_leaving_mid_file_leaves_no_descriptor_open(big):
     wh, p, d, url = big
     requests.get(url)  # warm: the first download opens whatever the server keeps open
     baseline = open_descriptors(wh)
-    path = url.split(f":{wh.port}", 1)[1]
     for _ in range(20):
-        with socket.create_connection(("127.0.0.1", wh.port), timeout=5) as s:
-            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        with slow_socket(wh) as s:
+            s.sendall(f"GET {file_path(wh, url)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
             assert s.recv(4096).startswith(b"HTTP/1.1 200")
-        # closed with most of 3 MiB unread
+        # closed with most of 24 MiB unsent: the server's write fails
     deadline = time.monotonic() + 10
     while open_descriptors(wh) > baseline + 2 and time.monotonic() < deadline:
         time.sleep(0.1)

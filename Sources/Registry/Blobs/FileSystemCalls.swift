@@ -14,6 +14,11 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         "\(self.operation) \(self.path): \(String(cString: strerror(self.errno)))"
     }
+
+    /// Whether the file (or a directory on its path) does not exist.
+    public var isNotFound: Bool {
+        self.errno == ENOENT || self.errno == ENOTDIR
+    }
 }
 
 /// The few POSIX file operations the stores need, with errors as values. All of them block: callers

@@ -42,14 +42,27 @@ enum FileBody {
 
     /// Turns a head carrying `header` into that head followed by the file's bytes. The file is opened
     /// on the event loop, as nginx does: a blob the page cache holds opens in microseconds. If it
-    /// cannot be sent (removed since the answer was made, or shorter than the range), the head is
-    /// replaced by a bodyless 404 or 500 and the client sees a whole, honest answer.
+    /// cannot be sent, the head is replaced by a bodyless one and the client sees a whole, honest
+    /// answer: 404 when the blob has gone from disk since the answer was made, 503 when it cannot be
+    /// opened now (out of descriptors), 500 when it is shorter than its row says.
+    ///
+    /// Hummingbird's answer ends as soon as the head is written, while the file may still be on its
+    /// way: a close asked for meanwhile (after `Connection: close`, a client's half-close, or a
+    /// graceful shutdown) would drop the rest. So closes wait here until every file is sent, or for
+    /// `closeGrace` at most (a client that stops reading does not hold a shutdown forever).
     final class Writer: ChannelOutboundHandler, RemovableChannelHandler {
         typealias OutboundIn = HTTPServerResponsePart
         typealias OutboundOut = HTTPServerResponsePart
 
-        private let blobs: LocalBlobStore
+        static let closeGrace = TimeAmount.seconds(60)
+
+        let blobs: LocalBlobStore
         private let logger: Logger
+        /// Files written and not yet sent (or failed).
+        private var regionsInFlight = 0
+        /// Closes asked for while files were in flight, in order.
+        private var deferredCloses: [(mode: CloseMode, promise: EventLoopPromise<Void>?)] = []
+        private var closeDeadline: Scheduled<Void>?
 
         init(blobs: LocalBlobStore, logger: Logger) {
             self.blobs = blobs
@@ -67,14 +80,22 @@ enum FileBody {
                 context.write(self.wrapOutboundOut(.head(Self.failure(.internalServerError, like: head))), promise: promise)
                 return
             }
-            let path = self.blobs.path(forSHA256: sha256)
             let handle: NIOFileHandle
             do {
-                handle = try NIOFileHandle(_deprecatedPath: path)
+                handle = try NIOFileHandle(_deprecatedPath: self.blobs.path(forSHA256: sha256))
             } catch {
-                // Deleted between the lookup and now: the file is gone, as a fresh request would find.
-                self.logger.warning("blob vanished before it was sent", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
-                context.write(self.wrapOutboundOut(.head(Self.failure(.notFound, like: head))), promise: promise)
+                let errno = (error as? IOError)?.errnoCode
+                if errno == ENOENT || errno == ENOTDIR {
+                    // Deleted since the lookup: the file is gone, as a fresh request would find.
+                    self.logger.warning("blob gone before it was sent", metadata: ["sha256": "\(sha256)"])
+                    context.write(self.wrapOutboundOut(.head(Self.failure(.notFound, like: head))), promise: promise)
+                } else {
+                    // Out of descriptors, or the disk refusing: the file is there, ask again later.
+                    self.logger.error("cannot open blob", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                    var failure = Self.failure(.serviceUnavailable, like: head)
+                    failure.headers.add(name: "Retry-After", value: "5")
+                    context.write(self.wrapOutboundOut(.head(failure)), promise: promise)
+                }
                 return
             }
             guard let size = try? handle.withUnsafeFileDescriptor(Self.size), size > range.upperBound else {
@@ -86,9 +107,38 @@ enum FileBody {
             context.write(self.wrapOutboundOut(.head(head)), promise: promise)
             let region = FileRegion(fileHandle: handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound) + 1)
             let sent = context.eventLoop.makePromise(of: Void.self)
+            self.regionsInFlight += 1
             // Sent, or failed because the connection went: either way the descriptor is done with.
-            sent.futureResult.whenComplete { _ in try? handle.close() }
+            sent.futureResult.assumeIsolated().whenComplete { _ in
+                try? handle.close()
+                self.regionsInFlight -= 1
+                if self.regionsInFlight == 0 { self.performDeferredCloses(context: context) }
+            }
             context.write(self.wrapOutboundOut(.body(.fileRegion(region))), promise: sent)
+        }
+
+        func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+            guard self.regionsInFlight > 0, mode != .input else {
+                context.close(mode: mode, promise: promise)
+                return
+            }
+            self.deferredCloses.append((mode, promise))
+            if self.closeDeadline == nil {
+                self.closeDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: Self.closeGrace) {
+                    self.closeDeadline = nil
+                    self.performDeferredCloses(context: context)
+                }
+            }
+        }
+
+        private func performDeferredCloses(context: ChannelHandlerContext) {
+            self.closeDeadline?.cancel()
+            self.closeDeadline = nil
+            let closes = self.deferredCloses
+            self.deferredCloses = []
+            for (mode, promise) in closes {
+                context.close(mode: mode, promise: promise)
+            }
         }
 
         private static func size(of descriptor: CInt) throws -> Int64 {
@@ -97,9 +147,10 @@ enum FileBody {
             return Int64(status.st_size)
         }
 
-        /// A bodyless answer with `status` in place of `head`, keeping its version, date and server.
+        /// A bodyless answer with `status` in place of `head`, keeping its version, date and server;
+        /// not to be cached, since it reports a moment, not the file.
         private static func failure(_ status: HTTPResponseStatus, like head: HTTPResponseHead) -> HTTPResponseHead {
-            var headers: HTTPHeaders = ["Content-Length": "0"]
+            var headers: HTTPHeaders = ["Content-Length": "0", "Cache-Control": "no-store"]
             for name in ["Date", "Server"] {
                 if let value = head.headers.first(name: name) { headers.add(name: name, value: value) }
             }

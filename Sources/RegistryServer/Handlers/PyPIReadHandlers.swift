@@ -156,7 +156,13 @@ extension PyPIReadHandlers {
     /// replayed), a larger one sent from the file with sendfile by `FileBody.Writer`.
     func answer(_ status: HTTPResponse.Status, headers: HTTPFields, sha256: String, range: ClosedRange<Int64>) async throws -> Response {
         if range.upperBound - range.lowerBound + 1 <= FileBody.largestInMemory {
-            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: try await self.packages.blobs.read(sha256: sha256, range: range)))
+            do {
+                let bytes = try await self.packages.blobs.read(sha256: sha256, range: range)
+                return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
+            } catch let error as FileSystemError where error.isNotFound {
+                // Deleted since the lookup, as `FileBody.Writer` answers for a large one.
+                throw RegistryError.notFound("404 Package File Not Found")
+            }
         }
         var headers = headers
         headers[FileBody.header] = FileBody.headerValue(sha256: sha256, range: range)

@@ -58,12 +58,22 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             self.replaying = nil
             self.send(answer, context: context)
-            // The path without its query, as the normal path logs it: a query may hold a secret.
             self.logger.info(
-                "GET \(path.prefix { $0 != "?" }) \(answer.head.status.code)",
+                "GET \(Self.loggedPath(path)) \(answer.head.status.code)",
                 metadata: ["caller": "\(answer.caller)", "replayed": "true"]
             )
         }
+    }
+
+    /// A request target as the normal path logs it: the path alone, without the query or the
+    /// scheme and authority of an absolute-form target (either may hold a secret).
+    static func loggedPath(_ target: String) -> Substring {
+        var path = Substring(target)
+        if !path.hasPrefix("/"), let scheme = path.firstRange(of: "://") {
+            path = path[scheme.upperBound...]
+            path = path[(path.firstIndex(of: "/") ?? path.endIndex)...]
+        }
+        return path.prefix { $0 != "?" }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
