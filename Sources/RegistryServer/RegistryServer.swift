@@ -15,12 +15,16 @@ public enum RegistryServer {
             // New handlers for every connection. Outbound, an answer meets the reason phrase writer
             // first and the replay handler last, so a replay passes through neither of the others.
             server: .http1(configuration: .init(additionalChannelHandlers: [
-                BelowCodecInstaller([
-                    HTTP10Close(),
-                    ReplayHandler(cache: replay, logger: logger),
-                    FileBody.Writer(blobs: packages.blobs, logger: logger),
-                    ReasonPhrase.Writer(),
-                ], logger: logger),
+                BelowCodecInstaller(
+                    belowCodec: [
+                        ConnectionCloseNormalizer(),
+                        ReplayHandler(cache: replay, logger: logger),
+                        FileBody.Writer(blobs: packages.blobs, logger: logger),
+                        ReasonPhrase.Writer(),
+                    ],
+                    atSocket: [DrainBeforeClose()],
+                    logger: logger
+                ),
             ])),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),

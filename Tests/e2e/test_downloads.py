@@ -1,8 +1,9 @@
 """Large files leave the server with sendfile (FileBody.Writer, NIO's FileRegion); small ones, and
 ranges of up to 64 KiB, from memory. These tests hold both paths to the exact bytes: with the real
 installers, with raw ranges on either side of the line, under concurrency, and when the connection
-is to close right after the answer (Connection: close, HTTP/1.0, a client's half-close, a graceful
-shutdown), which must not cut the file short. A client going away mid-file must not leave a file
+is to close right after the answer (Connection: close in any spelling, HTTP/1.0, a client's
+half-close, a graceful shutdown), which must not cut the file short, nor an answer pipelined
+behind it. A client going away mid-file must not leave a file
 descriptor open in the server. The wheel is 24 MiB, more than loopback's socket buffers hold, so
 the server is still sending when the answer, for Hummingbird, is over."""
 from __future__ import annotations
@@ -109,33 +110,56 @@ def slow_socket(wh) -> socket.socket:
     return s
 
 
-def read_answer(s: socket.socket, first_pause: float = 0.0, after_head=None) -> tuple[bytes, dict[str, str], bytes]:
-    """Reads to the end of the connection: the status line, the headers, the body."""
+def read_to_end(s: socket.socket, first_pause: float = 0.0, after_head=None) -> bytes:
+    """Everything the server sends until it closes the connection."""
     data = bytearray()
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(65536)
-        assert chunk, f"connection closed inside the head: {bytes(data)!r}"
-        data += chunk
-    if after_head:
-        after_head()
-    time.sleep(first_pause)  # let the server fill every buffer and wait on this client
-    while chunk := s.recv(1 << 20):
-        data += chunk
-    head, body = bytes(data).split(b"\r\n\r\n", 1)
-    status, *lines = head.split(b"\r\n")
-    headers = {k.strip().lower(): v.strip() for k, v in (ln.decode().split(":", 1) for ln in lines)}
-    return status, headers, body
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            assert chunk, f"connection closed inside the head: {bytes(data)!r}"
+            data += chunk
+        if after_head:
+            after_head()
+        time.sleep(first_pause)  # let the server fill every buffer and wait on this client
+        while chunk := s.recv(1 << 20):
+            data += chunk
+    except socket.timeout:
+        pytest.fail(f"the server did not close the connection ({len(data)} bytes received)")
+    return bytes(data)
+
+
+def split_answers(data: bytes) -> list[tuple[bytes, dict[str, str], bytes]]:
+    """The answers in a stream of Content-Length-framed responses: status line, headers, body."""
+    answers = []
+    while data:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        assert sep, f"an incomplete head at the end: {data[:200]!r}"
+        status, *lines = head.split(b"\r\n")
+        headers = {k.strip().lower(): v.strip() for k, v in (ln.decode().split(":", 1) for ln in lines)}
+        length = int(headers["content-length"])
+        answers.append((status, headers, rest[:length]))
+        data = rest[length:]
+    return answers
+
+
+def read_answer(s: socket.socket, first_pause: float = 0.0, after_head=None) -> tuple[bytes, dict[str, str], bytes]:
+    """The one answer on a connection the server closes after it."""
+    answers = split_answers(read_to_end(s, first_pause, after_head))
+    assert len(answers) == 1, [a[0] for a in answers]
+    return answers[0]
 
 
 def file_path(wh, url) -> str:
     return url.split(f":{wh.port}", 1)[1]
 
 
-@pytest.mark.parametrize("ending", ["connection-close", "http-1.0", "half-close"])
+@pytest.mark.parametrize("ending", ["connection-close", "connection-Close-TE", "http-1.0", "half-close"])
 def test_the_whole_file_arrives_when_the_connection_closes_after_it(big, ending):
     wh, p, d, url = big
     request = {
         "connection-close": "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        # Any spelling of the close token counts, not only Hummingbird's exact "close".
+        "connection-Close-TE": "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Close, TE\r\nTE: trailers\r\n\r\n",
         "http-1.0": "GET {} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n",
         "half-close": "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
     }[ending].format(file_path(wh, url))
@@ -147,6 +171,21 @@ def test_the_whole_file_arrives_when_the_connection_closes_after_it(big, ending)
     assert status.split(b" ")[1] == b"200", status
     assert int(headers["content-length"]) == len(body), f"{len(body)} of {headers['content-length']} bytes arrived"
     assert hashlib.sha256(body).hexdigest() == d.sha256
+
+
+def test_an_answer_pipelined_behind_a_file_survives_a_half_close(big):
+    """The client sends two requests and shuts its side: the server answers both, then closes.
+    The close must wait for the file and for the page queued behind it."""
+    wh, p, d, url = big
+    page = file_path(wh, f"{wh.project_url(p['id'])}/simple/wh-big/")
+    with slow_socket(wh) as s:
+        s.sendall((f"GET {file_path(wh, url)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                   f"GET {page} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\n\r\n").encode())
+        s.shutdown(socket.SHUT_WR)
+        answers = split_answers(read_to_end(s, first_pause=0.5))
+    assert [a[0].split(b" ")[1] for a in answers] == [b"200", b"200"], [a[0] for a in answers]
+    assert hashlib.sha256(answers[0][2]).hexdigest() == d.sha256
+    assert b"wh_big-1.0-py3-none-any.whl" in answers[1][2]
 
 
 def test_a_graceful_shutdown_finishes_the_files_being_sent(big):

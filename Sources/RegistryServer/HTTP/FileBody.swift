@@ -40,29 +40,30 @@ enum FileBody {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66)
     }
 
+    /// The status of an answer whose blob could not be opened: 404 when it has gone from disk since
+    /// the answer was made (a fresh request would find the same), 503 when the server is short of
+    /// descriptors or memory for now (the file is there: ask again), 500 for anything else.
+    static func status(openingFailedWith errno: CInt?) -> HTTPResponseStatus {
+        switch errno {
+        case ENOENT, ENOTDIR: .notFound
+        case EMFILE, ENFILE, ENOMEM, EAGAIN: .serviceUnavailable
+        default: .internalServerError
+        }
+    }
+
     /// Turns a head carrying `header` into that head followed by the file's bytes. The file is opened
     /// on the event loop, as nginx does: a blob the page cache holds opens in microseconds. If it
-    /// cannot be sent, the head is replaced by a bodyless one and the client sees a whole, honest
-    /// answer: 404 when the blob has gone from disk since the answer was made, 503 when it cannot be
-    /// opened now (out of descriptors), 500 when it is shorter than its row says.
+    /// cannot be sent, the head is replaced by a bodyless one (see `status(openingFailedWith:)`; a
+    /// blob shorter than its row says is a 500) and the client sees a whole, honest answer.
     ///
-    /// Hummingbird's answer ends as soon as the head is written, while the file may still be on its
-    /// way: a close asked for meanwhile (after `Connection: close`, a client's half-close, or a
-    /// graceful shutdown) would drop the rest. So closes wait here until every file is sent, or for
-    /// `closeGrace` at most (a client that stops reading does not hold a shutdown forever).
+    /// Hummingbird's answer ends as soon as the head is written, while the file is still on its way;
+    /// `DrainBeforeClose` keeps a close asked for meanwhile from cutting it short.
     final class Writer: ChannelOutboundHandler, RemovableChannelHandler {
         typealias OutboundIn = HTTPServerResponsePart
         typealias OutboundOut = HTTPServerResponsePart
 
-        static let closeGrace = TimeAmount.seconds(60)
-
         let blobs: LocalBlobStore
         private let logger: Logger
-        /// Files written and not yet sent (or failed).
-        private var regionsInFlight = 0
-        /// Closes asked for while files were in flight, in order.
-        private var deferredCloses: [(mode: CloseMode, promise: EventLoopPromise<Void>?)] = []
-        private var closeDeadline: Scheduled<Void>?
 
         init(blobs: LocalBlobStore, logger: Logger) {
             self.blobs = blobs
@@ -84,18 +85,14 @@ enum FileBody {
             do {
                 handle = try NIOFileHandle(_deprecatedPath: self.blobs.path(forSHA256: sha256))
             } catch {
-                let errno = (error as? IOError)?.errnoCode
-                if errno == ENOENT || errno == ENOTDIR {
-                    // Deleted since the lookup: the file is gone, as a fresh request would find.
-                    self.logger.warning("blob gone before it was sent", metadata: ["sha256": "\(sha256)"])
-                    context.write(self.wrapOutboundOut(.head(Self.failure(.notFound, like: head))), promise: promise)
-                } else {
-                    // Out of descriptors, or the disk refusing: the file is there, ask again later.
-                    self.logger.error("cannot open blob", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
-                    var failure = Self.failure(.serviceUnavailable, like: head)
-                    failure.headers.add(name: "Retry-After", value: "5")
-                    context.write(self.wrapOutboundOut(.head(failure)), promise: promise)
-                }
+                let status = FileBody.status(openingFailedWith: (error as? IOError)?.errnoCode)
+                self.logger.log(
+                    level: status == .notFound ? .warning : .error, "cannot open blob",
+                    metadata: ["sha256": "\(sha256)", "error": "\(error)", "status": "\(status.code)"]
+                )
+                var failure = Self.failure(status, like: head)
+                if status == .serviceUnavailable { failure.headers.add(name: "Retry-After", value: "5") }
+                context.write(self.wrapOutboundOut(.head(failure)), promise: promise)
                 return
             }
             guard let size = try? handle.withUnsafeFileDescriptor(Self.size), size > range.upperBound else {
@@ -107,38 +104,9 @@ enum FileBody {
             context.write(self.wrapOutboundOut(.head(head)), promise: promise)
             let region = FileRegion(fileHandle: handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound) + 1)
             let sent = context.eventLoop.makePromise(of: Void.self)
-            self.regionsInFlight += 1
             // Sent, or failed because the connection went: either way the descriptor is done with.
-            sent.futureResult.assumeIsolated().whenComplete { _ in
-                try? handle.close()
-                self.regionsInFlight -= 1
-                if self.regionsInFlight == 0 { self.performDeferredCloses(context: context) }
-            }
+            sent.futureResult.whenComplete { _ in try? handle.close() }
             context.write(self.wrapOutboundOut(.body(.fileRegion(region))), promise: sent)
-        }
-
-        func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-            guard self.regionsInFlight > 0, mode != .input else {
-                context.close(mode: mode, promise: promise)
-                return
-            }
-            self.deferredCloses.append((mode, promise))
-            if self.closeDeadline == nil {
-                self.closeDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: Self.closeGrace) {
-                    self.closeDeadline = nil
-                    self.performDeferredCloses(context: context)
-                }
-            }
-        }
-
-        private func performDeferredCloses(context: ChannelHandlerContext) {
-            self.closeDeadline?.cancel()
-            self.closeDeadline = nil
-            let closes = self.deferredCloses
-            self.deferredCloses = []
-            for (mode, promise) in closes {
-                context.close(mode: mode, promise: promise)
-            }
         }
 
         private static func size(of descriptor: CInt) throws -> Int64 {
