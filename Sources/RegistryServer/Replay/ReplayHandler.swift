@@ -86,7 +86,7 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func send(_ answer: ReplayCache.Answer, context: ChannelHandlerContext) {
         var head = answer.head
-        head.headers.replaceOrAdd(name: "date", value: self.date.now())
+        head.headers.replaceOrAdd(name: "Date", value: self.date.now())
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         if answer.body.readableBytes > 0 {
             context.write(self.wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil)
