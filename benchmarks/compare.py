@@ -926,8 +926,9 @@ def run(args, work: Path) -> str:
         loads: dict[str, list[Load]] = {server: [] for server, _, _ in runs}
         for round in range(rounds):
             for server, port, path in runs:
-                log(f"wrk {key} on {server}" + (f" (round {round + 1} of {rounds})" if rounds > 1 else ""))
                 load = wrk.run(port, path, headers)
+                log(f"wrk {key} on {server}" + (f" (round {round + 1} of {rounds})" if rounds > 1 else "")
+                    + f": {load.rps:,.0f} req/s, p99 {load.p99_ms:.2f} ms")
                 if load.errors:
                     notes.append(f"{key} on {server}: {load.errors}")
                 loads[server].append(load)
