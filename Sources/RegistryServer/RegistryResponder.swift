@@ -63,6 +63,8 @@ public struct RegistryResponder: HTTPResponder {
         principal = try await self.authenticate(request).principal
 
         let reads = PyPIReadHandlers(packages: self.packages, pages: self.pages, request: request, baseURL: self.baseURL(for: request))
+        /// A read route: the projects its answer shows, and how to make it.
+        let read: (projects: [Project], answer: () async throws -> Response)
         switch route {
         case .health:
             return Self.text("OK\n")
@@ -75,52 +77,38 @@ public struct RegistryResponder: HTTPResponder {
             return try await YankHandler(packages: self.packages).handle(request, project: project, undo: undo)
         case .projectIndex(let reference):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await self.replayable(generation: generation, [project], principal: principal, request: request) {
-                try await reads.index(title: project.name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project))
-            }
+            read = ([project], { try await reads.index(title: project.name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project)) })
         case .projectPackage(let reference, let name):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await self.replayable(generation: generation, [project], principal: principal, request: request) {
-                try await reads.package(name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project))
-            }
+            read = ([project], { try await reads.package(name, projects: [project], root: Self.projectRoot(reference), audience: .init(project: project)) })
         case .projectFile(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await self.replayable(generation: generation, [project], principal: principal, request: request) {
-                try await reads.file(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project))
-            }
+            read = ([project], { try await reads.file(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project)) })
         case .projectFileMetadata(let reference, let sha256, let fileName):
             let project = try await self.packages.authorizedProject(reference.value, for: principal, action: .read)
-            return try await self.replayable(generation: generation, [project], principal: principal, request: request) {
-                try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project))
-            }
+            read = ([project], { try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: [project], audience: .init(project: project)) })
         case .groupIndex(let reference):
             let (group, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await self.replayable(generation: generation, projects, principal: principal, request: request) {
-                try await reads.index(title: group.name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
-            }
+            read = (projects, { try await reads.index(title: group.name, projects: projects, root: Self.groupRoot(reference), audience: .caller) })
         case .groupPackage(let reference, let name):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await self.replayable(generation: generation, projects, principal: principal, request: request) {
-                try await reads.package(name, projects: projects, root: Self.groupRoot(reference), audience: .caller)
-            }
+            read = (projects, { try await reads.package(name, projects: projects, root: Self.groupRoot(reference), audience: .caller) })
         case .groupFile(let reference, let sha256, let fileName):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await self.replayable(generation: generation, projects, principal: principal, request: request) {
-                try await reads.file(sha256: sha256, fileName: fileName, projects: projects, audience: .caller)
-            }
+            read = (projects, { try await reads.file(sha256: sha256, fileName: fileName, projects: projects, audience: .caller) })
         case .groupFileMetadata(let reference, let sha256, let fileName):
             let (_, projects) = try await self.packages.authorizedGroup(reference.value, for: principal)
-            return try await self.replayable(generation: generation, projects, principal: principal, request: request) {
-                try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: projects, audience: .caller)
-            }
+            read = (projects, { try await reads.coreMetadata(sha256: sha256, fileName: fileName, projects: projects, audience: .caller) })
         }
+        return try await self.replayable(read.answer, showing: read.projects, generation: generation, principal: principal, request: request)
     }
 
     /// Runs a read and, when a GET got a full, partial or not-modified answer, marks it for
     /// `ReplayHandler` with the projects' versions as read before the answer was made (so the mark
-    /// can only be older than the data, never newer).
+    /// can only be older than the data, never newer). An answer sent from a file is marked too;
+    /// `ReplayHandler` does not keep what it sends as a file region.
     private func replayable(
-        generation: Int, _ projects: [Project], principal: Principal, request: Request, _ read: () async throws -> Response
+        _ read: () async throws -> Response, showing projects: [Project], generation: Int, principal: Principal, request: Request
     ) async throws -> Response {
         guard request.method == .get else { return try await read() }
         let versions = try await self.packages.packagesVersions(of: projects)
@@ -128,10 +116,7 @@ public struct RegistryResponder: HTTPResponder {
         let marker = ReplayCache.Marker(
             projects: projects.map(\.id), versions: versions, caller: principal.logDescription, generation: generation
         )
-        // A file sent from disk is not kept (see `FileBody`).
-        if [.ok, .partialContent, .notModified].contains(response.status), response.headers[FileBody.header] == nil,
-           let value = marker.value
-        {
+        if [.ok, .partialContent, .notModified].contains(response.status), let value = marker.value {
             response.headers[ReplayCache.marker] = value
         }
         return response

@@ -144,11 +144,13 @@ enum Schema {
 
     /// The version the database's schema is at (0 for an empty database).
     static func version(of database: MetadataDatabase) async throws -> Int {
-        try await database.read { db in
-            guard try await db.raw("SELECT 1 AS x FROM schema_migrations LIMIT 1").first() != nil else { return 0 }
-            return try await db.raw("SELECT max(version) AS version FROM schema_migrations").first()?
-                .decode(column: "version", as: Int.self) ?? 0
-        }
+        try await database.read { db in try await self.version(in: db) }
+    }
+
+    /// The highest version recorded in `schema_migrations` (0 when none is).
+    private static func version(in db: any SQLDatabase) async throws -> Int {
+        try await db.raw("SELECT COALESCE(max(version), 0) AS version FROM schema_migrations").first()?
+            .decode(column: "version", as: Int.self) ?? 0
     }
 
     /// Brings the schema up to date in one transaction that holds the schema lock, so that two
@@ -157,8 +159,7 @@ enum Schema {
         let migrations = self.migrations(for: database.dialect)
         return try await database.transaction(locking: [.schema], unbounded: true) { db in
             try await db.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)").run()
-            let current = try await db.raw("SELECT COALESCE(max(version), 0) AS version FROM schema_migrations").first()?
-                .decode(column: "version", as: Int.self) ?? 0
+            let current = try await self.version(in: db)
             guard current <= latestVersion else {
                 throw RegistryError.unsupportedSchema(found: current, known: latestVersion)
             }

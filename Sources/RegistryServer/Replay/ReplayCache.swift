@@ -32,7 +32,9 @@ final class ReplayCache: Sendable {
         /// The key of a request that may be answered by replay: an HTTP/1.1 GET with no body that
         /// keeps the connection open, with at most one of each header the key holds; nil for any other.
         init?(_ head: HTTPRequestHead) {
-            guard head.method == .GET, head.version == .http1_1 else { return nil }
+            // A request that closes its connection is not keyed: the answer's connection handling is
+            // Hummingbird's, not the replay's.
+            guard head.method == .GET, head.version == .http1_1, head.isKeepAlive else { return nil }
             self.path = head.uri
             var credentials: SHA256?
             for (name, value) in head.headers {
@@ -44,9 +46,6 @@ final class ReplayCache: Sendable {
                 case .range: guard Self.setOnce(&self.range, value) else { return nil }
                 case .ifRange: guard Self.setOnce(&self.ifRange, value) else { return nil }
                 case .contentLength, .transferEncoding: return nil
-                case .connection:
-                    // "close" anywhere in it: the answer's connection handling is not the replay's.
-                    if value.utf8.count >= 5, value.lowercased().contains("close") { return nil }
                 case .credential(let index):
                     // Which header, then its value, in the order sent: "a" in one header never
                     // equals "a" in another, and the same headers give the same digest.
@@ -71,7 +70,7 @@ final class ReplayCache: Sendable {
 
     /// The headers `Key` reads, matched by name without regard to case and without allocating.
     enum KeyField: Equatable {
-        case host, accept, ifNoneMatch, range, ifRange, contentLength, transferEncoding, connection
+        case host, accept, ifNoneMatch, range, ifRange, contentLength, transferEncoding
         /// One of `CredentialExtraction.headerNames`, by its index there.
         case credential(UInt8)
 
@@ -82,7 +81,6 @@ final class ReplayCache: Sendable {
             case 5 where Self.matches(utf8, "range"): self = .range
             case 6 where Self.matches(utf8, "accept"): self = .accept
             case 8 where Self.matches(utf8, "if-range"): self = .ifRange
-            case 10 where Self.matches(utf8, "connection"): self = .connection
             case 13 where Self.matches(utf8, "if-none-match"): self = .ifNoneMatch
             case 14 where Self.matches(utf8, "content-length"): self = .contentLength
             case 17 where Self.matches(utf8, "transfer-encoding"): self = .transferEncoding
