@@ -83,6 +83,7 @@ protocol AdminCommand: AsyncParsableCommand {
 struct CommandServices {
     var admin: AdminService
     var packages: PackageService
+    var catalogue: CatalogueLoader
 }
 
 struct OutputOptions: ParsableArguments {
@@ -101,7 +102,8 @@ extension AdminCommand {
         }
         let services = CommandServices(
             admin: AdminService(store: registry.store),
-            packages: PackageService(store: registry.store, blobs: registry.blobs, logger: logger)
+            packages: PackageService(store: registry.store, blobs: registry.blobs, logger: logger),
+            catalogue: CatalogueLoader(store: registry.store)
         )
         let outcome: Result<(json: JSONValue, text: String), any Error>
         do { outcome = .success(try await self.run(services)) } catch { outcome = .failure(error) }
