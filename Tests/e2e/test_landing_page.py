@@ -1,0 +1,57 @@
+"""`GET /`: until there is a web UI, a short HTML page naming the server, its version and the API's
+base path, so that whoever opens the registry's address in a browser learns what answers there and
+where the API is. Anything else outside the API stays a 404."""
+import socket
+
+import pytest
+
+from whlib import describe_response
+
+
+@pytest.fixture(scope="module")
+def version(server) -> str:
+    """The version as the API reports it (GitLab's `GET /version` wants a signed-in caller)."""
+    server.user("landing-admin", admin=True)
+    token = server.token("landing-admin", "api")["token"]
+    r = server.get("version", headers={"PRIVATE-TOKEN": token})
+    assert r.status_code == 200, describe_response(r)
+    return r.json()["version"]
+
+
+def exchange(port: int, method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    """One request on a connection of its own, read to the server's close: the status, the
+    headers (names lowercased) and every byte after the head, so a HEAD's stray body shows."""
+    request = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request.encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, sep, rest = data.partition(b"\r\n\r\n")
+    assert sep, f"no complete head in {data[:500]!r}"
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines)}
+    return int(status.split(" ")[1]), headers, rest
+
+
+def test_root_is_a_page_naming_the_server_its_version_and_the_api(server, version):
+    r = server.http.get(f"{server.base}/", timeout=30, allow_redirects=False)
+    assert r.status_code == 200, describe_response(r)
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8", describe_response(r)
+    for text in ("Wheelhouse", version, "/api/v4"):
+        assert text in r.text, f"{text!r} is not on the page\n{describe_response(r)}"
+
+
+def test_head_root_answers_the_same_head_and_no_body(server):
+    get_status, get_headers, get_body = exchange(server.port, "GET", "/")
+    head_status, head_headers, head_body = exchange(server.port, "HEAD", "/")
+    assert (get_status, head_status) == (200, 200), (get_headers, get_body[:500])
+    get_headers.pop("date"), head_headers.pop("date")  # the only header that may differ
+    assert head_headers == get_headers
+    assert int(get_headers["content-length"]) == len(get_body), get_headers
+    assert head_body == b"", head_body[:500]
+
+
+def test_other_paths_outside_the_api_are_still_not_found(server):
+    r = server.http.get(f"{server.base}/nope", timeout=30, allow_redirects=False)
+    assert r.status_code == 404, describe_response(r)
