@@ -23,7 +23,8 @@ from types import SimpleNamespace
 import pytest
 
 import whlib
-from whlib import Clients, Dist, Wheelhouse, describe_response
+from distributions import Dist, start_build, wheel, write_project
+from whlib import Clients, Wheelhouse, describe_response
 
 
 def pytest_configure(config):
@@ -77,7 +78,7 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed:
-        for wh in list(whlib.RUNNING):
+        for wh in whlib.running_servers():
             report.sections.append((f"wheelhouse log (port {wh.port}, last lines)", wh.log_tail()))
 
 
@@ -115,8 +116,8 @@ def dists(tmp_path_factory):
     env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INDEX="1")
     procs = {}
     for key, (name, version, module, value, deps) in PROJECTS.items():
-        src = whlib.write_project(root / "src" / key, name, version, module, value, deps)
-        procs[key] = (whlib.start_build(src, root / key, env), root / key)
+        src = write_project(root / "src" / key, name, version, module, value, deps)
+        procs[key] = (start_build(src, root / key, env), root / key)
     built = {}
     for key, (proc, out) in procs.items():
         log, _ = proc.communicate(timeout=300)
@@ -125,7 +126,7 @@ def dists(tmp_path_factory):
         assert len(sdists) == 1 and len(wheels) == 1, f"{key}: {list(out.iterdir())}"
         name, version, module, value, _ = PROJECTS[key]
         built[key] = SimpleNamespace(name=name, version=version, module=module, value=value,
-                                     sdist=Dist(sdists[0]), wheel=Dist(wheels[0]))
+                                     sdist=Dist.at(sdists[0]), wheel=Dist.at(wheels[0]))
     # Same file names, different bytes: the duplicate tests rely on it.
     assert built["demo100"].sdist.filename == built["demo100b"].sdist.filename
     assert built["demo100"].sdist.sha256 != built["demo100b"].sdist.sha256
@@ -236,11 +237,11 @@ def world(server, dists, tmp_path_factory):
             upload_ok(wh, pid(project), d, "wh-demo", "1.0.0", alice)
     for d in (dists.sub100.sdist, dists.sub100.wheel):
         upload_ok(wh, pid("acme/sub/lib"), d, "wh-sub", "1.0.0", alice)
-    other = whlib.synth_wheel(synth, "wh-other", "1.0.0")
+    other = wheel("wh-other", "1.0.0", dest=synth)
     upload_ok(wh, pid("acme/other"), other, "wh-other", "1.0.0", alice)
-    secret = whlib.synth_wheel(synth, "wh-secret", "1.0.0")
+    secret = wheel("wh-secret", "1.0.0", dest=synth)
     upload_ok(wh, pid("pub/secret"), secret, "wh-secret", "1.0.0", alice)
-    corp = whlib.synth_wheel(synth, "wh-corp", "1.0.0")
+    corp = wheel("wh-corp", "1.0.0", dest=synth)
     upload_ok(wh, pid("corp/tools"), corp, "wh-corp", "1.0.0", alice)
     w.files.update(corp=corp, demo=demo.wheel, sub=dists.sub100.wheel, other=other, secret=secret)
     w.pid, w.alice = pid, alice

@@ -19,7 +19,8 @@ import zipfile
 import pytest
 import requests
 
-from whlib import describe_response, synth_wheel
+from distributions import wheel
+from whlib import describe_response
 
 IN_MEMORY = 64 * 1024  # FileBody.largestInMemory
 
@@ -33,7 +34,7 @@ def big(make_server, tmp_path):
     wh.group("dl", visibility="public")
     wh.member("alice", "owner", group="dl")
     p = wh.project("dl/big", visibility="public")
-    d = synth_wheel(tmp_path, "wh-big", "1.0", payload=os.urandom(24 * 1024 * 1024))
+    d = wheel("wh-big", "1.0", payload=os.urandom(24 * 1024 * 1024), dest=tmp_path)
     r = wh.upload(p["id"], d.data, d.filename, name="wh-big", version="1.0", auth=("alice", tok))
     assert r.status_code == 201, describe_response(r)
     page = requests.get(f"{wh.project_url(p['id'])}/simple/wh-big/",

@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from whlib import Dist, Wheelhouse, describe, describe_response, index_url, sha256
+from distributions import Dist, sdist, wheel
+from whlib import Wheelhouse, describe, describe_response, index_url, sha256
 
 JSON_T = "application/vnd.pypi.simple.v1+json"
 HTML_V1 = "application/vnd.pypi.simple.v1+html"
@@ -47,63 +48,10 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def dist_stem(name: str) -> str:
-    return re.sub(r"[-_.]+", "_", name).lower()
-
-
-def make_wheel(dest: Path, name: str, version: str, *, meta_name=None, meta_version=None,
-               extra_meta: str = "", metadata: bytes | None = None, omit_metadata=False,
-               extra_members: dict | None = None, module=None) -> Dist:
-    """An installable pure-Python wheel whose METADATA we control. The METADATA bytes are
-    what the index must serve at `<file url>.metadata`."""
-    stem = dist_stem(name)
-    module = module or stem
-    di = f"{stem}-{version}.dist-info"
-    if metadata is None:
-        metadata = (f"Metadata-Version: 2.1\nName: {meta_name or name}\n"
-                    f"Version: {meta_version or version}\n{extra_meta}").encode()
-    members = {f"{module}/__init__.py":
-               f"VALUE = {version!r}\nTOKEN = {uuid.uuid4().hex!r}\n".encode()}
-    if not omit_metadata:
-        members[f"{di}/METADATA"] = metadata
-    members[f"{di}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: e2e\nRoot-Is-Purelib: true\n"
-                              b"Tag: py3-none-any\n")
-    members.update(extra_members or {})
-    record = "".join(f"{p},,\n" for p in members) + f"{di}/RECORD,,\n"
-    members[f"{di}/RECORD"] = record.encode()
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{stem}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for rel, data in members.items():
-            zf.writestr(zipfile.ZipInfo(rel, (2023, 11, 14, 0, 0, 0)), data)
-    return Dist(path)
-
-
 def wheel_metadata(dist: Dist) -> bytes:
     with zipfile.ZipFile(dist.path) as zf:
         (name,) = [n for n in zf.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
         return zf.read(name)
-
-
-def make_sdist(dest: Path, name: str, version: str, extra_meta: str = "") -> tuple[Dist, bytes]:
-    """An sdist with a PEP 643-style PKG-INFO (Metadata-Version 2.2); returns it and the
-    PKG-INFO bytes."""
-    stem = f"{dist_stem(name)}-{version}"
-    pkg_info = (f"Metadata-Version: 2.2\nName: {name}\nVersion: {version}\n"
-                f"{extra_meta}").encode()
-    files = {"PKG-INFO": pkg_info,
-             "pyproject.toml": f'[project]\nname = "{name}"\nversion = "{version}"\n'.encode(),
-             "mod.py": f"MARKER = {uuid.uuid4().hex!r}\n".encode()}
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for rel, data in files.items():
-            info = tarfile.TarInfo(f"{stem}/{rel}")
-            info.size, info.mtime = len(data), 1_700_000_000
-            tar.addfile(info, io.BytesIO(data))
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{stem}.tar.gz"
-    path.write_bytes(buf.getvalue())
-    return Dist(path), pkg_info
 
 
 def upload(wh: Wheelhouse, pid, dist: Dist, name, version, auth, fields=None, drop=()):
@@ -222,9 +170,9 @@ def ix(server, world, tmp_path_factory):
     wh.member("alice", "owner", group="ixpub")
     ns.project = wh.project("ixstd/neg", "private")
     ns.public = wh.project("ixpub/neg", "public")
-    w10 = make_wheel(d / "a", "Wh_Neg", "1.0")
-    s10, pkg_info = make_sdist(d / "a", "Wh_Neg", "1.0")
-    w11 = make_wheel(d / "b", "Wh_Neg", "1.1", extra_meta="Requires-Python: >=3.7\n")
+    w10 = wheel("Wh_Neg", "1.0", dest=d / "a")
+    s10 = sdist("Wh_Neg", "1.0", dest=d / "a")
+    w11 = wheel("Wh_Neg", "1.1", extra_meta="Requires-Python: >=3.7\n", dest=d / "b")
     ns.before = utcnow()
     upload(wh, ns.project["id"], w10, "Wh_Neg", "1.0", world.alice,
            fields={"requires_python": ">=3.8"})
@@ -235,7 +183,7 @@ def ix(server, world, tmp_path_factory):
            fields={"requires_python": ">=3.8"})
     ns.files = {
         w10.filename: dict(dist=w10, meta=wheel_metadata(w10), rp=">=3.8"),
-        s10.filename: dict(dist=s10, meta=pkg_info, rp=None),
+        s10.filename: dict(dist=s10, meta=s10.metadata, rp=None),
         w11.filename: dict(dist=w11, meta=wheel_metadata(w11), rp=">=3.7"),
     }
     ns.urls = {"project": wh.project_url(ns.project["id"]), "group": wh.group_url(ns.gid)}
@@ -371,9 +319,9 @@ def test_html_project_page_carries_pep658_and_meta(server, world, ix, route):
 def test_uv_lock_uses_metadata_files_not_wheels(server, world, fresh_project, clients, tmp_path):
     p = fresh_project()
     d = tmp_path / "dists"
-    lkdep = make_wheel(d / "dep", "wh-lkdep", "1.0")
-    lk10 = make_wheel(d / "10", "wh-lk", "1.0")
-    lk11 = make_wheel(d / "11", "wh-lk", "1.1", extra_meta="Requires-Dist: wh-lkdep>=1.0\n")
+    lkdep = wheel("wh-lkdep", "1.0", dest=d / "dep")
+    lk10 = wheel("wh-lk", "1.0", dest=d / "10")
+    lk11 = wheel("wh-lk", "1.1", extra_meta="Requires-Dist: wh-lkdep>=1.0\n", dest=d / "11")
     for dist, name, ver in ((lkdep, "wh-lkdep", "1.0"), (lk10, "wh-lk", "1.0"),
                             (lk11, "wh-lk", "1.1")):
         upload(server, p["id"], dist, name, ver, world.alice)
@@ -420,7 +368,7 @@ def timed(server, world, tmp_path_factory):
     d = tmp_path_factory.mktemp("timed")
     p = server.project("flow/ixstd-timed", "private")
     p["url"] = server.project_url(p["id"])
-    v1, v2 = make_wheel(d / "1", "wh-ex", "1.0"), make_wheel(d / "2", "wh-ex", "2.0")
+    v1, v2 = wheel("wh-ex", "1.0", dest=d / "1"), wheel("wh-ex", "2.0", dest=d / "2")
     upload(server, p["id"], v1, "wh-ex", "1.0", world.alice)
     time.sleep(2.5)
     cut = utcnow().replace(microsecond=0)
@@ -486,9 +434,9 @@ def test_yank_and_unyank_release_via_api(server, world, fresh_project, clients, 
     server.user("ix-maint")
     maint = ("__token__", server.token("ix-maint", "api")["token"])
     server.member("ix-maint", "maintainer", project=p["path_with_namespace"])
-    w10 = make_wheel(tmp_path / "a", "wh-yk", "1.0")
-    w11 = make_wheel(tmp_path / "b", "wh-yk", "1.1")
-    s11, _ = make_sdist(tmp_path / "b", "wh-yk", "1.1")
+    w10 = wheel("wh-yk", "1.0", dest=tmp_path / "a")
+    w11 = wheel("wh-yk", "1.1", dest=tmp_path / "b")
+    s11 = sdist("wh-yk", "1.1", dest=tmp_path / "b")
     upload(server, p["id"], w10, "wh-yk", "1.0", world.alice)
     upload(server, p["id"], w11, "wh-yk", "1.1", world.alice)
     upload(server, p["id"], s11, "wh-yk", "1.1", world.alice)
@@ -540,8 +488,8 @@ def test_yank_and_unyank_release_via_api(server, world, fresh_project, clients, 
 
 def test_yank_single_file(server, world, fresh_project, tmp_path):
     p = fresh_project()
-    w = make_wheel(tmp_path, "wh-one", "1.0")
-    s, _ = make_sdist(tmp_path, "wh-one", "1.0")
+    w = wheel("wh-one", "1.0", dest=tmp_path)
+    s = sdist("wh-one", "1.0", dest=tmp_path)
     upload(server, p["id"], w, "wh-one", "1.0", world.alice)
     upload(server, p["id"], s, "wh-one", "1.0", world.alice)
     url = f"{p['url']}/simple/wh-one"
@@ -590,7 +538,7 @@ def perm(server, world, tmp_path_factory):
     dt_w = server.deploy_token("read_package_registry", "write_package_registry",
                                project="flow/ixstd-perm")
     dt_r = server.deploy_token("read_package_registry", project="flow/ixstd-perm")
-    w = make_wheel(tmp_path_factory.mktemp("perm"), "wh-perm", "1.0")
+    w = wheel("wh-perm", "1.0", dest=tmp_path_factory.mktemp("perm"))
     upload(server, p["id"], w, "wh-perm", "1.0", world.alice)
     auth = {
         "maintainer": ("__token__", tok["ixp-maint"]),
@@ -666,9 +614,9 @@ def test_yank_by_normalized_name_and_maintainer_token(server, world, perm):
 
 def test_yank_and_unyank_via_cli(server, world, fresh_project, tmp_path):
     p = fresh_project()
-    w10 = make_wheel(tmp_path / "a", "wh-cli", "1.0")
-    w11 = make_wheel(tmp_path / "b", "wh-cli", "1.1")
-    s11, _ = make_sdist(tmp_path / "b", "wh-cli", "1.1")
+    w10 = wheel("wh-cli", "1.0", dest=tmp_path / "a")
+    w11 = wheel("wh-cli", "1.1", dest=tmp_path / "b")
+    s11 = sdist("wh-cli", "1.1", dest=tmp_path / "b")
     for d, v in ((w10, "1.0"), (w11, "1.1"), (s11, "1.1")):
         upload(server, p["id"], d, "wh-cli", v, world.alice)
     url = f"{p['url']}/simple/wh-cli"
@@ -725,8 +673,8 @@ def test_html_only_page_drives_pip(server, world, ix, tmp_path, clients):
     installs the wheel from the server."""
     p = server.project("ixpub/html", "public")
     p["url"] = server.project_url(p["id"])
-    w10 = make_wheel(tmp_path / "a", "wh-ht", "1.0")
-    w11 = make_wheel(tmp_path / "b", "wh-ht", "1.1")
+    w10 = wheel("wh-ht", "1.0", dest=tmp_path / "a")
+    w11 = wheel("wh-ht", "1.1", dest=tmp_path / "b")
     upload(server, p["id"], w10, "wh-ht", "1.0", world.alice)
     upload(server, p["id"], w11, "wh-ht", "1.1", world.alice)
     r = put(server, p["id"], "yank", {"name": "wh-ht", "version": "1.1",
@@ -792,15 +740,15 @@ def test_wheel_metadata_must_match_upload(server, world, fresh_project, tmp_path
     if BAD_WHEELS[case] is None:
         path = tmp_path / "wh_meta-1.0-py3-none-any.whl"
         path.write_bytes(b"PK\x03\x04" + os.urandom(2000))
-        d = Dist(path)
+        d = Dist.at(path)
     else:
-        d = make_wheel(tmp_path, "wh-meta", "1.0", **BAD_WHEELS[case])
+        d = wheel("wh-meta", "1.0", dest=tmp_path, **BAD_WHEELS[case])
     r = server.upload(p["id"], d.data, d.filename, name="wh-meta", version="1.0",
                       auth=world.alice)
     assert r.status_code == 400, describe_response(r)
     assert_nothing_kept(server, p, d, "wh-meta", world.alice)
     # Control: an honest wheel (METADATA spelling the name differently is fine) goes in.
-    ok = make_wheel(tmp_path / "ok", "wh-meta", "1.0", meta_name="WH.Meta")
+    ok = wheel("wh-meta", "1.0", meta_name="WH.Meta", dest=tmp_path / "ok")
     upload(server, p["id"], ok, "wh-meta", "1.0", world.alice)
 
 
@@ -848,7 +796,7 @@ def wheel_bomb(tmp_path, lying) -> Dist:
                 i = data.find(sig, i + 4)
         assert patched == 2, patched
         path.write_bytes(bytes(data))
-    return Dist(path)
+    return Dist.at(path)
 
 
 def sdist_bomb(tmp_path) -> tuple[Dist, bytes]:
@@ -863,7 +811,7 @@ def sdist_bomb(tmp_path) -> tuple[Dist, bytes]:
         info = tarfile.TarInfo(f"{stem}/PKG-INFO")
         info.size, info.mtime = len(pkg_info), 1_700_000_000
         tar.addfile(info, io.BytesIO(pkg_info))
-    return Dist(path), pkg_info
+    return Dist.at(path), pkg_info
 
 
 @pytest.mark.timeout(600)
@@ -930,7 +878,7 @@ def hostile_sdist(tmp_path, tag) -> Dist:
         info = tarfile.TarInfo(f"evil-{tag}-link/evil-{tag}-through.txt")
         info.size = 4
         tar.addfile(info, io.BytesIO(b"evil"))
-    return Dist(path)
+    return Dist.at(path)
 
 
 @pytest.mark.parametrize("kind", ["wheel", "sdist"])
@@ -944,7 +892,7 @@ def test_hostile_member_paths_write_nothing_outside(make_server, tmp_path, tmp_p
                 f"wh_hm/../../../../evil-{tag}-deep.txt": b"deep",
                 f"..\\..\\evil-{tag}-bs.txt": b"bs",
                 f"wh_hm-1.0.dist-info/../../evil-{tag}-di.txt": b"di"}
-        d = make_wheel(tmp_path, "wh-hm", "1.0", extra_members=evil)
+        d = wheel("wh-hm", "1.0", members=evil, dest=tmp_path)
         with zipfile.ZipFile(d.path) as zf:
             assert set(evil) <= set(zf.namelist()), zf.namelist()
     else:
@@ -981,7 +929,8 @@ def test_hostile_member_paths_write_nothing_outside(make_server, tmp_path, tmp_p
 
 def test_sdist_pkg_info_is_served_as_metadata(server, world, fresh_project, tmp_path):
     p = fresh_project()
-    s, pkg_info = make_sdist(tmp_path, "wh-sd", "1.0", extra_meta="Requires-Dist: idna\n")
+    s = sdist("wh-sd", "1.0", extra_meta="Requires-Dist: idna\n", dest=tmp_path)
+    pkg_info = s.metadata
     upload(server, p["id"], s, "wh-sd", "1.0", world.alice)
     (f,) = get_json(server, f"{p['url']}/simple/wh-sd", world.alice)["files"]
     assert f["core-metadata"] == {"sha256": sha256(pkg_info)}, f
@@ -995,8 +944,8 @@ def test_sdist_pkg_info_is_served_as_metadata(server, world, fresh_project, tmp_
 
 def test_requires_python_comes_from_metadata(server, world, fresh_project, tmp_path, clients):
     p = fresh_project()
-    w1 = make_wheel(tmp_path / "1", "wh-rp", "1.0", extra_meta="Requires-Python: >=3.8\n")
-    w2 = make_wheel(tmp_path / "2", "wh-rp", "2.0", extra_meta="Requires-Python: >=3.99\n")
+    w1 = wheel("wh-rp", "1.0", extra_meta="Requires-Python: >=3.8\n", dest=tmp_path / "1")
+    w2 = wheel("wh-rp", "2.0", extra_meta="Requires-Python: >=3.99\n", dest=tmp_path / "2")
     upload(server, p["id"], w1, "wh-rp", "1.0", world.alice, drop=("requires_python",))
     upload(server, p["id"], w2, "wh-rp", "2.0", world.alice, fields={"requires_python": ""})
     files = files_by_name(get_json(server, f"{p['url']}/simple/wh-rp", world.alice))
@@ -1016,7 +965,7 @@ def test_requires_python_comes_from_metadata(server, world, fresh_project, tmp_p
 
 def test_page_etags_and_conditional_get(server, world, fresh_project, tmp_path):
     p = fresh_project()
-    upload(server, p["id"], make_wheel(tmp_path / "1", "wh-et", "1.0"), "wh-et", "1.0",
+    upload(server, p["id"], wheel("wh-et", "1.0", dest=tmp_path / "1"), "wh-et", "1.0",
            world.alice)
     for suffix in ("simple", "simple/wh-et"):
         url = f"{p['url']}/{suffix}"
@@ -1044,9 +993,9 @@ def test_page_etags_and_conditional_get(server, world, fresh_project, tmp_path):
     old = {s: server.get(f"{p['url']}/{s}", auth=world.alice,
                          headers={"Accept": JSON_T}).headers["ETag"]
            for s in ("simple", "simple/wh-et")}
-    upload(server, p["id"], make_wheel(tmp_path / "2", "wh-et", "1.1"), "wh-et", "1.1",
+    upload(server, p["id"], wheel("wh-et", "1.1", dest=tmp_path / "2"), "wh-et", "1.1",
            world.alice)
-    upload(server, p["id"], make_wheel(tmp_path / "3", "wh-et2", "1.0"), "wh-et2", "1.0",
+    upload(server, p["id"], wheel("wh-et2", "1.0", dest=tmp_path / "3"), "wh-et2", "1.0",
            world.alice)
     for s, etag in old.items():
         r = server.get(f"{p['url']}/{s}", auth=world.alice,

@@ -24,8 +24,9 @@ import requests
 
 import postgres_cluster
 import whlib
+from distributions import wheel
 from whlib import (Clients, Wheelhouse, describe, describe_response, index_url, parse_links,
-                   sha256, synth_wheel)
+                   sha256)
 
 pytestmark = [
     pytest.mark.timeout(180),
@@ -289,7 +290,7 @@ def test_simultaneous_start_on_an_empty_database_migrates_once(wheelhouse_bin, p
 def test_upload_on_a_installs_through_b_and_staleness_window(pair, tmp_path):
     p = pair.project("inst")
     clients = Clients(tmp_path / "clients")
-    d1 = synth_wheel(tmp_path, "wh-mi", "1.0")
+    d1 = wheel("wh-mi", "1.0", dest=tmp_path)
     proc = clients.twine_upload(p["a"], pair.tok, d1.path)
     assert proc.returncode == 0, describe(proc)
     target = clients.target()
@@ -303,7 +304,7 @@ def test_upload_on_a_installs_through_b_and_staleness_window(pair, tmp_path):
     windows = []
     for i in range(5):
         version = f"2.{i}"
-        d = synth_wheel(subdir(tmp_path, f"w{i}"), "wh-mi", version)
+        d = wheel("wh-mi", version, dest=subdir(tmp_path, f"w{i}"))
         before = page(pair.b, p, "wh-mi", pair.alice)
         assert before.status_code == 200 and d.filename not in before.text, describe_response(before)
         page(pair.b, p, "wh-mi", pair.alice)  # served from B's cache now
@@ -332,10 +333,10 @@ def test_same_file_name_raced_at_both_instances(pair, tmp_path):
     outcomes = []
     for i in range(5):
         version = f"1.{i}"
-        da = synth_wheel(subdir(tmp_path, f"a{i}"),
-                         "wh-race", version, payload=uuid.uuid4().bytes * 4096)
-        db = synth_wheel(subdir(tmp_path, f"b{i}"),
-                         "wh-race", version, payload=uuid.uuid4().bytes * 4096)
+        da = wheel("wh-race", version, payload=uuid.uuid4().bytes * 4096,
+                   dest=subdir(tmp_path, f"a{i}"))
+        db = wheel("wh-race", version, payload=uuid.uuid4().bytes * 4096,
+                   dest=subdir(tmp_path, f"b{i}"))
         assert da.filename == db.filename and da.sha256 != db.sha256
         ra, rb = barrier_race([prepared_upload(pair.a, p, da, "wh-race", version, pair.alice),
                                prepared_upload(pair.b, p, db, "wh-race", version, pair.alice)])
@@ -365,8 +366,8 @@ def test_same_file_name_raced_at_both_instances(pair, tmp_path):
     codes = []
     for i in range(3):
         version = f"3.{i}"
-        d = synth_wheel(subdir(tmp_path, f"s{i}"),
-                        "wh-race", version, payload=uuid.uuid4().bytes * 4096)
+        d = wheel("wh-race", version, payload=uuid.uuid4().bytes * 4096,
+                   dest=subdir(tmp_path, f"s{i}"))
         ra, rb = barrier_race([prepared_upload(pair.a, p, d, "wh-race", version, pair.alice),
                                prepared_upload(pair.b, p, d, "wh-race", version, pair.alice)])
         for r in (ra, rb):
@@ -385,7 +386,7 @@ def test_same_file_name_raced_at_both_instances(pair, tmp_path):
 
 def test_token_revoked_on_a_is_refused_by_b(pair, tmp_path):
     p = pair.project("revoke")
-    d = synth_wheel(tmp_path, "wh-rv", "1.0")
+    d = wheel("wh-rv", "1.0", dest=tmp_path)
     up_ok(pair.a, p, d, "wh-rv", "1.0", pair.alice)
     victim = pair.a.token("alice", "api", name="victim")
     vtok, vauth = victim["token"], ("__token__", victim["token"])
@@ -427,7 +428,7 @@ def test_token_revoked_on_a_is_refused_by_b(pair, tmp_path):
 
 def test_yank_on_a_is_seen_on_b(pair, tmp_path):
     p = pair.project("yank")
-    d = synth_wheel(tmp_path, "wh-yk", "1.0")
+    d = wheel("wh-yk", "1.0", dest=tmp_path)
     up_ok(pair.a, p, d, "wh-yk", "1.0", pair.alice)
     for _ in range(2):  # cached on B
         r = page(pair.b, p, "wh-yk", pair.alice, json_page=True)
@@ -467,7 +468,7 @@ def test_migrate_data_from_a_one_box_sqlite_registry(wheelhouse_bin, pg, mi_root
         old.member("olga", "owner", group="box")
         p = old.project("box/lib")
         dt = old.deploy_token("read_package_registry", project="box/lib")
-        w = synth_wheel(tmp_path, "wh-box", "1.0")
+        w = wheel("wh-box", "1.0", dest=tmp_path)
         proc = clients.twine_upload(old.project_url(p["id"]), tok, w.path)
         assert proc.returncode == 0, describe(proc)
         r = old.http.put(f"{old.project_url(p['id'])}/yank",
@@ -518,8 +519,7 @@ def test_migrate_data_from_a_one_box_sqlite_registry(wheelhouse_bin, pg, mi_root
         tok2 = new.token("newbie", "api")["token"]
         new.member("newbie", "developer", project="box/lib")
         q = new.project("box/more")
-        w2 = synth_wheel(subdir(tmp_path, "w2"),
-                         "wh-box", "2.0")
+        w2 = wheel("wh-box", "2.0", dest=subdir(tmp_path, "w2"))
         for pid in (p["id"], q["id"]):
             r = new.upload(pid, w2.data, w2.filename, name="wh-box", version="2.0",
                            auth=("__token__", tok2 if pid == p["id"] else tok))
@@ -538,7 +538,7 @@ def test_migrate_data_from_a_one_box_sqlite_registry(wheelhouse_bin, pg, mi_root
 
 def test_postgres_outage(pair, pg, tmp_path):
     p = pair.project("outage")
-    d = synth_wheel(tmp_path, "wh-down", "1.0")
+    d = wheel("wh-down", "1.0", dest=tmp_path)
     up_ok(pair.a, p, d, "wh-down", "1.0", pair.alice)
     other = pair.project("outage-other")  # never read through B before the outage
     up_ok(pair.a, other, d, "wh-down", "1.0", pair.alice)
@@ -554,8 +554,7 @@ def test_postgres_outage(pair, pg, tmp_path):
                 r2 = wh.get(f"{base[key]}/{path}", auth=pair.alice, headers=hdrs)
                 assert r1.status_code == r2.status_code == 200, describe_response(r2)
                 cached[(key, path, accept)] = r2.content
-    d2 = synth_wheel(subdir(tmp_path, "new"),
-                     "wh-down", "2.0")
+    d2 = wheel("wh-down", "2.0", dest=subdir(tmp_path, "new"))
     figures = {}
 
     pg.stop("fast")
@@ -650,7 +649,7 @@ def test_postgres_hung(pair, pg, tmp_path):
     The contract is the same as for a stopped server: writes 503 within a few seconds (never
     a hang), cached reads keep answering 200 promptly, /-/health 200, recovery on its own."""
     p = pair.project("hung")
-    d = synth_wheel(tmp_path, "wh-hung", "1.0")
+    d = wheel("wh-hung", "1.0", dest=tmp_path)
     up_ok(pair.a, p, d, "wh-hung", "1.0", pair.alice)
     cached = {}
     for key, wh in (("a", pair.a), ("b", pair.b)):
@@ -658,7 +657,7 @@ def test_postgres_hung(pair, pg, tmp_path):
             r = page(wh, p, "wh-hung", pair.alice)
             assert r.status_code == 200, describe_response(r)
         cached[key] = r.content
-    d2 = synth_wheel(subdir(tmp_path, "new"), "wh-hung", "2.0")
+    d2 = wheel("wh-hung", "2.0", dest=subdir(tmp_path, "new"))
     figures = {}
 
     def timed(label, fn, limit):

@@ -3,7 +3,8 @@ import html
 
 import pytest
 
-from whlib import Clients, describe, describe_response, index_url, parse_links, synth_wheel
+from distributions import wheel
+from whlib import Clients, describe, describe_response, index_url, parse_links
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def test_clients_honour_requires_python(server, world, fresh_project, clients, t
     served and parsed, not just present."""
     p = fresh_project()
     for version, spec in (("1.0", ">=3.8"), ("2.0", ">=3.99")):
-        d = synth_wheel(tmp_path, "wh-req", version)
+        d = wheel("wh-req", version, dest=tmp_path)
         r = server.upload(p["id"], d.data, d.filename, name="wh-req", version=version,
                           auth=world.alice, fields={"requires_python": spec})
         assert r.status_code == 201, describe_response(r)
@@ -88,7 +89,7 @@ def test_clients_honour_requires_python(server, world, fresh_project, clients, t
 def test_local_version_with_plus_installs(server, world, fresh_project, clients, tmp_path, tool):
     """`+` in a file name: clients may send it as %2B; the server must find the file either way."""
     p = fresh_project()
-    d = synth_wheel(tmp_path, "wh-local", "1.0+cpu")
+    d = wheel("wh-local", "1.0+cpu", dest=tmp_path)
     r = server.upload(p["id"], d.data, d.filename, name="wh-local", version="1.0+cpu",
                       auth=world.alice)
     assert r.status_code == 201, describe_response(r)

@@ -3,7 +3,8 @@ import itertools
 
 import pytest
 
-from whlib import describe_response, enc, parse_links, synth_wheel
+from distributions import wheel
+from whlib import describe_response, enc, parse_links
 
 _seq = itertools.count(1)
 
@@ -61,7 +62,7 @@ def creds(world, caller):
 
 def try_upload(server, tmp_path, pid, auth=None, headers=None):
     n = next(_seq)
-    d = synth_wheel(tmp_path, "wh-perm", f"1.0.{n}")
+    d = wheel("wh-perm", f"1.0.{n}", dest=tmp_path)
     return server.upload(pid, d.data, d.filename, name="wh-perm", version=f"1.0.{n}",
                          auth=auth, headers=headers), d
 

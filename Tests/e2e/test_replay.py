@@ -9,7 +9,8 @@ import time
 import pytest
 import requests
 
-from whlib import describe_response, synth_wheel
+from distributions import wheel
+from whlib import describe_response
 
 JSON_T = "application/vnd.pypi.simple.v1+json"
 
@@ -24,7 +25,7 @@ def reg(make_server, tmp_path):
     wh.member("alice", "owner", group="pubr")
     p = wh.project("pubr/open", visibility="public")
     auth = ("alice", tok)
-    d = synth_wheel(tmp_path, "wh-rep", "1.0")
+    d = wheel("wh-rep", "1.0", dest=tmp_path)
     r = wh.upload(p["id"], d.data, d.filename, name="wh-rep", version="1.0", auth=auth)
     assert r.status_code == 201, describe_response(r)
     page = f"{wh.project_url(p['id'])}/simple/wh-rep/"
@@ -77,7 +78,7 @@ def test_an_upload_or_yank_shows_on_the_very_next_request(reg, tmp_path):
         for _ in range(3):  # warm: the answer is being replayed
             assert http.get(page, headers={"Accept": JSON_T}).status_code == 200
         (tmp_path / f"v{i}").mkdir()
-        d = synth_wheel(tmp_path / f"v{i}", "wh-rep", f"1.{i}")
+        d = wheel("wh-rep", f"1.{i}", dest=tmp_path / f"v{i}")
         r = wh.upload(p["id"], d.data, d.filename, name="wh-rep", version=f"1.{i}", auth=auth)
         assert r.status_code == 201, describe_response(r)
         files = [f["filename"] for f in http.get(page, headers={"Accept": JSON_T}).json()["files"]]

@@ -16,7 +16,8 @@ import pytest
 import requests
 from gitlab.const import AccessLevel
 
-from whlib import describe, describe_response, enc, index_url, md5, parse_links, synth_wheel
+from distributions import wheel
+from whlib import describe, describe_response, enc, index_url, md5, parse_links
 
 GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER = (
     AccessLevel.GUEST, AccessLevel.REPORTER, AccessLevel.DEVELOPER, AccessLevel.MAINTAINER,
@@ -66,7 +67,7 @@ class Rest:
         return self.wh.get(f"{self.wh.project_url(pid)}/{path}", auth=auth)
 
     def upload_wheel(self, tmp_path, pid, name, version, token=None):
-        d = synth_wheel(tmp_path, name, version)
+        d = wheel(name, version, dest=tmp_path)
         r = self.wh.upload(pid, d.data, d.filename, name=name, version=version,
                            auth=("__token__", token or self.token))
         assert r.status_code == 201, describe_response(r)
@@ -667,7 +668,7 @@ def test_members_inherited_update_delete(rest, tmp_path):
     gm.save()
     assert rest.ok("GET", f"groups/{gid}/members/{dev['id']}")["access_level"] == 20
     assert all_members(f"projects/{pid}").get("dev") == 20
-    d = synth_wheel(tmp_path, "wh-m", "2.0")
+    d = wheel("wh-m", "2.0", dest=tmp_path)
     r = wh.upload(pid, d.data, d.filename, name="wh-m", version="2.0", auth=wh_auth)
     assert r.status_code == 403, describe_response(r)  # a reporter may not
     assert rest.ok("PUT", f"groups/{gid}/members/{dev['id']}",

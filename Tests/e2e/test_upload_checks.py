@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from whlib import describe, describe_response, parse_links, sha256, synth_sdist, synth_wheel
+from distributions import sdist, wheel
+from whlib import describe, describe_response, parse_links, sha256
 
 
 def files_on_page(server, project, name, auth):
@@ -45,7 +46,7 @@ def assert_absent(server, project, dist, name, auth):
 @pytest.mark.parametrize("field", ["sha256_digest", "blake2_256_digest", "md5_digest"])
 def test_wrong_digest_is_refused_and_nothing_is_kept(server, world, fresh_project, tmp_path, field):
     p = fresh_project()
-    d = synth_sdist(tmp_path, "wh-tamper", "1.0.0")
+    d = sdist("wh-tamper", "1.0.0", dest=tmp_path)
     bogus = {"sha256_digest": "0" * 64, "blake2_256_digest": "f" * 64, "md5_digest": "e" * 32}
     r = server.upload(p["id"], d.data, d.filename, name="wh-tamper", version="1.0.0",
                       auth=world.alice, fields={field: bogus[field]})
@@ -76,7 +77,7 @@ HOSTILE = [
 @pytest.mark.parametrize("filename", HOSTILE, ids=[repr(h)[2:-1] for h in HOSTILE])
 def test_hostile_filename_is_refused(server, world, fresh_project, tmp_path, filename):
     p = fresh_project()
-    d = synth_sdist(tmp_path, "evil", "1.0")
+    d = sdist("evil", "1.0", dest=tmp_path)
     root = server.data_dir.parent  # holds the data dir and the server log
     before = all_paths(root)
     tmp_evil = os.path.exists("/tmp/evil-1.0.tar.gz")
@@ -177,7 +178,7 @@ def test_oversize_upload_is_refused_and_nothing_is_kept(make_server, tmp_path, c
     auth = ("__token__", tok)
 
     payload = os.urandom(4 * limit)
-    big = synth_wheel(tmp_path, "wh-big", "1.0.0", payload=payload)
+    big = wheel("wh-big", "1.0.0", payload=payload, dest=tmp_path)
     for chunked in (False, True):  # refused by Content-Length, or while streaming
         r = wh.upload(p["id"], big.data, big.filename, name="wh-big", version="1.0.0",
                       auth=auth, chunked=chunked)
@@ -189,7 +190,7 @@ def test_oversize_upload_is_refused_and_nothing_is_kept(make_server, tmp_path, c
     assert proc.returncode != 0, describe(proc)
     assert "413" in proc.stdout + proc.stderr or "400" in proc.stdout + proc.stderr, describe(proc)
 
-    small = synth_wheel(tmp_path, "wh-small", "1.0.0", payload=os.urandom(limit // 4))
+    small = wheel("wh-small", "1.0.0", payload=os.urandom(limit // 4), dest=tmp_path)
     r = wh.upload(p["id"], small.data, small.filename, name="wh-small", version="1.0.0", auth=auth,
                   chunked=True)
     assert r.status_code == 201, describe_response(r)

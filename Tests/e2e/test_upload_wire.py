@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from whlib import (describe, describe_response, encode_multipart, parse_links, sha256, synth_sdist,
-                   synth_wheel)
+from distributions import sdist, wheel
+from whlib import describe, describe_response, encode_multipart, parse_links, sha256
 
 
 def listed(server, p, name, auth):
@@ -16,7 +16,7 @@ def listed(server, p, name, auth):
 
 def test_repeated_and_unknown_fields_are_accepted(server, world, fresh_project, tmp_path):
     p = fresh_project()
-    d = synth_wheel(tmp_path, "wh-fields", "1.0.0")
+    d = wheel("wh-fields", "1.0.0", dest=tmp_path)
     extra = {
         "classifiers": ["Programming Language :: Python :: 3", "License :: OSI Approved"],
         "requires_dist": ["requests>=2", "idna; extra == 'x'"],
@@ -33,7 +33,7 @@ def test_repeated_and_unknown_fields_are_accepted(server, world, fresh_project, 
 
 def test_upload_url_with_trailing_slash(server, world, fresh_project, tmp_path):
     p = fresh_project()
-    d = synth_wheel(tmp_path, "wh-slash", "1.0.0")
+    d = wheel("wh-slash", "1.0.0", dest=tmp_path)
     r = server.upload(p["id"], d.data, d.filename, name="wh-slash", version="1.0.0",
                       auth=world.alice, url=p["url"] + "/")
     assert r.status_code == 201, describe_response(r)
@@ -42,7 +42,7 @@ def test_upload_url_with_trailing_slash(server, world, fresh_project, tmp_path):
 
 def test_chunked_upload_without_content_length(server, world, fresh_project, tmp_path):
     p = fresh_project()
-    d = synth_wheel(tmp_path, "wh-chunked", "1.0.0", payload=os.urandom(300_000))
+    d = wheel("wh-chunked", "1.0.0", payload=os.urandom(300_000), dest=tmp_path)
     r = server.upload(p["id"], d.data, d.filename, name="wh-chunked", version="1.0.0",
                       auth=world.alice, chunked=True)
     assert r.status_code == 201, describe_response(r)
@@ -53,7 +53,7 @@ def test_chunked_upload_without_content_length(server, world, fresh_project, tmp
                                   "not_multipart"])
 def test_malformed_form_is_400(server, world, fresh_project, tmp_path, case):
     p = fresh_project()
-    d = synth_sdist(tmp_path, "wh-form", "1.0")
+    d = sdist("wh-form", "1.0", dest=tmp_path)
     if case == "not_multipart":
         r = server.http.post(p["url"], data=d.data, auth=world.alice, timeout=30,
                              headers={"Content-Type": "application/octet-stream"})
@@ -83,7 +83,7 @@ def test_content_that_looks_like_a_boundary_survives(server, world, fresh_projec
         b"x--" + boundary.encode() + b"--",  # no line break at all: not a delimiter
         b"\r\n-" + boundary.encode(),  # one dash short
     ]) * 50
-    d = synth_wheel(tmp_path, "wh-tricky", "1.0.0", payload=tricky + os.urandom(70_000) + tricky)
+    d = wheel("wh-tricky", "1.0.0", payload=tricky + os.urandom(70_000) + tricky, dest=tmp_path)
     # A real delimiter (CRLF "--" boundary) must never occur inside the content (RFC 2046).
     assert b"\r\n--" + boundary.encode() not in d.data
     r = server.upload(p["id"], d.data, d.filename, name="wh-tricky", version="1.0.0",
@@ -96,7 +96,7 @@ def test_content_that_looks_like_a_boundary_survives(server, world, fresh_projec
 def test_large_wheel_round_trips_through_twine_and_pip(server, world, fresh_project, clients,
                                                        tmp_path):
     p = fresh_project()
-    d = synth_wheel(tmp_path, "wh-large", "1.0.0", payload=os.urandom(24 * 1024 * 1024))
+    d = wheel("wh-large", "1.0.0", payload=os.urandom(24 * 1024 * 1024), dest=tmp_path)
     proc = clients.twine_upload(p["url"], world.tok["alice"], d.path)
     assert proc.returncode == 0, describe(proc)
     got = server.get(f"{p['url']}/files/{d.sha256}/{d.filename}", auth=world.alice)
@@ -107,7 +107,7 @@ def test_large_wheel_round_trips_through_twine_and_pip(server, world, fresh_proj
 def test_concurrent_uploads_of_one_file_name(server, world, fresh_project, tmp_path):
     """CI jobs racing: identical bytes all succeed; different bytes, exactly one wins."""
     p = fresh_project()
-    same = synth_wheel(tmp_path, "wh-race", "1.0.0", payload=os.urandom(200_000))
+    same = wheel("wh-race", "1.0.0", payload=os.urandom(200_000), dest=tmp_path)
 
     def up(d, version="1.0.0"):
         return server.upload(p["id"], d.data, d.filename, name="wh-race", version=version,
@@ -122,7 +122,7 @@ def test_concurrent_uploads_of_one_file_name(server, world, fresh_project, tmp_p
     for i in range(8):
         sub = tmp_path / f"v{i}"
         sub.mkdir()
-        variants.append(synth_wheel(sub, "wh-race", "2.0.0", payload=os.urandom(200_000)))
+        variants.append(wheel("wh-race", "2.0.0", payload=os.urandom(200_000), dest=sub))
     with concurrent.futures.ThreadPoolExecutor(8) as ex:
         responses = list(ex.map(lambda d: up(d, "2.0.0"), variants))
     codes = sorted(r.status_code for r in responses)

@@ -150,7 +150,7 @@ def wheel(name: str, version: str, *, dest: Path | None = None, filename: str | 
           module: str | None = None, meta_name: str | None = None, meta_version: str | None = None,
           extra_meta: str = "", metadata: bytes | None = None, omit_metadata: bool = False,
           payload: bytes | int = b"", members: dict[str, bytes] | None = None,
-          compression: int = zipfile.ZIP_DEFLATED) -> Dist:
+          compression: int = zipfile.ZIP_STORED) -> Dist:
     """A pure-Python wheel, in memory, or written to `dest` when given.
 
     METADATA says `meta_name` / `meta_version` (default: the real ones) plus `extra_meta`;
@@ -158,7 +158,8 @@ def wheel(name: str, version: str, *, dest: Path | None = None, filename: str | 
     size for that many random bytes, streamed to the file when `dest` is given) is stored as
     `<module>/payload.bin`. `members` are added as given (any name, even one escaping the
     archive). RECORD lists every member with its sha256 and size. `compression` applies to
-    every member but the payload."""
+    every member but the payload: stored by default, as the suite's wheels always were (the
+    wheels `python -m build` makes are deflated, so the suite reads both)."""
     stem = dist_name(name)
     module = module or stem
     info = f"{stem}-{version}.dist-info"
