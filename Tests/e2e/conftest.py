@@ -1,7 +1,9 @@
 """Fixtures for the Wheelhouse end-to-end suite.
 
-Session scope: the built fixture distributions, one server, and one "world" of users,
-groups, projects, tokens and uploaded packages that the permission matrix reads.
+Session scope: the built fixture distributions, one server, one "world" of users,
+groups, projects, tokens and uploaded packages that the permission matrix reads, and `ix`, the
+groups and packages the index-standards tests (test_pep*.py, test_http_caching_and_ranges.py)
+read. Distributions come from Tests/harness/distributions.py, servers from whlib.Wheelhouse.
 Function scope: scratch client environments and extra servers for tests that restart or
 reconfigure one.
 
@@ -23,8 +25,9 @@ from types import SimpleNamespace
 import pytest
 
 import whlib
-from distributions import Dist, start_build, wheel, write_project
-from whlib import Clients, Wheelhouse, describe_response
+from distributions import Dist, sdist, start_build, wheel, write_project
+from simple_api import utcnow, wheel_metadata
+from whlib import Clients, Wheelhouse, upload_ok
 
 
 def pytest_configure(config):
@@ -167,12 +170,6 @@ def clients(tmp_path):
 
 # ---------------------------------------------------------------- the shared world
 
-def upload_ok(wh: Wheelhouse, pid, dist: Dist, name, version, auth):
-    r = wh.upload(pid, dist.data, dist.filename, name=name, version=version, auth=auth)
-    assert r.status_code == 201, describe_response(r)
-    return r
-
-
 @pytest.fixture(scope="session")
 def world(server, dists, tmp_path_factory):
     """Users, groups, projects, memberships, tokens and packages used across the suite.
@@ -261,3 +258,41 @@ def fresh_project(server, world, request):
         p["url"] = server.project_url(p["id"])
         return p
     return make
+
+
+# ---------------------------------------------------------------- the index-standards world
+
+@pytest.fixture(scope="session")
+def ix(server, world, tmp_path_factory):
+    """Group `ixstd` (private) with project ixstd/neg holding Wh_Neg:
+    1.0 wheel (requires_python form field ">=3.8"), 1.0 sdist (PKG-INFO 2.2, no
+    Requires-Python), 1.1 wheel (no form field; METADATA says Requires-Python >=3.7).
+    Group `ixpub` (public) with public project ixpub/neg holding the 1.0 wheel.
+    Read by the index-standards tests (test_pep*.py, test_http_caching_and_ranges.py)."""
+    d = tmp_path_factory.mktemp("ix-dists")
+    wh = server
+    ns = type("IX", (), {})()
+    ns.gid = wh.group("ixstd", "private")["id"]
+    wh.member("alice", "owner", group="ixstd")
+    wh.group("ixpub", "public")
+    wh.member("alice", "owner", group="ixpub")
+    ns.project = wh.project("ixstd/neg", "private")
+    ns.public = wh.project("ixpub/neg", "public")
+    w10 = wheel("Wh_Neg", "1.0", dest=d / "a")
+    s10 = sdist("Wh_Neg", "1.0", dest=d / "a")
+    w11 = wheel("Wh_Neg", "1.1", extra_meta="Requires-Python: >=3.7\n", dest=d / "b")
+    ns.before = utcnow()
+    upload_ok(wh, ns.project["id"], w10, "Wh_Neg", "1.0", world.alice,
+              fields={"requires_python": ">=3.8"})
+    upload_ok(wh, ns.project["id"], s10, "Wh_Neg", "1.0", world.alice)
+    upload_ok(wh, ns.project["id"], w11, "Wh_Neg", "1.1", world.alice)
+    ns.after = utcnow()
+    upload_ok(wh, ns.public["id"], w10, "Wh_Neg", "1.0", world.alice,
+              fields={"requires_python": ">=3.8"})
+    ns.files = {
+        w10.filename: dict(dist=w10, meta=wheel_metadata(w10), rp=">=3.8"),
+        s10.filename: dict(dist=s10, meta=s10.metadata, rp=None),
+        w11.filename: dict(dist=w11, meta=wheel_metadata(w11), rp=">=3.7"),
+    }
+    ns.urls = {"project": wh.project_url(ns.project["id"]), "group": wh.group_url(ns.gid)}
+    return ns

@@ -20,6 +20,7 @@ from pathlib import Path
 import requests
 
 import postgres_cluster
+from distributions import Dist
 from server import Server, describe  # noqa: F401  (describe: the suite imports it from here)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -177,6 +178,14 @@ class Wheelhouse(Server):
             data = (body[i:i + 65536] for i in range(0, len(body), 65536))
         return self.http.post(url or self.project_url(pid), data=data, headers=hdrs, auth=auth,
                               timeout=timeout, allow_redirects=False)
+
+
+def upload_ok(wh: Wheelhouse, pid, dist: Dist, name, version, auth, fields=None, drop=()):
+    """Upload `dist` with Wheelhouse.upload and insist on 201 Created."""
+    r = wh.upload(pid, dist.data, dist.filename, name=name, version=version, auth=auth,
+                  fields=fields, drop=drop)
+    assert r.status_code == 201, describe_response(r)
+    return r
 
 
 def encode_multipart(fields, files, boundary=None):
