@@ -27,7 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         // Already in the graph through Hummingbird; named for its HTTP/1 codec type, below which our
-        // HTTP/1 handlers are installed (see HTTP/BelowCodecInstaller.swift).
+        // HTTP/1 handlers are installed (see WireHTTP1/BelowCodecInstaller.swift).
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
     ],
     targets: [
@@ -55,10 +55,24 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The HTTP/1 wire layer below Hummingbird's HTTP-types codec: replays, sendfile, reason phrases,
+        // closes. NIO and HTTP types only (and Crypto, to key replays by a digest of the credentials);
+        // it knows nothing of the registry.
+        .target(
+            name: "WireHTTP1",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+            ]
+        ),
         .target(
             name: "RegistryServer",
             dependencies: [
-                "Registry", "PythonPackaging", "MultipartStream",
+                "Registry", "PythonPackaging", "MultipartStream", "WireHTTP1",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -76,6 +90,10 @@ let package = Package(
         ),
         .testTarget(name: "PythonPackagingTests", dependencies: ["PythonPackaging"]),
         .testTarget(name: "MultipartStreamTests", dependencies: ["MultipartStream"]),
+        .testTarget(
+            name: "WireHTTP1Tests",
+            dependencies: ["WireHTTP1", .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         // Builders of real wheels and sdists, and the database each test runs on, shared by the test targets.
         .target(
             name: "TestSupport",
@@ -93,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "RegistryServerTests",
             dependencies: [
-                "RegistryServer", "Registry", "TestSupport",
+                "RegistryServer", "Registry", "TestSupport", "WireHTTP1",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

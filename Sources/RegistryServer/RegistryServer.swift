@@ -1,30 +1,28 @@
 import Hummingbird
 import Logging
 import Registry
+import WireHTTP1
 
 /// Builds the Hummingbird application serving the registry.
 public enum RegistryServer {
     public static func makeApplication(
-        packages: PackageService,
+        services: RegistryServices,
         configuration: ServerConfiguration,
         logger: Logger
     ) -> some ApplicationProtocol {
-        let replay = ReplayCache(packages: packages)
+        let reader = services.reader
+        let replay = ReplayCache(
+            lifetime: CacheLifetimes.replayedAnswers, credentialHeaders: CredentialExtraction.headerNames,
+            currentVersions: { reader.freshPackagesVersions(of: $0) }
+        )
+        // A change of who may do what through this server is applied to kept answers at once.
+        services.freshness.onChange { change in
+            if change == .access { replay.removeAll() }
+        }
         return Application(
-            responder: RegistryResponder(packages: packages, replay: replay, configuration: configuration, logger: logger),
-            // New handlers for every connection. Outbound, an answer meets the reason phrase writer
-            // first and the replay handler last, so a replay passes through neither of the others.
+            responder: RegistryResponder(services: services, replay: replay, configuration: configuration, logger: logger),
             server: .http1(configuration: .init(additionalChannelHandlers: [
-                BelowCodecInstaller(
-                    belowCodec: [
-                        ConnectionCloseNormalizer(),
-                        ReplayHandler(cache: replay, logger: logger),
-                        FileBody.Writer(blobs: packages.blobs, logger: logger),
-                        ReasonPhrase.Writer(),
-                    ],
-                    atSocket: [DrainBeforeClose()],
-                    logger: logger
-                ),
+                WireHTTP1.connectionHandlers(replay: replay, blobPath: { reader.localPath(ofBlob: $0) }, logger: logger),
             ])),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),

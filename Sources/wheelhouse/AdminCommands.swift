@@ -12,7 +12,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
             let service = services.admin
             let user = try await service.createUser(username: self.name, isAdmin: self.admin)
             return (Representations.user(user), "Created user \(user.username) (id \(user.id))\(user.isAdmin ? ", administrator" : "")")
@@ -32,7 +32,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
             let admin = services.admin
             let scopes = try ParsedFlags.scopes(self.scope)
             let expiry = try ParsedFlags.day(self.expiresAt)
@@ -52,7 +52,7 @@ struct GroupCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
             let admin = services.admin
             let group = try await admin.createGroup(fullPath: self.path, visibility: try ParsedFlags.visibility(self.visibility))
             return (Representations.group(group), "Created group \(group.fullPath) (id \(group.id), \(group.visibility.rawValue))")
@@ -70,7 +70,7 @@ struct ProjectCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
             let admin = services.admin
             let project = try await admin.createProject(fullPath: self.path, visibility: try ParsedFlags.visibility(self.visibility))
             let namespace = try await admin.namespace(of: project)
@@ -90,7 +90,7 @@ struct MemberCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
             let admin = services.admin
             guard let level = AccessLevel(name: self.role) else {
                 throw ValidationFailure(message: "unknown role '\(self.role)': use guest, reporter, developer, maintainer or owner")
@@ -113,7 +113,7 @@ struct DeployTokenCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
-        func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
+        func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
             let admin = services.admin
             let issued = try await admin.createDeployToken(
                 for: try self.target.resolved(), name: self.name,

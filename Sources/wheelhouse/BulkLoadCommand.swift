@@ -26,8 +26,8 @@ struct BulkLoadCommand: AdminCommand {
 
     static let batchSize = 10_000
 
-    func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
-        let project = try await services.packages.existingProject(self.project)
+    func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
+        let project = try await services.admin.existingProject(self.project)
         let loader = services.catalogue
         var lines = try LineReader(path: self.file)
         defer { lines.close() }

@@ -76,15 +76,9 @@ struct OpenRegistry {
 protocol AdminCommand: AsyncParsableCommand {
     var data: DataOptions { get }
     var output: OutputOptions { get }
-    func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String)
+    func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String)
 }
 
-/// The services an admin command may call.
-struct CommandServices {
-    var admin: AdminService
-    var packages: PackageService
-    var catalogue: CatalogueLoader
-}
 
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print the created object as one JSON object.")
@@ -100,11 +94,7 @@ extension AdminCommand {
             CommandLineError.print("cannot open the registry (\(self.data.summary)): \(error)")
             throw ExitCode.failure
         }
-        let services = CommandServices(
-            admin: AdminService(store: registry.store),
-            packages: PackageService(store: registry.store, blobs: registry.blobs, logger: logger),
-            catalogue: CatalogueLoader(store: registry.store)
-        )
+        let services = RegistryServices(store: registry.store, blobs: registry.blobs, logger: logger)
         let outcome: Result<(json: JSONValue, text: String), any Error>
         do { outcome = .success(try await self.run(services)) } catch { outcome = .failure(error) }
         await registry.database.close()

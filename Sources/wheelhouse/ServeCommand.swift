@@ -29,8 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
         let removed = try registry.blobs.removeStaleUploads()
         if removed > 0 { logger.notice("removed \(removed) partial uploads left by an earlier stop") }
 
-        let packages = PackageService(store: registry.store, blobs: registry.blobs, logger: logger)
-        let application = RegistryServer.makeApplication(packages: packages, configuration: configuration, logger: logger)
+        let services = RegistryServices(store: registry.store, blobs: registry.blobs, logger: logger)
+        let application = RegistryServer.makeApplication(services: services, configuration: configuration, logger: logger)
         logger.notice("wheelhouse serving", metadata: [
             "address": "\(configuration.host):\(configuration.port)", "database": "\((try? self.data.databaseLocation())?.description ?? "?")",
             "blobs": "\(self.data.resolvedBlobDirectory)",

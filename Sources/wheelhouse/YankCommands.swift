@@ -18,9 +18,9 @@ struct YankCommand: AdminCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var output: OutputOptions
 
-    func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
-        let project = try await services.packages.existingProject(self.release.project)
-        let files = try await services.packages.setYank(
+    func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
+        let project = try await services.admin.existingProject(self.release.project)
+        let files = try await services.maintenance.setYank(
             Yank(reason: self.reason ?? ""), project: project,
             name: self.release.name, version: self.release.version, fileName: self.release.file
         )
@@ -38,9 +38,9 @@ struct UnyankCommand: AdminCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var output: OutputOptions
 
-    func run(_ services: CommandServices) async throws -> (json: JSONValue, text: String) {
-        let project = try await services.packages.existingProject(self.release.project)
-        let files = try await services.packages.setYank(
+    func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
+        let project = try await services.admin.existingProject(self.release.project)
+        let files = try await services.maintenance.setYank(
             nil, project: project, name: self.release.name, version: self.release.version, fileName: self.release.file
         )
         return (YankCommand.json("Unyanked", files), "Unyanked \(files.joined(separator: ", "))")

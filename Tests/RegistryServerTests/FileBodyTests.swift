@@ -11,6 +11,7 @@ import Testing
 import TestSupport
 
 @testable import RegistryServer
+@testable import WireHTTP1
 
 /// Large files leave with sendfile: the header the responder sets, the handler that turns it into a
 /// file region, and downloads over a live server.
@@ -18,14 +19,14 @@ import TestSupport
     static let sha256 = String(repeating: "ab", count: 32)
 
     @Test func headerValueRoundTripsAndOnlyItsOwnFormIsRead() throws {
-        let value = FileBody.headerValue(sha256: Self.sha256, range: 10...65_545)
-        let parsed = try #require(FileBody.parse(value))
+        let value = FileBodyRange(sha256: Self.sha256, range: 10...65_545).headerValue
+        let parsed = try #require(FileBodyRange(headerValue: value))
         #expect(parsed.sha256 == Self.sha256 && parsed.range == 10...65_545)
         for bad in [
             "", Self.sha256, "\(Self.sha256) 5", "\(Self.sha256) 9-5", "\(Self.sha256) -1-5", "\(Self.sha256) 1-2-3",
             "\(Self.sha256.uppercased()) 0-1", "../../etc/passwd 0-1", "\(Self.sha256.dropLast()) 0-1", "\(Self.sha256) 0-1 x",
         ] {
-            #expect(FileBody.parse(bad) == nil, "\(bad)")
+            #expect(FileBodyRange(headerValue: bad) == nil, "\(bad)")
         }
     }
 
@@ -40,7 +41,7 @@ import TestSupport
             }
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let channel = EmbeddedChannel(handler: FileBody.Writer(blobs: blobs, logger: logger))
+            let channel = EmbeddedChannel(handler: FileBody.Writer(blobPath: { blobs.path(forSHA256: $0) }, logger: logger))
             try body(channel)
             _ = try channel.finish(acceptAlreadyClosed: true)
         }
@@ -48,12 +49,12 @@ import TestSupport
 
     /// Where the writer on `channel` looks for the test blob.
     private func blobPath(of channel: EmbeddedChannel) throws -> String {
-        try channel.pipeline.syncOperations.handler(type: FileBody.Writer.self).blobs.path(forSHA256: Self.sha256)
+        try #require(try channel.pipeline.syncOperations.handler(type: FileBody.Writer.self).blobPath(Self.sha256))
     }
 
     private func head(range: ClosedRange<Int64>) -> HTTPServerResponsePart {
         .head(HTTPResponseHead(version: .http1_1, status: .partialContent, headers: [
-            "Content-Length": String(range.count), "Date": "now", FileBody.headerName: FileBody.headerValue(sha256: Self.sha256, range: range),
+            "Content-Length": String(range.count), "Date": "now", FileBodyRange.name.canonicalName: FileBodyRange(sha256: Self.sha256, range: range).headerValue,
         ]))
     }
 
@@ -62,7 +63,7 @@ import TestSupport
             try channel.writeOutbound(self.head(range: 70_000...199_999))
             guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else { throw Unexpected() }
             #expect(head.status == .partialContent)
-            #expect(!head.headers.contains(name: FileBody.headerName))
+            #expect(!head.headers.contains(name: FileBodyRange.name.canonicalName))
             guard case .body(.fileRegion(let region)) = try channel.readOutbound(as: HTTPServerResponsePart.self) else { throw Unexpected() }
             #expect(region.readerIndex == 70_000 && region.endIndex == 200_000)
             #expect(!region.fileHandle.isOpen)
@@ -77,7 +78,7 @@ import TestSupport
             guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else { throw Unexpected() }
             #expect(head.status == .notFound)
             #expect(head.headers["Content-Length"] == ["0"] && head.headers["Date"] == ["now"])
-            #expect(!head.headers.contains(name: FileBody.headerName))
+            #expect(!head.headers.contains(name: FileBodyRange.name.canonicalName))
             #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
         }
         try await self.withWriter(content: Array(repeating: 7, count: 1000)) { channel in
@@ -137,7 +138,7 @@ import TestSupport
             let whole = try await client.execute(uri: url, method: .get)
             #expect(whole.status == .ok)
             #expect(whole.headers[.contentLength] == String(wheel.count))
-            #expect(whole.headers[FileBody.header] == nil)
+            #expect(whole.headers[FileBodyRange.name] == nil)
             #expect(Array(buffer: whole.body) == wheel)
 
             for (first, last) in [(0, 99), (1000, 1000 + Int(FileBody.largestInMemory)), (70_000, wheel.count - 1)] {
@@ -151,7 +152,7 @@ import TestSupport
             #expect(head.status == .ok && head.headers[.contentLength] == String(wheel.count) && head.body.readableBytes == 0)
 
             // The server still knows the file; its blob is gone from under it.
-            try FileManager.default.removeItem(atPath: server.elsewhere.blobs.path(forSHA256: sha256))
+            try FileManager.default.removeItem(atPath: server.blobs.path(forSHA256: sha256))
             let gone = try await client.execute(uri: url, method: .get)
             #expect(gone.status == .notFound)
             #expect(gone.body.readableBytes == 0)

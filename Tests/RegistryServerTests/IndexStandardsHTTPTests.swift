@@ -165,10 +165,10 @@ import Testing
             let page = "/api/v4/projects/acme%2Flib/packages/pypi/simple/demo"
             let before = String(buffer: try await client.execute(uri: page, method: .get, headers: server.basic("rep")).body)
             #expect(!before.contains("data-yanked"))
-            // A yank through another PackageService (as the CLI does) must show on the next request.
-            _ = try await server.elsewhere.setYank(Yank(reason: "gone"), project: server.projects["acme/lib"]!, name: "demo", version: "1.0", fileName: nil)
+            // A yank through other services (as the CLI makes) must show on the next request.
+            _ = try await server.elsewhere.maintenance.setYank(Yank(reason: "gone"), project: server.projects["acme/lib"]!, name: "demo", version: "1.0", fileName: nil)
             // Another process's change shows once this process's view of the versions is renewed.
-            try await Task.sleep(for: PackageService.versionLifetime + .milliseconds(50))
+            try await Task.sleep(for: CacheLifetimes.packagesVersions + .milliseconds(50))
             let after = String(buffer: try await client.execute(uri: page, method: .get, headers: server.basic("rep")).body)
             #expect(after.contains(#"data-yanked="gone""#))
             let index = "/api/v4/groups/acme/-/packages/pypi/simple/demo"

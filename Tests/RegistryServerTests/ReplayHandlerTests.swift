@@ -7,13 +7,14 @@ import Testing
 import TestSupport
 
 @testable import RegistryServer
+@testable import WireHTTP1
 
 /// ReplayHandler on an embedded channel: what it sends on, what it keeps, what it replays.
 @Suite struct ReplayHandlerTests {
     /// A registry with one project whose packages_version is freshly read, and a channel with the handler.
     private struct Rig {
         let channel: EmbeddedChannel
-        let packages: PackageService
+        let services: RegistryServices
         let marker: String
         let cache: ReplayCache
 
@@ -23,18 +24,22 @@ import TestSupport
                 logger.logLevel = .warning
                 let database = try await TestDatabase.open(directory: directory, logger: logger)
                 let store = MetadataStore(database: database)
-                let packages = PackageService(store: store, blobs: try LocalBlobStore(root: directory + "/blobs"), logger: logger)
+                let services = RegistryServices(store: store, blobs: try LocalBlobStore(root: directory + "/blobs"), logger: logger)
                 do {
                     let admin = AdminService(store: store)
                     _ = try await admin.createGroup(fullPath: "g", visibility: .public)
                     let project = try await admin.createProject(fullPath: "g/p", visibility: .public)
-                    let versions = try await packages.packagesVersions(of: [project])
-                    let cache = ReplayCache(packages: packages)
-                    let marker = try #require(
-                        ReplayCache.Marker(projects: [project.id], versions: versions, caller: "anonymous", generation: cache.generation).value
+                    let reader = services.reader
+                    let versions = try await reader.packagesVersions(of: [project])
+                    let cache = ReplayCache(
+                        lifetime: CacheLifetimes.replayedAnswers, credentialHeaders: CredentialExtraction.headerNames,
+                        currentVersions: { reader.freshPackagesVersions(of: $0) }
                     )
+                    let marker = try #require(
+                        ReplayableAnswer(projects: [project.id], versions: versions, caller: "anonymous", generation: cache.generation)
+                    ).headerValue
                     let channel = EmbeddedChannel(handler: ReplayHandler(cache: cache, logger: logger))
-                    try await body(Rig(channel: channel, packages: packages, marker: marker, cache: cache))
+                    try await body(Rig(channel: channel, services: services, marker: marker, cache: cache))
                     _ = try? channel.finish()
                 } catch {
                     await database.close()
@@ -67,7 +72,7 @@ import TestSupport
         /// Hummingbird answering the oldest forwarded request with its body in `parts`.
         func answer(_ status: HTTPResponseStatus = .ok, parts: [IOData], marked: Bool = true) throws {
             var headers: HTTPHeaders = ["Content-Length": String(parts.reduce(0) { $0 + $1.readableBytes })]
-            if marked { headers.add(name: ReplayCache.markerName, value: self.marker) }
+            if marked { headers.add(name: ReplayableAnswer.name.canonicalName, value: self.marker) }
             try self.channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)))
             for part in parts {
                 try self.channel.writeOutbound(HTTPServerResponsePart.body(part))
@@ -97,13 +102,13 @@ import TestSupport
             try rig.answer(body: "page a")
             let first = try rig.sent()
             #expect(first.map(\.1) == ["page a"])
-            #expect(!first[0].0.headers.contains(name: ReplayCache.markerName))
+            #expect(!first[0].0.headers.contains(name: ReplayableAnswer.name.canonicalName))
 
             try rig.request("/a")
             #expect(try rig.forwarded().isEmpty)
             let replayed = try rig.sent()
             #expect(replayed.map(\.1) == ["page a"])
-            #expect(!replayed[0].0.headers.contains(name: ReplayCache.markerName))
+            #expect(!replayed[0].0.headers.contains(name: ReplayableAnswer.name.canonicalName))
             #expect(replayed[0].0.headers.contains(name: "Date"))
             #expect(replayed[0].0.headers["Content-Length"] == ["6"])
 
@@ -132,7 +137,7 @@ import TestSupport
             try rig.answer(body: "old")
             _ = try rig.sent()
             // An upload (or anything that changes packages_version) makes the server forget the versions it read.
-            rig.packages.forgetCachedDecisions()
+            rig.services.freshness.changed(.packages)
             try rig.request("/a")
             #expect(try rig.forwarded() == ["/a"])
         }

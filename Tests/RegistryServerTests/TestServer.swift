@@ -16,7 +16,9 @@ struct TestServer {
     var projects: [String: Project] = [:]
     var groups: [String: Namespace] = [:]
     /// The same registry as another process sees it (the CLI, a second instance): its own caches.
-    var elsewhere: PackageService!
+    var elsewhere: RegistryServices!
+    /// The blob store both share.
+    var blobs: LocalBlobStore!
 
     static func run(
         maxUploadSize: Int64 = ServerConfiguration.defaultMaxUploadSize,
@@ -57,10 +59,11 @@ struct TestServer {
                     for: .group("acme"), name: "w", scopes: [.readPackageRegistry, .writePackageRegistry], expiresAt: nil
                 ).secret
 
-                let packages = PackageService(store: store, blobs: blobs, logger: logger)
-                server.elsewhere = PackageService(store: store, blobs: blobs, logger: logger)
+                let services = RegistryServices(store: store, blobs: blobs, logger: logger)
+                server.elsewhere = RegistryServices(store: store, blobs: blobs, logger: logger)
+                server.blobs = blobs
                 let application = RegistryServer.makeApplication(
-                    packages: packages,
+                    services: services,
                     configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxUploadSize: maxUploadSize),
                     logger: logger
                 )

@@ -39,8 +39,8 @@ import Testing
             _ = try await source.admin.addMember(username: "alice", to: .group("acme"), accessLevel: .maintainer)
             _ = try await source.admin.createDeployToken(for: .project("acme/sub/lib"), name: "d", scopes: [.readPackageRegistry], expiresAt: nil)
             let request = UploadRequest(fileName: "demo-1.0.tar.gz", name: "Demo", version: "1.0", requiresPython: ">=3.9")
-            _ = try await source.packages.publish(request, upload: try await source.upload([1, 2, 3]), to: project)
-            _ = try await source.packages.setYank(Yank(reason: "broken"), project: project, name: "demo", version: "1.0", fileName: nil)
+            _ = try await source.services.publisher.publish(request, upload: try await source.upload([1, 2, 3]), to: project)
+            _ = try await source.services.maintenance.setYank(Yank(reason: "broken"), project: project, name: "demo", version: "1.0", fileName: nil)
 
             try await TemporaryRegistry.with { target in
                 let counts = try await DatabaseCopy.copy(from: source.database, to: target.database)
@@ -49,11 +49,11 @@ import Testing
                     "users": 1, "namespaces": 3, "projects": 1, "members": 1, "personal_access_tokens": 1,
                     "deploy_tokens": 1, "packages": 1, "package_files": 1,
                 ])
-                let principal = try await target.packages.access.authenticate(.anyToken(token.secret))
-                let copiedProject = try await target.packages.authorizedProject("acme/sub/lib", for: principal, action: .upload)
+                let principal = try await target.services.authenticator.authenticate(.anyToken(token.secret))
+                let copiedProject = try await target.services.access.authorizedProject("acme/sub/lib", for: principal, action: .upload)
                 #expect(copiedProject.id == project.id)
-                let before = try await source.packages.files(of: "demo", in: [project])
-                #expect(try await target.packages.files(of: "DEMO", in: [copiedProject]) == before)
+                let before = try await source.services.reader.files(of: "demo", in: [project])
+                #expect(try await target.services.reader.files(of: "DEMO", in: [copiedProject]) == before)
                 #expect(before.first?.file.yank == Yank(reason: "broken"))
 
                 // New rows get ids after the copied ones, and a second copy is refused, changing nothing.

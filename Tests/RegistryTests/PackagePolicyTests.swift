@@ -78,11 +78,11 @@ import Testing
 
     @Test func tokenExpiryFollowsGitLab() {
         let day = Day(iso8601: "2026-11-28")!
-        #expect(AccessControl.isUsable(revoked: false, expiresAt: nil, today: day))
-        #expect(AccessControl.isUsable(revoked: false, expiresAt: Day(iso8601: "2026-11-29"), today: day))
-        #expect(!AccessControl.isUsable(revoked: false, expiresAt: day, today: day))
-        #expect(!AccessControl.isUsable(revoked: false, expiresAt: Day(iso8601: "2026-01-01"), today: day))
-        #expect(!AccessControl.isUsable(revoked: true, expiresAt: nil, today: day))
+        #expect(Authenticator.isUsable(revoked: false, expiresAt: nil, today: day))
+        #expect(Authenticator.isUsable(revoked: false, expiresAt: Day(iso8601: "2026-11-29"), today: day))
+        #expect(!Authenticator.isUsable(revoked: false, expiresAt: day, today: day))
+        #expect(!Authenticator.isUsable(revoked: false, expiresAt: Day(iso8601: "2026-01-01"), today: day))
+        #expect(!Authenticator.isUsable(revoked: true, expiresAt: nil, today: day))
     }
 }
 

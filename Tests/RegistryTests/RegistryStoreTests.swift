@@ -38,10 +38,10 @@ import Testing
 
             // Inherited membership from the top group reaches the project two levels down.
             let readOnly = Principal.user(alice, scopes: [.api])
-            let onLib = try await registry.packages.access.permissions(of: readOnly, on: lib)
+            let onLib = try await registry.control.permissions(of: readOnly, on: lib)
             #expect(onLib == .init(canSee: true, canReadPackages: true, canUploadPackages: false))
             // The owner of a personal namespace owns its projects.
-            #expect(try await registry.packages.access.permissions(of: readOnly, on: personal).canUploadPackages)
+            #expect(try await registry.control.permissions(of: readOnly, on: personal).canUploadPackages)
         }
     }
 
@@ -53,25 +53,25 @@ import Testing
                 username: "alice", name: "ci", scopes: [.readAPI], expiresAt: Day(iso8601: "2030-01-01")
             )
             #expect(issued.secret.hasPrefix("whpat-") && issued.secret.count == 46)
-            let principal = try await registry.packages.access.authenticate(.anyToken(issued.secret), today: Day(iso8601: "2029-12-31")!)
+            let principal = try await registry.services.authenticator.authenticate(.anyToken(issued.secret), today: Day(iso8601: "2029-12-31")!)
             guard case .user(let user, let scopes) = principal else { Issue.record("not a user: \(principal)"); return }
             #expect(user.username == "alice" && scopes == [.readAPI])
             await #expect(throws: RegistryError.unauthenticated) {
-                try await registry.packages.access.authenticate(.anyToken(issued.secret), today: Day(iso8601: "2030-01-01")!)
+                try await registry.services.authenticator.authenticate(.anyToken(issued.secret), today: Day(iso8601: "2030-01-01")!)
             }
             await #expect(throws: RegistryError.unauthenticated) {
-                try await registry.packages.access.authenticate(.anyToken(issued.secret + "x"))
+                try await registry.services.authenticator.authenticate(.anyToken(issued.secret + "x"))
             }
             // A personal token is not a deploy token.
             await #expect(throws: RegistryError.unauthenticated) {
-                try await registry.packages.access.authenticate(.deployToken(issued.secret))
+                try await registry.services.authenticator.authenticate(.deployToken(issued.secret))
             }
             let deploy = try await registry.admin.createDeployToken(
                 for: .project("alice/lib"), name: "pull", scopes: [.readPackageRegistry], expiresAt: nil
             )
             #expect(deploy.token.username == "wheelhouse+deploy-token-\(deploy.token.id)")
-            #expect(try await registry.packages.access.authenticate(.deployToken(deploy.secret)) == .deployToken(deploy.token))
-            #expect(try await registry.packages.access.authenticate(.anyToken(deploy.secret)) == .deployToken(deploy.token))
+            #expect(try await registry.services.authenticator.authenticate(.deployToken(deploy.secret)) == .deployToken(deploy.token))
+            #expect(try await registry.services.authenticator.authenticate(.anyToken(deploy.secret)) == .deployToken(deploy.token))
 
             // Only digests are stored.
             let stored = try await registry.database.read { db in
@@ -88,26 +88,26 @@ import Testing
             let project = try await registry.admin.createProject(fullPath: "alice/lib", visibility: .private)
             let request = UploadRequest(fileName: "demo-1.0.tar.gz", name: "Demo", version: "1.0.0", requiresPython: ">=3.9")
 
-            let first = try await registry.packages.publish(request, upload: try await registry.upload(Array(repeating: 7, count: 5000)), to: project)
+            let first = try await registry.services.publisher.publish(request, upload: try await registry.upload(Array(repeating: 7, count: 5000)), to: project)
             guard case .created(let file) = first else { Issue.record("expected created, got \(first)"); return }
             #expect(file.size == 5000 && file.requiresPython == ">=3.9")
 
-            let again = try await registry.packages.publish(request, upload: try await registry.upload(Array(repeating: 7, count: 5000)), to: project)
+            let again = try await registry.services.publisher.publish(request, upload: try await registry.upload(Array(repeating: 7, count: 5000)), to: project)
             #expect(again == .unchanged(file))
 
             await #expect(throws: RegistryError.invalid("File name has already been taken")) {
-                try await registry.packages.publish(request, upload: try await registry.upload(Array(repeating: 8, count: 5000)), to: project)
+                try await registry.services.publisher.publish(request, upload: try await registry.upload(Array(repeating: 8, count: 5000)), to: project)
             }
 
             // A wheel joins the same release even though its version is spelt differently.
             let wheel = UploadRequest(fileName: "demo-1.0-py3-none-any.whl", name: "demo", version: "1.0")
-            _ = try await registry.packages.publish(
+            _ = try await registry.services.publisher.publish(
                 wheel, upload: try await registry.upload(try TestDistributions.wheel(name: "demo", version: "1.0")), to: project
             )
-            let files = try await registry.packages.files(of: "DEMO", in: [project])
+            let files = try await registry.services.reader.files(of: "DEMO", in: [project])
             #expect(files.map(\.file.fileName) == ["demo-1.0.tar.gz", "demo-1.0-py3-none-any.whl"])
             #expect(Set(files.map(\.package.id)).count == 1)
-            #expect(try await registry.packages.index(of: [project]).map(\.name) == ["Demo"])
+            #expect(try await registry.services.reader.index(of: [project]).map(\.name) == ["Demo"])
 
             // The wheel's METADATA is kept for PEP 658, a blob of its own.
             let metadata = try #require(files[1].file.coreMetadata)
@@ -125,18 +125,18 @@ import Testing
             var tampered = UploadRequest(fileName: "demo-1.0.tar.gz", name: "demo", version: "1.0")
             tampered.sha256 = String(repeating: "a", count: 64)
             await #expect(throws: RegistryError.self) {
-                try await registry.packages.publish(tampered, upload: try await registry.upload([1, 2, 3]), to: project)
+                try await registry.services.publisher.publish(tampered, upload: try await registry.upload([1, 2, 3]), to: project)
             }
             let mismatched = UploadRequest(fileName: "demo-1.0.tar.gz", name: "other", version: "1.0")
             await #expect(throws: RegistryError.self) {
-                try await registry.packages.publish(mismatched, upload: try await registry.upload([1, 2, 3]), to: project)
+                try await registry.services.publisher.publish(mismatched, upload: try await registry.upload([1, 2, 3]), to: project)
             }
             let empty = UploadRequest(fileName: "demo-1.0.tar.gz", name: "demo", version: "1.0")
             await #expect(throws: RegistryError.self) {
-                try await registry.packages.publish(empty, upload: try await registry.upload([]), to: project)
+                try await registry.services.publisher.publish(empty, upload: try await registry.upload([]), to: project)
             }
             #expect(try registry.blobFiles().isEmpty)
-            #expect(try await registry.packages.index(of: [project]).isEmpty)
+            #expect(try await registry.services.reader.index(of: [project]).isEmpty)
         }
     }
 
@@ -147,12 +147,12 @@ import Testing
             let request = UploadRequest(fileName: "demo-1.0.tar.gz", name: "demo", version: "1.0")
             let outcomes = try await withThrowingTaskGroup(of: PublishOutcome.self) { group in
                 for _ in 0..<8 {
-                    group.addTask { try await registry.packages.publish(request, upload: try await registry.upload([9, 9, 9]), to: project) }
+                    group.addTask { try await registry.services.publisher.publish(request, upload: try await registry.upload([9, 9, 9]), to: project) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(outcomes.filter { if case .created = $0 { true } else { false } }.count == 1)
-            #expect(try await registry.packages.files(of: "demo", in: [project]).count == 1)
+            #expect(try await registry.services.reader.files(of: "demo", in: [project]).count == 1)
         }
     }
 

@@ -12,7 +12,8 @@ struct TemporaryRegistry {
     let store: MetadataStore
     let blobs: LocalBlobStore
     let admin: AdminService
-    let packages: PackageService
+    let control: AccessControl
+    let services: RegistryServices
 
     /// Runs `body` on a registry over the test database (see `TestDatabase`), or over SQLite whatever
     /// the test database is when `onSQLite`.
@@ -26,9 +27,10 @@ struct TemporaryRegistry {
             let registry: TemporaryRegistry
             do {
                 let blobs = try LocalBlobStore(root: directory + "/blobs")
+                let services = RegistryServices(store: store, blobs: blobs, logger: logger)
                 registry = TemporaryRegistry(
                     directory: directory, database: database, store: store, blobs: blobs,
-                    admin: AdminService(store: store), packages: PackageService(store: store, blobs: blobs, logger: logger)
+                    admin: services.admin, control: AccessControl(store: store), services: services
                 )
             } catch {
                 await database.close()

@@ -1,15 +1,6 @@
 import Crypto
 import PythonPackaging
 
-/// The sha256 of content in memory, lowercase hex: content addresses and entity tags.
-public enum ContentHash {
-    public static func sha256(_ bytes: some Sequence<UInt8>) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Array(bytes))
-        return Hex.encode(hasher.finalize())
-    }
-}
-
 /// Computes every digest a registry publishes or checks (sha256, md5, blake2b-256) in one pass.
 /// Its two halves can run on two threads at once over the same bytes (see `BlobUpload`).
 public struct FileDigester: Sendable {

@@ -74,19 +74,27 @@ enum FileSystemCalls {
         return stat(path, &status) == 0
     }
 
-    /// Deletes the files in `directory` whose names start with `prefix` and that were last written
-    /// before `cutoff` (seconds since the epoch); returns how many.
-    static func removeFiles(in directory: String, withPrefix prefix: String, modifiedBefore cutoff: Int) throws -> Int {
+    /// The names in `directory`, without `.` and `..`.
+    static func entries(of directory: String) throws -> [String] {
         guard let handle = opendir(directory) else {
             throw FileSystemError(operation: "opendir", path: directory, errno: errno)
         }
         defer { closedir(handle) }
-        var removed = 0
+        var names: [String] = []
         while let entry = readdir(handle) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard name.hasPrefix(prefix) else { continue }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Deletes the files in `directory` whose names start with `prefix` and that were last written
+    /// before `cutoff` (seconds since the epoch); returns how many.
+    static func removeFiles(in directory: String, withPrefix prefix: String, modifiedBefore cutoff: Int) throws -> Int {
+        var removed = 0
+        for name in try self.entries(of: directory) where name.hasPrefix(prefix) {
             let path = directory + "/" + name
             var status = stat()
             guard stat(path, &status) == 0, status.st_mtim.tv_sec < cutoff else { continue }

@@ -13,9 +13,9 @@ import Darwin
 /// A blob lives at `<root>/sha256/ab/cd/<sha256>`. New content is written under `<root>/tmp/`,
 /// fsynced, then renamed into place and its directory fsynced, so a reader or a crash never sees a
 /// partial blob under its final name. Blocking file work runs on a thread pool, never on an event loop.
-public struct LocalBlobStore: Sendable {
+public struct LocalBlobStore: BlobStore {
     public let root: String
-    let threadPool: NIOThreadPool
+    private let threadPool: NIOThreadPool
 
     public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
         self.root = root
@@ -24,13 +24,16 @@ public struct LocalBlobStore: Sendable {
         try FileSystemCalls.makeDirectories(root + "/sha256")
     }
 
+    public func localPath(forSHA256 sha256: String) -> String? {
+        self.path(forSHA256: sha256)
+    }
+
     /// Where the blob of that digest lives (whether or not it exists).
     public func path(forSHA256 sha256: String) -> String {
         let prefix1 = sha256.prefix(2), prefix2 = sha256.dropFirst(2).prefix(2)
         return "\(self.root)/sha256/\(prefix1)/\(prefix2)/\(sha256)"
     }
 
-    /// Starts writing new content to a private temporary file.
     public func makeUpload() async throws -> BlobUpload {
         let path = "\(self.root)/tmp/upload-\(Hex.random(bytes: 16))"
         let descriptor = try await self.threadPool.runIfActive {
@@ -39,8 +42,7 @@ public struct LocalBlobStore: Sendable {
         return BlobUpload(path: path, descriptor: descriptor, threadPool: self.threadPool)
     }
 
-    /// Moves a finished upload into the store under its sha256, durably. Content already present is
-    /// simply replaced by identical bytes.
+    /// Renames the finished upload into place and fsyncs its directory.
     public func commit(_ upload: BlobUpload, sha256: String) async throws {
         let destination = self.path(forSHA256: sha256)
         let source = upload.path
@@ -53,7 +55,6 @@ public struct LocalBlobStore: Sendable {
         upload.closeAfterCommit()
     }
 
-    /// Stages small content held in memory: written and fsynced, ready to `commit`.
     public func stage(_ bytes: [UInt8]) async throws -> (BlobUpload, BlobReference) {
         let upload = try await self.makeUpload()
         do {
@@ -104,7 +105,6 @@ public struct LocalBlobStore: Sendable {
         return buffer
     }
 
-    /// Deletes a blob; a missing one is not an error.
     public func remove(sha256: String) async throws {
         let path = self.path(forSHA256: sha256)
         try await self.threadPool.runIfActive {
@@ -114,100 +114,39 @@ public struct LocalBlobStore: Sendable {
         }
     }
 
-    /// Removes temporary files left behind by a crash; call at start-up, before serving. Several
-    /// instances may share this directory, so only files untouched for `age` go: an upload in
-    /// progress elsewhere writes to its file as its bytes arrive.
+    /// Call at start-up, before serving. Several instances may share this directory, so only files
+    /// untouched for `age` go: an upload in progress elsewhere writes to its file as its bytes arrive.
     public func removeStaleUploads(olderThan age: Duration = .seconds(3600)) throws -> Int {
         let cutoff = Int(time(nil)) - Int(age.components.seconds)
         return try FileSystemCalls.removeFiles(in: self.root + "/tmp", withPrefix: "upload-", modifiedBefore: cutoff)
     }
-}
 
-/// One upload being written: used by one task at a time, in order (append..., finish, then commit or discard).
-///
-/// Network chunks are gathered into blocks of `blockSize` (bounded memory), and each block is written
-/// and hashed on two thread-pool threads at once: sha256 beside the write, md5 and blake2b on the other.
-public final class BlobUpload: @unchecked Sendable {
-    static let blockSize = 1024 * 1024
-
-    let path: String
-    private let threadPool: NIOThreadPool
-    private var descriptor: Int32
-    // Two halves of the digests: each is touched by one thread at a time, never both by the same.
-    private var primary = FileDigester.Primary()
-    private var secondary = FileDigester.Secondary()
-    private var block = ByteBuffer()
-    public private(set) var size: Int64 = 0
-
-    init(path: String, descriptor: Int32, threadPool: NIOThreadPool) {
-        self.path = path
-        self.descriptor = descriptor
-        self.threadPool = threadPool
-    }
-
-    deinit {
-        if self.descriptor >= 0 {
-            close(self.descriptor)
-            unlink(self.path)
+    public func size(ofSHA256 sha256: String) async throws -> Int64? {
+        let path = self.path(forSHA256: sha256)
+        return try await self.threadPool.runIfActive {
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                if errno == ENOENT || errno == ENOTDIR { return nil }
+                throw FileSystemError(operation: "stat", path: path, errno: errno)
+            }
+            return Int64(status.st_size)
         }
     }
 
-    /// Takes `buffer`; full blocks are hashed and written off the caller's thread.
-    public func append(_ buffer: ByteBuffer) async throws {
-        guard buffer.readableBytes > 0 else { return }
-        self.size += Int64(buffer.readableBytes)
-        var buffer = buffer
-        if self.block.readableBytes == 0 && buffer.readableBytes >= Self.blockSize {
-            try await self.write(buffer)
-            return
-        }
-        self.block.writeBuffer(&buffer)
-        if self.block.readableBytes >= Self.blockSize {
-            let full = self.block
-            self.block = ByteBuffer()
-            try await self.write(full)
-        }
-    }
-
-    private func write(_ block: ByteBuffer) async throws {
-        async let written: Void = self.threadPool.runIfActive {
-            try block.withUnsafeReadableBytes { bytes in
-                self.primary.update(bytes)
-                try FileSystemCalls.writeAll(self.descriptor, bytes)
+    /// Walks `sha256/ab/cd/`, one leaf directory at a time.
+    public func forEachBlob(_ visit: (String) async throws -> Void) async throws {
+        let top = self.root + "/sha256"
+        for first in try await self.entries(of: top) where first.utf8.count == 2 {
+            for second in try await self.entries(of: "\(top)/\(first)") where second.utf8.count == 2 {
+                for name in try await self.entries(of: "\(top)/\(first)/\(second)")
+                where name.utf8.count == 64 && name.hasPrefix(first + second) {
+                    try await visit(name)
+                }
             }
         }
-        async let hashed: Void = self.threadPool.runIfActive {
-            block.withUnsafeReadableBytes { self.secondary.update($0) }
-        }
-        try await written
-        try await hashed
     }
 
-    /// Writes what is left, flushes the file to disk and returns its digests.
-    public func finish() async throws -> FileDigests {
-        if self.block.readableBytes > 0 {
-            let last = self.block
-            self.block = ByteBuffer()
-            try await self.write(last)
-        }
-        try await self.threadPool.runIfActive {
-            try FileSystemCalls.sync(self.descriptor)
-        }
-        return FileDigester(primary: self.primary, secondary: self.secondary).finalize()
-    }
-
-    /// Deletes the temporary file. Safe to call more than once, and after a commit.
-    public func discard() {
-        guard self.descriptor >= 0 else { return }
-        close(self.descriptor)
-        self.descriptor = -1
-        unlink(self.path)
-    }
-
-    /// Closes the descriptor after a commit moved the file away.
-    func closeAfterCommit() {
-        guard self.descriptor >= 0 else { return }
-        close(self.descriptor)
-        self.descriptor = -1
+    private func entries(of directory: String) async throws -> [String] {
+        try await self.threadPool.runIfActive { try FileSystemCalls.entries(of: directory) }
     }
 }

@@ -16,6 +16,9 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         return Timestamp(microseconds: Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1_000)
     }
 
+    /// Whole seconds since the epoch, rounded down.
+    public var secondsSinceEpoch: Int64 { self.microseconds.floorDivided(by: 1_000_000) }
+
     public var day: Day { Day(daysSinceEpoch: Int(self.microseconds.floorDivided(by: 86_400_000_000))) }
 
     /// ISO 8601 in UTC with microseconds, e.g. `2026-11-28T20:01:02.123456Z`.
@@ -28,20 +31,6 @@ public struct Timestamp: Sendable, Hashable, Comparable {
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
         }
         return "\(self.day.iso8601)T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(Int(micros), 6))Z"
-    }
-
-    /// RFC 9110's IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, for `Last-Modified`.
-    public var httpDate: String {
-        let seconds = self.microseconds.floorDivided(by: 1_000_000)
-        let secondOfDay = Int(seconds.floorModulo(86_400))
-        let day = self.day
-        let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let parts = day.iso8601.split(separator: "-")
-        func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let weekday = weekdays[Int(Int64(day.daysSinceEpoch).floorModulo(7))]
-        return "\(weekday), \(parts[2]) \(months[Int(parts[1])! - 1]) \(parts[0]) "
-            + "\(pad(secondOfDay / 3600)):\(pad(secondOfDay / 60 % 60)):\(pad(secondOfDay % 60)) GMT"
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.microseconds < rhs.microseconds }

@@ -30,10 +30,9 @@ public struct AdminService: Sendable {
         guard !scopes.isEmpty, scopes.isSubset(of: TokenScope.personal) else {
             throw RegistryError.invalid("Personal access token scopes must be api and/or read_api")
         }
-        let secret = "whpat-" + Hex.random(bytes: 20)
+        let (secret, digest) = TokenSecrets.mint(.personal)
         let token = try await self.store.insertPersonalAccessToken(
-            userID: user.id, name: name, scopes: scopes, expiresAt: expiresAt,
-            digest: AccessControl.digest(ofSecret: secret)
+            userID: user.id, name: name, scopes: scopes, expiresAt: expiresAt, digest: digest
         )
         return IssuedToken(token: token, secret: secret)
     }
@@ -86,10 +85,9 @@ public struct AdminService: Sendable {
         guard !scopes.isEmpty, scopes.isSubset(of: TokenScope.deploy) else {
             throw RegistryError.invalid("Deploy token scopes must be read_package_registry and/or write_package_registry")
         }
-        let secret = "whdt-" + Hex.random(bytes: 20)
+        let (secret, digest) = TokenSecrets.mint(.deploy)
         let token = try await self.store.insertDeployToken(
-            source: source, name: name, username: username, scopes: scopes, expiresAt: expiresAt,
-            digest: AccessControl.digest(ofSecret: secret)
+            source: source, name: name, username: username, scopes: scopes, expiresAt: expiresAt, digest: digest
         )
         return IssuedToken(token: token, secret: secret)
     }
@@ -154,6 +152,12 @@ enum PathRules {
 }
 
 extension AdminService {
+    /// The project named by a numeric id or a full path, for operators (no authorisation).
+    public func existingProject(_ reference: String) async throws -> Project {
+        guard let project = try await self.store.project(reference: reference) else { throw RegistryError.notFound("Project '\(reference)' not found") }
+        return project
+    }
+
     /// The namespace a project lives in.
     public func namespace(of project: Project) async throws -> Namespace? {
         try await self.store.namespace(id: project.namespaceID)

@@ -1,37 +1,28 @@
 /// Groups and projects through the REST API.
 extension ManagementService {
-    /// Whether the caller may see the group at all.
-    func canSee(_ principal: Principal, group: Namespace) async throws -> Bool {
-        if case .user(let user, _) = principal, try await self.access.accessLevel(of: user, on: group) != nil { return true }
-        return try await self.access.readableProjects(of: principal, in: group).canSee
-    }
-
     /// A group the caller may see, by id or full path.
     public func group(_ principal: Principal, _ reference: String) async throws -> Namespace {
-        guard let group = try await self.packages.group(reference), try await self.canSee(principal, group: group) else {
-            throw principal.isAnonymous ? RegistryError.unauthenticated : RegistryError.notFound("404 Group Not Found")
-        }
-        return group
+        try await self.access.visibleGroup(reference, for: principal)
     }
 
     /// A group on which the caller holds at least `level` with a writing token.
     func group(_ principal: Principal, _ reference: String, atLeast level: AccessLevel) async throws -> Namespace {
         let group = try await self.group(principal, reference)
         let user = try self.writer(principal)
-        guard let held = try await self.access.accessLevel(of: user, on: group), held >= level else {
+        guard let held = try await self.control.accessLevel(of: user, on: group), held >= level else {
             throw RegistryError.forbidden("403 Forbidden")
         }
         return group
     }
 
     public func groups(_ principal: Principal, page: PageRequest) async throws -> Page<Namespace> {
-        try await self.store.groups(page: page) { try await self.canSee(principal, group: $0) }
+        try await self.store.groups(page: page) { try await self.access.canSee($0, principal) }
     }
 
     public func subgroups(_ principal: Principal, of reference: String) async throws -> [Namespace] {
         let group = try await self.group(principal, reference)
         var visible: [Namespace] = []
-        for subgroup in try await self.store.subgroups(of: group.id) where try await self.canSee(principal, group: subgroup) {
+        for subgroup in try await self.store.subgroups(of: group.id) where try await self.access.canSee(subgroup, principal) {
             visible.append(subgroup)
         }
         return visible
@@ -42,53 +33,54 @@ extension ManagementService {
     public func createGroup(
         _ principal: Principal, path: String, name: String, parentID: Int64?, visibility: Visibility, description: String?
     ) async throws -> Namespace {
-        let user = try self.writer(principal)
-        var fullPath = path
-        if let parentID {
-            let parent = try await self.group(principal, String(parentID), atLeast: .maintainer)
-            fullPath = parent.fullPath + "/" + path
+        try await self.write {
+            let user = try self.writer(principal)
+            var fullPath = path
+            if let parentID {
+                let parent = try await self.group(principal, String(parentID), atLeast: .maintainer)
+                fullPath = parent.fullPath + "/" + path
+            }
+            try Self.validateName(name)
+            var group = try await self.admin.createGroup(fullPath: fullPath, visibility: visibility)
+            if name != group.name || description != nil {
+                group = try await self.store.updateGroup(group.id, name: name, visibility: nil, description: description)
+            }
+            try await self.store.insertMember(source: .namespace(group.id), userID: user.id, accessLevel: .owner)
+            return group
         }
-        try Self.validateName(name)
-        var group = try await self.admin.createGroup(fullPath: fullPath, visibility: visibility)
-        if name != group.name || description != nil {
-            group = try await self.store.updateGroup(group.id, name: name, visibility: nil, description: description)
-        }
-        try await self.store.insertMember(source: .namespace(group.id), userID: user.id, accessLevel: .owner)
-        return group
     }
 
     public func updateGroup(
         _ principal: Principal, _ reference: String, name: String?, visibility: Visibility?, description: String?
     ) async throws -> Namespace {
-        let group = try await self.group(principal, reference, atLeast: .owner)
-        if let visibility, let parentID = group.parentID, let parent = try await self.store.namespace(id: parentID) {
-            try AdminService.checkVisibility(visibility, within: parent)
+        try await self.write {
+            let group = try await self.group(principal, reference, atLeast: .owner)
+            if let visibility, let parentID = group.parentID, let parent = try await self.store.namespace(id: parentID) {
+                try AdminService.checkVisibility(visibility, within: parent)
+            }
+            if let name { try Self.validateName(name) }
+            return try await self.store.updateGroup(group.id, name: name, visibility: visibility, description: description)
         }
-        if let name { try Self.validateName(name) }
-        return try await self.store.updateGroup(group.id, name: name, visibility: visibility, description: description)
     }
 
     public func deleteGroup(_ principal: Principal, _ reference: String) async throws {
-        let group = try await self.group(principal, reference, atLeast: .owner)
-        try await self.packages.collectGarbage(try await self.store.deleteGroup(group))
+        try await self.write {
+            let group = try await self.group(principal, reference, atLeast: .owner)
+            try await self.maintenance.collectGarbage(try await self.store.deleteGroup(group))
+        }
     }
 
     // MARK: Projects
 
     /// A project the caller may see, by id or full path.
     public func project(_ principal: Principal, _ reference: String) async throws -> Project {
-        guard let project = try await self.packages.project(reference),
-              try await self.access.permissions(of: principal, on: project).canSee
-        else {
-            throw principal.isAnonymous ? RegistryError.unauthenticated : RegistryError.notFound("404 Project Not Found")
-        }
-        return project
+        try await self.access.visibleProject(reference, for: principal)
     }
 
     func project(_ principal: Principal, _ reference: String, atLeast level: AccessLevel) async throws -> Project {
         let project = try await self.project(principal, reference)
         let user = try self.writer(principal)
-        guard let held = try await self.access.accessLevel(of: user, on: project), held >= level else {
+        guard let held = try await self.control.accessLevel(of: user, on: project), held >= level else {
             throw RegistryError.forbidden("403 Forbidden")
         }
         return project
@@ -102,7 +94,7 @@ extension ManagementService {
             candidates = try await self.store.allProjects()
         }
         var visible: [Project] = []
-        for project in candidates where try await self.access.permissions(of: principal, on: project).canSee {
+        for project in candidates where try await self.access.canSee(project, principal) {
             visible.append(project)
         }
         return visible
@@ -113,44 +105,50 @@ extension ManagementService {
     public func createProject(
         _ principal: Principal, path: String?, name: String?, namespaceID: Int64?, visibility: Visibility, description: String?
     ) async throws -> Project {
-        let user = try self.writer(principal)
-        guard let path = path ?? name.map(Self.pathFromName), !path.isEmpty else {
-            throw RegistryError.invalid("name or path is missing")
+        try await self.write {
+            let user = try self.writer(principal)
+            guard let path = path ?? name.map(Self.pathFromName), !path.isEmpty else {
+                throw RegistryError.invalid("name or path is missing")
+            }
+            let namespace: Namespace
+            if let namespaceID {
+                guard let found = try await self.store.namespace(id: namespaceID) else { throw RegistryError.notFound("404 Namespace Not Found") }
+                namespace = found
+            } else {
+                guard let personal = try await self.store.namespace(fullPath: user.username) else { throw RegistryError.notFound("404 Namespace Not Found") }
+                namespace = personal
+            }
+            let level = try await self.control.accessLevel(of: user, on: namespace)
+            guard let level, level >= (namespace.kind == .group ? .developer : .owner) else {
+                throw (try await self.access.canSee(namespace, principal)) ? RegistryError.forbidden("403 Forbidden") : RegistryError.notFound("404 Namespace Not Found")
+            }
+            var project = try await self.admin.createProject(fullPath: namespace.fullPath + "/" + path, visibility: visibility)
+            if let name { try Self.validateName(name) }
+            if (name != nil && name != project.name) || description != nil {
+                project = try await self.store.updateProject(project.id, name: name, visibility: nil, description: description)
+            }
+            return project
         }
-        let namespace: Namespace
-        if let namespaceID {
-            guard let found = try await self.store.namespace(id: namespaceID) else { throw RegistryError.notFound("404 Namespace Not Found") }
-            namespace = found
-        } else {
-            guard let personal = try await self.store.namespace(fullPath: user.username) else { throw RegistryError.notFound("404 Namespace Not Found") }
-            namespace = personal
-        }
-        let level = try await self.access.accessLevel(of: user, on: namespace)
-        guard let level, level >= (namespace.kind == .group ? .developer : .owner) else {
-            throw (try await self.canSee(principal, group: namespace)) ? RegistryError.forbidden("403 Forbidden") : RegistryError.notFound("404 Namespace Not Found")
-        }
-        var project = try await self.admin.createProject(fullPath: namespace.fullPath + "/" + path, visibility: visibility)
-        if let name { try Self.validateName(name) }
-        if (name != nil && name != project.name) || description != nil {
-            project = try await self.store.updateProject(project.id, name: name, visibility: nil, description: description)
-        }
-        return project
     }
 
     public func updateProject(
         _ principal: Principal, _ reference: String, name: String?, visibility: Visibility?, description: String?
     ) async throws -> Project {
-        let project = try await self.project(principal, reference, atLeast: .maintainer)
-        if let visibility, let namespace = try await self.store.namespace(id: project.namespaceID), namespace.kind == .group {
-            try AdminService.checkVisibility(visibility, within: namespace)
+        try await self.write {
+            let project = try await self.project(principal, reference, atLeast: .maintainer)
+            if let visibility, let namespace = try await self.store.namespace(id: project.namespaceID), namespace.kind == .group {
+                try AdminService.checkVisibility(visibility, within: namespace)
+            }
+            if let name { try Self.validateName(name) }
+            return try await self.store.updateProject(project.id, name: name, visibility: visibility, description: description)
         }
-        if let name { try Self.validateName(name) }
-        return try await self.store.updateProject(project.id, name: name, visibility: visibility, description: description)
     }
 
     public func deleteProject(_ principal: Principal, _ reference: String) async throws {
-        let project = try await self.project(principal, reference, atLeast: .owner)
-        try await self.packages.collectGarbage(try await self.store.deleteProject(project))
+        try await self.write {
+            let project = try await self.project(principal, reference, atLeast: .owner)
+            try await self.maintenance.collectGarbage(try await self.store.deleteProject(project))
+        }
     }
 
     public func namespace(of project: Project) async throws -> Namespace? {

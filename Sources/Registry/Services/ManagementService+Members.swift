@@ -56,25 +56,31 @@ extension ManagementService {
 
     /// Maintainers add members up to their own role; only owners make owners.
     public func addMember(_ principal: Principal, to reference: ResourceReference, userID: Int64, accessLevel: AccessLevel) async throws -> Member {
-        let source = try await self.source(principal, reference, atLeast: .maintainer)
-        try await self.checkGrant(principal, accessLevel, on: reference)
-        guard let user = try await self.store.user(id: userID) else { throw RegistryError.notFound("404 User Not Found") }
-        try await self.store.insertMember(source: source, userID: user.id, accessLevel: accessLevel)
-        return Member(user: user, accessLevel: accessLevel)
+        try await self.write {
+            let source = try await self.source(principal, reference, atLeast: .maintainer)
+            try await self.checkGrant(principal, accessLevel, on: reference)
+            guard let user = try await self.store.user(id: userID) else { throw RegistryError.notFound("404 User Not Found") }
+            try await self.store.insertMember(source: source, userID: user.id, accessLevel: accessLevel)
+            return Member(user: user, accessLevel: accessLevel)
+        }
     }
 
     public func updateMember(_ principal: Principal, of reference: ResourceReference, userID: Int64, accessLevel: AccessLevel) async throws -> Member {
-        let source = try await self.source(principal, reference, atLeast: .maintainer)
-        try await self.checkGrant(principal, accessLevel, on: reference)
-        guard try await self.store.updateMember(source: source, userID: userID, accessLevel: accessLevel),
-              let user = try await self.store.user(id: userID)
-        else { throw RegistryError.notFound("404 Member Not Found") }
-        return Member(user: user, accessLevel: accessLevel)
+        try await self.write {
+            let source = try await self.source(principal, reference, atLeast: .maintainer)
+            try await self.checkGrant(principal, accessLevel, on: reference)
+            guard try await self.store.updateMember(source: source, userID: userID, accessLevel: accessLevel),
+                  let user = try await self.store.user(id: userID)
+            else { throw RegistryError.notFound("404 Member Not Found") }
+            return Member(user: user, accessLevel: accessLevel)
+        }
     }
 
     public func removeMember(_ principal: Principal, from reference: ResourceReference, userID: Int64) async throws {
-        let source = try await self.source(principal, reference, atLeast: .maintainer)
-        guard try await self.store.deleteMember(source: source, userID: userID) else { throw RegistryError.notFound("404 Member Not Found") }
+        try await self.write {
+            let source = try await self.source(principal, reference, atLeast: .maintainer)
+            guard try await self.store.deleteMember(source: source, userID: userID) else { throw RegistryError.notFound("404 Member Not Found") }
+        }
     }
 
     private func checkGrant(_ principal: Principal, _ level: AccessLevel, on reference: ResourceReference) async throws {
@@ -91,54 +97,21 @@ extension ManagementService {
     public func createDeployToken(
         _ principal: Principal, for reference: ResourceReference, name: String, username: String?, scopes: Set<TokenScope>, expiresAt: Day?
     ) async throws -> IssuedToken<DeployToken> {
-        let source = try await self.source(principal, reference, atLeast: .maintainer)
-        let target: MembershipTarget
-        switch source {
-        case .namespace(let id): target = .group(String(id))
-        case .project(let id): target = .project(String(id))
+        try await self.write {
+            let source = try await self.source(principal, reference, atLeast: .maintainer)
+            let target: MembershipTarget
+            switch source {
+            case .namespace(let id): target = .group(String(id))
+            case .project(let id): target = .project(String(id))
+            }
+            return try await self.admin.createDeployToken(for: target, name: name, username: username, scopes: scopes, expiresAt: expiresAt)
         }
-        return try await self.admin.createDeployToken(for: target, name: name, username: username, scopes: scopes, expiresAt: expiresAt)
     }
 
     public func deleteDeployToken(_ principal: Principal, of reference: ResourceReference, id: Int64) async throws {
-        let source = try await self.source(principal, reference, atLeast: .maintainer)
-        guard try await self.store.deleteDeployToken(id: id, source: source) else { throw RegistryError.notFound("404 Deploy Token Not Found") }
-    }
-
-    // MARK: Packages
-
-    /// Packages of a project, or of every project below a group that the caller may read.
-    public func packages(
-        _ principal: Principal, of reference: ResourceReference, name: String?, order: PackageOrder, page: PageRequest
-    ) async throws -> Page<Package> {
-        let projects: [Project]
-        switch reference {
-        case .project(let value):
-            projects = [try await self.packages.authorizedProject(value, for: principal, action: .read)]
-        case .group(let value):
-            projects = try await self.packages.authorizedGroup(value, for: principal).1
+        try await self.write {
+            let source = try await self.source(principal, reference, atLeast: .maintainer)
+            guard try await self.store.deleteDeployToken(id: id, source: source) else { throw RegistryError.notFound("404 Deploy Token Not Found") }
         }
-        return try await self.store.packages(in: projects.map(\.id), name: name, order: order, page: page)
-    }
-
-    /// A package of a project; `action` decides the permission needed.
-    public func package(_ principal: Principal, project reference: String, id: Int64, action: PackageAction) async throws -> Package {
-        let project = try await self.packages.authorizedProject(reference, for: principal, action: action)
-        guard let package = try await self.store.package(id: id, projectID: project.id) else { throw RegistryError.notFound("404 Package Not Found") }
-        return package
-    }
-
-    public func packageFiles(_ principal: Principal, project reference: String, packageID: Int64) async throws -> [PackageFile] {
-        let package = try await self.package(principal, project: reference, id: packageID, action: .read)
-        return try await self.store.files(ofPackage: package.id)
-    }
-
-    public func deletePackage(_ principal: Principal, project reference: String, id: Int64) async throws {
-        try await self.packages.deletePackage(try await self.package(principal, project: reference, id: id, action: .manage))
-    }
-
-    public func deletePackageFile(_ principal: Principal, project reference: String, packageID: Int64, fileID: Int64) async throws {
-        let package = try await self.package(principal, project: reference, id: packageID, action: .manage)
-        try await self.packages.deletePackageFile(id: fileID, of: package)
     }
 }

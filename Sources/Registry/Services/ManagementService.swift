@@ -1,22 +1,20 @@
 import PythonPackaging
 
-/// The REST API's operations on users, tokens, groups, projects, members and deploy tokens, each
-/// with GitLab's permission check in front of the same `AdminService` rules the CLI uses.
+/// The REST API's operations on users, tokens, groups, projects, members, deploy tokens and
+/// packages, each with GitLab's permission check (`AccessDecisions`) in front of the same
+/// `AdminService` rules the CLI uses. Every write reports `.access` to `Freshness` when it ends,
+/// succeeded or not: who may do what may have changed, and this server applies it at once.
 public struct ManagementService: Sendable {
     let store: MetadataStore
     let admin: AdminService
-    let access: AccessControl
-    let packages: PackageService
+    let control: AccessControl
+    let access: AccessDecisions
+    let maintenance: PackageMaintenance
+    let freshness: Freshness
 
-    public init(packages: PackageService) {
-        self.init(store: packages.store, packages: packages)
-    }
-
-    init(store: MetadataStore, packages: PackageService) {
-        self.store = store
-        self.admin = AdminService(store: store)
-        self.access = AccessControl(store: store)
-        self.packages = packages
+    /// Runs one of the REST API's writes.
+    func write<T>(_ body: () async throws -> T) async throws -> T {
+        try await self.freshness.afterWrite(.access, body)
     }
 
     // MARK: Who is calling
@@ -54,15 +52,19 @@ public struct ManagementService: Sendable {
     }
 
     public func createUser(_ principal: Principal, username: String, isAdmin: Bool) async throws -> User {
-        _ = try self.administrator(principal)
-        return try await self.admin.createUser(username: username, isAdmin: isAdmin)
+        try await self.write {
+            _ = try self.administrator(principal)
+            return try await self.admin.createUser(username: username, isAdmin: isAdmin)
+        }
     }
 
     public func deleteUser(_ principal: Principal, id: Int64) async throws {
-        let caller = try self.administrator(principal)
-        let user = try await self.user(principal, id: id)
-        guard user.id != caller.id else { throw RegistryError.invalid("You cannot delete yourself") }
-        try await self.packages.collectGarbage(try await self.store.deleteUser(user))
+        try await self.write {
+            let caller = try self.administrator(principal)
+            let user = try await self.user(principal, id: id)
+            guard user.id != caller.id else { throw RegistryError.invalid("You cannot delete yourself") }
+            try await self.maintenance.collectGarbage(try await self.store.deleteUser(user))
+        }
     }
 
     // MARK: Personal access tokens
@@ -70,9 +72,11 @@ public struct ManagementService: Sendable {
     public func createPersonalAccessToken(
         _ principal: Principal, userID: Int64, name: String, scopes: Set<TokenScope>, expiresAt: Day?
     ) async throws -> IssuedToken<PersonalAccessToken> {
-        _ = try self.administrator(principal)
-        let user = try await self.user(principal, id: userID)
-        return try await self.admin.createPersonalAccessToken(username: user.username, name: name, scopes: scopes, expiresAt: expiresAt)
+        try await self.write {
+            _ = try self.administrator(principal)
+            let user = try await self.user(principal, id: userID)
+            return try await self.admin.createPersonalAccessToken(username: user.username, name: name, scopes: scopes, expiresAt: expiresAt)
+        }
     }
 
     /// The caller's own tokens; an administrator sees everyone's (or one user's).
@@ -97,9 +101,11 @@ public struct ManagementService: Sendable {
     }
 
     public func revokePersonalAccessToken(_ principal: Principal, id: Int64?, presented: Credential?) async throws {
-        let token = try await self.personalAccessToken(principal, id: id, presented: presented)
-        if id != nil { _ = try self.writer(principal) }
-        try await self.store.revokePersonalAccessToken(id: token.id)
+        try await self.write {
+            let token = try await self.personalAccessToken(principal, id: id, presented: presented)
+            if id != nil { _ = try self.writer(principal) }
+            try await self.store.revokePersonalAccessToken(id: token.id)
+        }
     }
 
     /// Revokes the token and issues a new one with the same name and scopes (GitLab: a week's expiry
@@ -107,18 +113,18 @@ public struct ManagementService: Sendable {
     public func rotatePersonalAccessToken(
         _ principal: Principal, id: Int64?, presented: Credential?, expiresAt: Day?
     ) async throws -> IssuedToken<PersonalAccessToken> {
-        let token = try await self.personalAccessToken(principal, id: id, presented: presented)
-        if id != nil { _ = try self.writer(principal) }
-        guard !token.revoked else { throw RegistryError.invalid("The token has been revoked") }
-        let secret = "whpat-" + Hex.random(bytes: 20)
-        let rotated = try await self.store.rotatePersonalAccessToken(
-            token, newDigest: AccessControl.digest(ofSecret: secret), expiresAt: expiresAt ?? token.expiresAt
-        )
-        return IssuedToken(token: rotated, secret: secret)
+        try await self.write {
+            let token = try await self.personalAccessToken(principal, id: id, presented: presented)
+            if id != nil { _ = try self.writer(principal) }
+            guard !token.revoked else { throw RegistryError.invalid("The token has been revoked") }
+            let (secret, digest) = TokenSecrets.mint(.personal)
+            let rotated = try await self.store.rotatePersonalAccessToken(token, newDigest: digest, expiresAt: expiresAt ?? token.expiresAt)
+            return IssuedToken(token: rotated, secret: secret)
+        }
     }
 
     private func presentedToken(_ credential: Credential?) async throws -> PersonalAccessToken? {
         guard case .anyToken(let secret) = credential else { return nil }
-        return try await self.store.personalAccessToken(digest: AccessControl.digest(ofSecret: secret))?.0
+        return try await self.store.personalAccessToken(digest: TokenSecrets.digest(of: secret))?.0
     }
 }

@@ -122,7 +122,7 @@ extension MetadataStore {
                     SELECT * FROM package_files WHERE project_id = \(bind: projectID) AND file_name = \(bind: fileName)
                     """).first()?.packageFile()
                 {
-                    return try Self.outcome(ofRecording: digests, over: existing)
+                    return try PackageRules.outcome(ofRecording: digests, over: existing)
                 }
                 try await placeBlobs()
                 let now = Timestamp.now().microseconds
@@ -151,16 +151,8 @@ extension MetadataStore {
         } catch where DatabaseDialect.isUniqueViolation(error) {
             // Only reachable if the lock above is ever bypassed; the unique index still has the last word.
             guard let existing = try await self.file(projectID: projectID, fileName: fileName) else { throw error }
-            return try Self.outcome(ofRecording: digests, over: existing)
+            return try PackageRules.outcome(ofRecording: digests, over: existing)
         }
-    }
-
-    /// A file name is taken once: the same bytes again change nothing, other bytes are refused.
-    private static func outcome(ofRecording digests: FileDigests, over existing: PackageFile) throws -> PublishOutcome {
-        guard existing.digests.sha256 == digests.sha256 else {
-            throw RegistryError.invalid(PackageRules.fileNameTaken)
-        }
-        return .unchanged(existing)
     }
 
     /// Marks the project's packages as changed, inside the writing transaction.

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Registry
+import WireHTTP1
 
 extension HTTPField.Name {
     static let privateToken = Self("PRIVATE-TOKEN")!
@@ -14,8 +15,8 @@ enum CredentialExtraction {
         case malformed
     }
 
-    /// Every header a credential may come in.
-    static let headerNames: [HTTPField.Name] = [.privateToken, .deployToken, .authorization]
+    /// Every header a credential may come in: what a replayed answer's request must match.
+    static let headerNames = CredentialHeaders([HTTPField.Name.privateToken, .deployToken, .authorization].map(\.canonicalName))
 
     static func credential(from headers: HTTPFields) throws(Failure) -> Credential? {
         if let token = headers[.privateToken] { return .anyToken(token) }
@@ -35,39 +36,5 @@ enum CredentialExtraction {
         default:
             throw .malformed
         }
-    }
-}
-
-/// Standard base64 (RFC 4648), strict: what HTTP Basic carries.
-enum Base64 {
-    static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        var output: [UInt8] = []
-        var accumulator: UInt32 = 0
-        var bits = 0
-        var padding = 0
-        for byte in text.utf8 {
-            let value: UInt32
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a") + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0") + 52)
-            case UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "/"): value = 63
-            case UInt8(ascii: "="):
-                padding += 1
-                continue
-            default:
-                return nil
-            }
-            guard padding == 0 else { return nil }
-            accumulator = accumulator << 6 | value
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
-        }
-        guard padding <= 2 else { return nil }
-        return output
     }
 }

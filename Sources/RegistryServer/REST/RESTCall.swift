@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Registry
+import WireHTTP1
 
 /// One REST request, parsed: the caller, the path parameters, and the parameters from the query
 /// string and the body (JSON or form-encoded, as GitLab accepts both; the body wins).
@@ -144,8 +145,8 @@ struct RESTCall {
     }
 }
 
-/// GitLab's validation error shapes: `{"message": {"field": ["..."]}}` and `{"error": "..."}`.
-enum RESTError: Error {
+/// GitLab's validation error shapes: `{"message": {"field": ["..."]}}` and `{"error": "..."}`, with 400.
+enum RESTError: HTTPResponseError {
     case missing(String)
     case invalidField(String, String)
 
@@ -161,5 +162,15 @@ enum RESTError: Error {
         case .missing(let field): "\(field) is missing"
         case .invalidField(let field, let problem): "\(field) \(problem)"
         }
+    }
+}
+
+extension RESTError {
+    var status: HTTPResponse.Status { .badRequest }
+
+    func response(from request: Request, context: some RequestContext) -> Response {
+        var headers = HTTPFields()
+        headers.setInternal(ReasonPhrase(message: self.summary))
+        return RESTResponse.json(self.body, status: .badRequest, headers: headers)
     }
 }

@@ -4,8 +4,6 @@ import Registry
 /// Every REST route and what it does. Handlers only translate between HTTP and `ManagementService`,
 /// where the rules live.
 extension RESTRouter {
-    static let wheelhouseVersion = "0.3.0"
-
     static func make(_ service: ManagementService) -> RESTRouter {
         var router = RESTRouter()
         router.addMeta(service)
@@ -19,7 +17,7 @@ extension RESTRouter {
     }
 
     private mutating func addMeta(_ service: ManagementService) {
-        let version = JSONValue.object([("version", .string(Self.wheelhouseVersion)), ("revision", .string("wheelhouse"))])
+        let version = JSONValue.object([("version", .string(WheelhouseVersion.current)), ("revision", .string("wheelhouse"))])
         self.add(.get, "version") { call in
             _ = try service.caller(call.principal)
             return RESTResponse.json(version)
@@ -27,7 +25,7 @@ extension RESTRouter {
         self.add(.get, "metadata") { call in
             _ = try service.caller(call.principal)
             return RESTResponse.json(.object([
-                ("version", .string(Self.wheelhouseVersion)), ("revision", .string("wheelhouse")),
+                ("version", .string(WheelhouseVersion.current)), ("revision", .string("wheelhouse")),
                 ("kas", .object([("enabled", .bool(false)), ("externalUrl", .null), ("version", .null)])),
                 ("enterprise", .bool(false)), ("product", .string("Wheelhouse")),
             ]))

@@ -1,0 +1,61 @@
+import Logging
+import PythonPackaging
+
+/// Changing what is published: yanking (PEP 592), deleting releases and files, and removing the
+/// blobs nothing references any more. Callers are authorised for `.manage` (or are operators).
+public struct PackageMaintenance: Sendable {
+    let store: MetadataStore
+    let blobs: any BlobStore
+    let freshness: Freshness
+    let logger: Logger
+
+    /// Yanks a release or one of its files, or undoes it with `yank: nil`. Returns the file names affected.
+    public func setYank(_ yank: Yank?, project: Project, name: String, version: String, fileName: String?) async throws -> [String] {
+        let parsedVersion: Version
+        do { parsedVersion = try Version(parsing: version) } catch {
+            throw RegistryError.invalid("Invalid version '\(version)': not a PEP 440 version")
+        }
+        if let reason = yank?.reason {
+            guard reason.count <= 1000, !reason.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" }) else {
+                throw RegistryError.invalid("The yank reason must be one line of at most 1000 characters")
+            }
+        }
+        let files = try await self.freshness.afterWrite(.packages) {
+            try await self.store.setYank(
+                yank, projectID: project.id, normalizedName: ProjectName.normalize(name),
+                canonicalVersion: parsedVersion.canonical, fileName: fileName
+            )
+        }
+        guard !files.isEmpty else {
+            throw RegistryError.notFound(fileName == nil ? "404 Release Not Found" : "404 Package File Not Found")
+        }
+        self.logger.info(
+            yank == nil ? "unyanked" : "yanked",
+            metadata: [
+                "project": "\(project.pathWithNamespace)", "files": "\(files.joined(separator: ","))",
+            ]
+        )
+        return files
+    }
+
+    /// Deletes a release with its files; blobs go once no other file references them.
+    public func deletePackage(_ package: Package) async throws {
+        try await self.collectGarbage(try await self.store.deletePackage(id: package.id))
+        self.logger.info("deleted package", metadata: ["package": "\(package.normalizedName) \(package.version)"])
+    }
+
+    /// Deletes one file of a release (and the release with its last file).
+    public func deletePackageFile(id: Int64, of package: Package) async throws {
+        guard let digests = try await self.store.deletePackageFile(id: id, packageID: package.id) else {
+            throw RegistryError.notFound("404 Package File Not Found")
+        }
+        try await self.collectGarbage(digests)
+    }
+
+    /// Removes the blobs among `digests` (those of rows just deleted) that nothing references any more.
+    func collectGarbage(_ digests: [String]) async throws {
+        self.freshness.changed(.packages)
+        let blobs = self.blobs
+        try await self.store.removeUnreferencedBlobs(digests) { digest in try await blobs.remove(sha256: digest) }
+    }
+}

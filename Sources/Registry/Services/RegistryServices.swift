@@ -1,0 +1,43 @@
+import Logging
+import NIOPosix
+
+/// Every service of the registry, made once over one store and one blob store and sharing one
+/// `Freshness`: what the server and the command line are built on.
+public struct RegistryServices: Sendable {
+    public let freshness: Freshness
+    /// Credentials to principals.
+    public let authenticator: Authenticator
+    /// Who may see and do what.
+    public let access: AccessDecisions
+    /// Indexes, files and downloads.
+    public let reader: PackageReader
+    /// Uploads.
+    public let publisher: PackagePublisher
+    /// Yanks, deletions and garbage collection.
+    public let maintenance: PackageMaintenance
+    /// Loading large catalogues without their bytes (benchmarks).
+    public let catalogue: CatalogueLoader
+    /// Operators' creations (the CLI), with no permission check.
+    public let admin: AdminService
+    /// The REST API's operations, each with GitLab's permission check.
+    public let management: ManagementService
+
+    public init(store: MetadataStore, blobs: any BlobStore, logger: Logger, threadPool: NIOThreadPool = .singleton) {
+        let freshness = Freshness()
+        let control = AccessControl(store: store)
+        let access = AccessDecisions(store: store, control: control, freshness: freshness)
+        let admin = AdminService(store: store)
+        let maintenance = PackageMaintenance(store: store, blobs: blobs, freshness: freshness, logger: logger)
+        self.freshness = freshness
+        self.authenticator = Authenticator(store: store, freshness: freshness)
+        self.access = access
+        self.reader = PackageReader(store: store, blobs: blobs, freshness: freshness)
+        self.publisher = PackagePublisher(store: store, blobs: blobs, freshness: freshness, threadPool: threadPool, logger: logger)
+        self.maintenance = maintenance
+        self.catalogue = CatalogueLoader(store: store, freshness: freshness)
+        self.admin = admin
+        self.management = ManagementService(
+            store: store, admin: admin, control: control, access: access, maintenance: maintenance, freshness: freshness
+        )
+    }
+}

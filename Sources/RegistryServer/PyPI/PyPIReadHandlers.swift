@@ -1,0 +1,162 @@
+import Hummingbird
+import PythonPackaging
+import Registry
+import WireHTTP1
+
+/// The read side of the PyPI API: simple pages in HTML or JSON, files and their core metadata, with
+/// conditional and range requests.
+struct PyPIReadHandlers {
+    let reader: PackageReader
+    let pages: VersionedCache<RenderedPage>
+    let request: Request
+    /// `http(s)://host/api/v4`
+    let baseURL: String
+
+    private var isHead: Bool { self.request.method == .head }
+
+    /// Answers a read route over `scope`.
+    func respond(to read: PyPIRoute.Read, over scope: ReadScope) async throws -> Response {
+        switch read {
+        case .index: try await self.index(scope)
+        case .package(let name): try await self.package(name, scope)
+        case .file(let sha256, let fileName): try await self.file(sha256: sha256, fileName: fileName, scope)
+        case .coreMetadata(let sha256, let fileName): try await self.coreMetadata(sha256: sha256, fileName: fileName, scope)
+        }
+    }
+
+    private func index(_ scope: ReadScope) async throws -> Response {
+        let format = try self.negotiatedFormat()
+        let base = "\(self.baseURL)/\(scope.root)"
+        let page = try await self.cachedPage(key: "index|\(scope.title)", base: base, format: format, projects: scope.projects) {
+            let listed = try await self.reader.index(of: scope.projects)
+            return format == .json
+                ? SimpleJSON(baseURL: base).index(packages: listed)
+                : SimplePages(baseURL: base).index(title: scope.title, packages: listed)
+        }
+        return self.respond(page, audience: scope.audience)
+    }
+
+    private func package(_ name: String, _ scope: ReadScope) async throws -> Response {
+        let format = try self.negotiatedFormat()
+        let base = "\(self.baseURL)/\(scope.root)"
+        let page = try await self.cachedPage(key: "package|\(ProjectName.normalize(name))", base: base, format: format, projects: scope.projects) {
+            let files = try await self.reader.files(of: name, in: scope.projects)
+            guard let first = files.first else { throw RegistryError.notFound("404 Package Not Found") }
+            return format == .json
+                ? SimpleJSON(baseURL: base).package(normalizedName: first.package.normalizedName, files: files)
+                : SimplePages(baseURL: base).package(name: first.package.name, files: files)
+        }
+        return self.respond(page, audience: scope.audience)
+    }
+
+    /// The page from the cache when none of its projects changed since it was rendered, else rendered
+    /// afresh (the versions are read before the data, see `PageCache`).
+    private func cachedPage(
+        key: String, base: String, format: SimpleFormat, projects: [Project], render: () async throws -> String
+    ) async throws -> RenderedPage {
+        let versions = try await self.reader.packagesVersions(of: projects)
+        let cacheKey = "\(key)|\(format.rawValue)|\(base)|\(projects.map { String($0.id) }.joined(separator: ","))"
+        return try await self.pages.value(for: cacheKey, versions: versions) {
+            let body = try await render()
+            return RenderedPage(
+                body: ByteBuffer(string: body),
+                entityTag: EntityTag(opaque: ContentHash.sha256(body.utf8)),
+                contentType: format == .legacyHTML ? "text/html; charset=utf-8" : format.rawValue
+            )
+        }
+    }
+
+    private func file(sha256: String, fileName: String, _ scope: ReadScope) async throws -> Response {
+        let file = try await self.reader.download(sha256: sha256, fileName: fileName, in: scope.projects)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.lastModified] = HTTPDate.format(secondsSinceEpoch: file.uploadedAt.secondsSinceEpoch)
+        headers[.contentDisposition] = "attachment; filename=\"\(file.fileName)\""
+        return try await self.blob(size: file.size, sha256: file.digests.sha256, headers: headers, audience: scope.audience)
+    }
+
+    private func coreMetadata(sha256: String, fileName: String, _ scope: ReadScope) async throws -> Response {
+        let metadata = try await self.reader.coreMetadata(sha256: sha256, fileName: fileName, in: scope.projects)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return try await self.blob(size: metadata.size, sha256: metadata.sha256, headers: headers, audience: scope.audience)
+    }
+
+    // MARK: Pieces
+
+    private func negotiatedFormat() throws -> SimpleFormat {
+        // Most requests have no query: skip parsing one (Hummingbird's goes through URLComponents).
+        let hasQuery = self.request.head.path?.utf8.contains(UInt8(ascii: "?")) ?? false
+        let formatParameter = hasQuery ? self.request.uri.queryParameters["format"].map(String.init) : nil
+        guard let format = ContentNegotiation.choose(accept: self.request.headers[.accept], formatParameter: formatParameter) else {
+            throw NotAcceptable()
+        }
+        return format
+    }
+
+    /// A page with a strong ETag of its bytes, answering `If-None-Match` with 304.
+    private func respond(_ page: RenderedPage, audience: Audience) -> Response {
+        var headers = HTTPFields()
+        headers[.vary] = "Accept"
+        headers[.eTag] = page.entityTag.headerValue
+        headers[.cacheControl] = audience.pageCacheControl
+        if EntityTag.ifNoneMatch(self.request.headers[.ifNoneMatch], matches: page.entityTag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers[.contentType] = page.contentType
+        headers[.contentLength] = String(page.body.readableBytes)
+        return Response(status: .ok, headers: headers, body: self.isHead ? .init() : .init(byteBuffer: page.body))
+    }
+
+    /// Stored content named by its sha256: ETag, `If-None-Match`, `Range` (206/416) and `HEAD`.
+    private func blob(size: Int64, sha256: String, headers: HTTPFields, audience: Audience) async throws -> Response {
+        var headers = headers
+        let tag = EntityTag(opaque: sha256)
+        headers[.eTag] = tag.headerValue
+        headers[.cacheControl] = audience.fileCacheControl
+        headers[.acceptRanges] = "bytes"
+        if EntityTag.ifNoneMatch(self.request.headers[.ifNoneMatch], matches: tag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        // A range applies only to the representation the client has (If-Range), or to any when it names none.
+        var rangeHeader = self.request.headers[.range]
+        if let ifRange = self.request.headers[.ifRange], ifRange != tag.headerValue { rangeHeader = nil }
+
+        switch ByteRangeRequest.parse(rangeHeader, length: size) {
+        case .whole:
+            headers[.contentLength] = String(size)
+            if self.isHead || size == 0 { return Response(status: .ok, headers: headers) }
+            return try await self.answer(.ok, headers: headers, sha256: sha256, range: 0...(size - 1))
+        case .partial(let range):
+            headers[.contentRange] = ByteRangeRequest.contentRange(range, length: size)
+            headers[.contentLength] = String(range.upperBound - range.lowerBound + 1)
+            if self.isHead { return Response(status: .partialContent, headers: headers) }
+            return try await self.answer(.partialContent, headers: headers, sha256: sha256, range: range)
+        case .unsatisfiable:
+            headers[.contentRange] = ByteRangeRequest.unsatisfiedContentRange(length: size)
+            headers[.contentLength] = "0"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        }
+    }
+}
+
+extension PyPIReadHandlers {
+    /// An answer carrying `range` of a blob: a small one read into memory (where it can be
+    /// replayed), a larger one sent from the file with sendfile by `FileBody.Writer`.
+    func answer(_ status: HTTPResponse.Status, headers: HTTPFields, sha256: String, range: ClosedRange<Int64>) async throws -> Response {
+        if range.upperBound - range.lowerBound + 1 <= FileBody.largestInMemory {
+            let bytes = try await self.reader.bytes(ofBlob: sha256, range: range)
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
+        }
+        var headers = headers
+        headers.setInternal(FileBodyRange(sha256: sha256, range: range))
+        return Response(status: status, headers: headers)
+    }
+}
+
+/// A simple page as sent: its bytes, their strong entity tag and media type.
+struct RenderedPage: Sendable {
+    var body: ByteBuffer
+    var entityTag: EntityTag
+    var contentType: String
+}

@@ -1,0 +1,106 @@
+import Hummingbird
+import MultipartStream
+import Registry
+
+/// `POST projects/:id/packages/pypi`: streams the multipart form, writing the `content` part to a
+/// temporary blob while hashing it, keeps the small text fields in memory (bounded), then hands the
+/// whole to `PackagePublisher.publish`. Memory stays bounded whatever the file size.
+struct UploadHandler {
+    let publisher: PackagePublisher
+    let maxUploadSize: Int64
+
+    /// Room for all text fields together (long READMEs go in `description`).
+    static let maxFieldBytes = 8 * 1024 * 1024
+    /// What a form may add around its file: fields and multipart framing.
+    static let formOverhead: Int64 = Int64(maxFieldBytes) + 64 * 1024
+
+    private enum CurrentPart {
+        case file
+        case field(name: String, value: ByteBuffer)
+        case ignored
+    }
+
+    func handle(_ request: Request, project: Project) async throws -> Response {
+        guard let contentType = request.headers[.contentType], let boundary = MultipartContentType.boundary(of: contentType) else {
+            throw RegistryError.invalid("Expected a multipart/form-data upload")
+        }
+        if let length = request.headers[.contentLength].flatMap(Int64.init), length > self.maxUploadSize + Self.formOverhead {
+            throw RegistryError.tooLarge("File is too large")
+        }
+        var parser: MultipartParser
+        do { parser = try MultipartParser(boundary: boundary) } catch { throw RegistryError.invalid(error.description) }
+
+        var fields: [String: String] = [:]
+        var fieldBytes = 0
+        var current = CurrentPart.ignored
+        var upload: BlobUpload?
+        var fileName: String?
+        do {
+            for try await chunk in request.body {
+                let events: [MultipartEvent]
+                do { events = try parser.feed(chunk) } catch { throw RegistryError.invalid(error.description) }
+                for event in events {
+                    switch event {
+                    case .partBegin(let headers):
+                        if headers.name == "content", let name = headers.filename, upload == nil {
+                            // Refuse a hostile or foreign file name before writing a single byte.
+                            upload = try await self.publisher.beginUpload(fileName: name)
+                            fileName = name
+                            current = .file
+                        } else if headers.filename == nil, let name = headers.name {
+                            current = .field(name: name, value: ByteBuffer())
+                        } else {
+                            current = .ignored  // other files (a detached signature) and nameless parts
+                        }
+                    case .body(let bytes):
+                        switch current {
+                        case .file:
+                            guard let upload, upload.size + Int64(bytes.readableBytes) <= self.maxUploadSize else {
+                                throw RegistryError.tooLarge("File is too large")
+                            }
+                            try await upload.append(bytes)
+                        case .field(let name, var value):
+                            fieldBytes += bytes.readableBytes
+                            guard fieldBytes <= Self.maxFieldBytes else { throw RegistryError.tooLarge("Form fields are too large") }
+                            var bytes = bytes
+                            value.writeBuffer(&bytes)
+                            current = .field(name: name, value: value)
+                        case .ignored:
+                            break
+                        }
+                    case .partEnd:
+                        // Repeated fields (classifiers, requires_dist) keep their first value; none of them is read here.
+                        if case .field(let name, let value) = current, fields[name] == nil {
+                            fields[name] = String(decoding: value.readableBytesView, as: UTF8.self)
+                        }
+                        current = .ignored
+                    }
+                }
+            }
+            do { try parser.finish() } catch { throw RegistryError.invalid(error.description) }
+            guard let upload, let fileName else { throw RegistryError.invalid("The content field with the file is missing") }
+            if let action = fields[":action"], action != "file_upload" {
+                throw RegistryError.invalid("Unsupported :action '\(action)'")
+            }
+            let uploadRequest = UploadRequest(
+                fileName: fileName,
+                name: fields["name"],
+                version: fields["version"],
+                fileType: fields["filetype"],
+                requiresPython: fields["requires_python"],
+                sha256: fields["sha256_digest"],
+                md5: fields["md5_digest"],
+                blake2b256: fields["blake2_256_digest"]
+            )
+            switch try await self.publisher.publish(uploadRequest, upload: upload, to: project) {
+            case .created:
+                return RESTResponse.json(.object([("message", .string("201 Created"))]), status: .created)
+            case .unchanged:
+                return RESTResponse.json(.object([("message", .string("200 OK: the same file was already uploaded"))]))
+            }
+        } catch {
+            upload?.discard()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,4 @@
+/// This build's version, as `GET /api/v4/version` and the landing page report it.
+public enum WheelhouseVersion {
+    public static let current = "0.3.0"
+}
