@@ -3,9 +3,7 @@ and one pypiserver. Each load runs in rounds that alternate the servers, and eac
 run is kept (see `Run.measure`)."""
 from __future__ import annotations
 
-import os
 import shutil
-import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,7 +232,7 @@ def uploads(bench: Run, pypi_proc) -> None:
     args, wh, cat, extra, notes = bench.args, bench.wh, bench.cat, bench.extra, bench.notes
     log(f"scenario 5: {args.upload_runs} x {args.upload_mib} MiB uploads")
     wh.stop()
-    extra["small_startup_s"] = wh.start()
+    extra["small_startup_s"] = wh.start().startup_seconds
     time.sleep(0.5)
     extra["small_idle_rss_kib"] = wh.memory_kib()["VmRSS"]
     loaders.upload(wh, cat, cat.uploads, loaders.bench_wheel("upload-warmup", "1.0.1"), "upload-warmup", "1.0.1")
@@ -286,7 +284,7 @@ def large_catalogue(bench: Run) -> None:
         + (f", database {extra['db_mib']:.0f} MiB" if "db_mib" in extra else ""))
     startups = []
     for i in range(3):
-        startups.append(wh.start())
+        startups.append(wh.start().startup_seconds)
         if i < 2:
             wh.stop()
     time.sleep(0.5)

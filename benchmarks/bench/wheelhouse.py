@@ -23,11 +23,13 @@ class Wheelhouse(Server):
         PROCS.adopt(self.proc, WH, self.log_path)
         return self
 
-    def start(self, timeout: float = 120.0) -> float:
-        """Starts the server; returns seconds from process start to /-/health answering."""
-        self.launch()
+    def start(self, timeout: float = 120.0) -> "Wheelhouse":
+        """Starts the server and waits for /-/health; `startup_seconds` is then the time it took."""
+        return super().start(timeout)
+
+    def wait_healthy(self, timeout: float = 120.0, poll: float = 0.002) -> float:
         try:
-            return self.wait_healthy(timeout, poll=0.002)
+            return super().wait_healthy(timeout, poll)
         except ServerError as error:
             raise BenchError(str(error)) from None
 
