@@ -224,11 +224,12 @@ class Server:
         Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
 
     # -- admin CLI
-    def cli(self, *args, timeout: float = 60) -> subprocess.CompletedProcess:
-        """`wheelhouse ARGS... <storage args>`, finished, its output captured as text."""
+    def cli(self, *args, timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess:
+        """`wheelhouse ARGS... <storage args>`, finished, its output captured as text; `input`, if
+        given, is its standard input (otherwise it has none)."""
         cmd = [str(self.binary), *map(str, args), *self.storage_args()]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env=self.environment(), stdin=subprocess.DEVNULL)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=self.environment(),
+                              input=input, stdin=None if input is not None else subprocess.DEVNULL)
 
     def cli_json(self, *args, timeout: float = 60) -> dict:
         """`cli(*args, "--json")`, which must succeed and print one JSON object; raises CLIError."""
