@@ -9,7 +9,7 @@ let package = Package(
     name: "wheelhouse",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "wheelhouse", targets: ["wheelhouse"]),
+        .executable(name: "wheelhouse", targets: ["wheelhouse"])
     ],
     dependencies: [
         // HTTP server: async/await native, request bodies arrive as a back-pressured stream.
@@ -20,7 +20,7 @@ let package = Package(
         // It brings postgres-nio and, through it, swift-nio-ssl: the largest part of a cold build.
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         // sha256 and md5 of uploads, sha256 of stored tokens, secure random for new tokens.
-        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         // Reads a wheel's *.dist-info/METADATA at upload (PEP 658) without unpacking the wheel.
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),

@@ -127,7 +127,7 @@ public struct MultipartParser: Sendable {
         case .headers:
             // An empty header block is legal: the part starts with CRLF directly.
             if self.pending.readableBytes >= 2,
-               self.pending.getInteger(at: self.pending.readerIndex, as: UInt16.self) == 0x0D0A
+                self.pending.getInteger(at: self.pending.readerIndex, as: UInt16.self) == 0x0D0A
             {
                 self.pending.moveReaderIndex(forwardBy: 2)
                 events.append(.partBegin(MultipartPartHeaders([])))

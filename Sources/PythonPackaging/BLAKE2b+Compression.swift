@@ -34,10 +34,22 @@ extension BLAKE2b {
             )
             let iv = BLAKE2b.initializationVector
             var v = WorkingVector(
-                v0: self.h0, v1: self.h1, v2: self.h2, v3: self.h3,
-                v4: self.h4, v5: self.h5, v6: self.h6, v7: self.h7,
-                v8: iv.0, v9: iv.1, v10: iv.2, v11: iv.3,
-                v12: iv.4 ^ counterLow, v13: iv.5 ^ counterHigh, v14: isFinal ? ~iv.6 : iv.6, v15: iv.7
+                v0: self.h0,
+                v1: self.h1,
+                v2: self.h2,
+                v3: self.h3,
+                v4: self.h4,
+                v5: self.h5,
+                v6: self.h6,
+                v7: self.h7,
+                v8: iv.0,
+                v9: iv.1,
+                v10: iv.2,
+                v11: iv.3,
+                v12: iv.4 ^ counterLow,
+                v13: iv.5 ^ counterHigh,
+                v14: isFinal ? ~iv.6 : iv.6,
+                v15: iv.7
             )
             v.round(m.0, m.1, m.2, m.3, m.4, m.5, m.6, m.7, m.8, m.9, m.10, m.11, m.12, m.13, m.14, m.15)
             v.round(m.14, m.10, m.4, m.8, m.9, m.15, m.13, m.6, m.1, m.12, m.0, m.2, m.11, m.7, m.5, m.3)
@@ -81,10 +93,22 @@ extension BLAKE2b {
         /// the round's `SIGMA` order.
         @inline(__always)
         mutating func round(
-            _ m0: UInt64, _ m1: UInt64, _ m2: UInt64, _ m3: UInt64,
-            _ m4: UInt64, _ m5: UInt64, _ m6: UInt64, _ m7: UInt64,
-            _ m8: UInt64, _ m9: UInt64, _ m10: UInt64, _ m11: UInt64,
-            _ m12: UInt64, _ m13: UInt64, _ m14: UInt64, _ m15: UInt64
+            _ m0: UInt64,
+            _ m1: UInt64,
+            _ m2: UInt64,
+            _ m3: UInt64,
+            _ m4: UInt64,
+            _ m5: UInt64,
+            _ m6: UInt64,
+            _ m7: UInt64,
+            _ m8: UInt64,
+            _ m9: UInt64,
+            _ m10: UInt64,
+            _ m11: UInt64,
+            _ m12: UInt64,
+            _ m13: UInt64,
+            _ m14: UInt64,
+            _ m15: UInt64
         ) {
             Self.mix(&self.v0, &self.v4, &self.v8, &self.v12, m0, m1)
             Self.mix(&self.v1, &self.v5, &self.v9, &self.v13, m2, m3)
@@ -99,8 +123,12 @@ extension BLAKE2b {
         /// The mixing function G of RFC 7693 §3.1.
         @inline(__always)
         static func mix(
-            _ a: inout UInt64, _ b: inout UInt64, _ c: inout UInt64, _ d: inout UInt64,
-            _ x: UInt64, _ y: UInt64
+            _ a: inout UInt64,
+            _ b: inout UInt64,
+            _ c: inout UInt64,
+            _ d: inout UInt64,
+            _ x: UInt64,
+            _ y: UInt64
         ) {
             a = a &+ b &+ x
             d = rotateRight(d ^ a, by: 32)

@@ -22,7 +22,7 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .unauthenticated: "Unauthorized"
         case .notFound(let message), .forbidden(let message), .invalid(let message),
-             .conflict(let message), .tooLarge(let message), .unavailable(let message):
+            .conflict(let message), .tooLarge(let message), .unavailable(let message):
             message
         case .unsupportedSchema(let found, let known):
             "The database schema is version \(found) but this wheelhouse knows only up to \(known); upgrade wheelhouse"

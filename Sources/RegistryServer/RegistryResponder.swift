@@ -41,7 +41,10 @@ struct RegistryResponder: HTTPResponder {
             return try await self.pypi.respond(to: route, request, context: context, baseURL: self.baseURL(for: request))
         case .rest(let route, let parameters):
             let call = try await RESTCall.make(
-                request, principal: context.principal, credential: context.credential, pathParameters: parameters,
+                request,
+                principal: context.principal,
+                credential: context.credential,
+                pathParameters: parameters,
                 externalBase: String(self.baseURL(for: request).dropLast("/api/v4".count))
             )
             return try await route.handler(call)

@@ -12,7 +12,8 @@ public enum RegistryServer {
     ) -> some ApplicationProtocol {
         let reader = services.reader
         let replay = ReplayCache(
-            lifetime: CacheLifetimes.replayedAnswers, credentialHeaders: CredentialExtraction.headerNames,
+            lifetime: CacheLifetimes.replayedAnswers,
+            credentialHeaders: CredentialExtraction.headerNames,
             currentVersions: { reader.freshPackagesVersions(of: $0) }
         )
         // A change of who may do what through this server is applied to kept answers at once.
@@ -21,9 +22,11 @@ public enum RegistryServer {
         }
         return Application(
             responder: RegistryResponder(services: services, replay: replay, configuration: configuration, logger: logger),
-            server: .http1(configuration: .init(additionalChannelHandlers: [
-                WireHTTP1.connectionHandlers(replay: replay, blobPath: { reader.localPath(ofBlob: $0) }, logger: logger),
-            ])),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [
+                    WireHTTP1.connectionHandlers(replay: replay, blobPath: { reader.localPath(ofBlob: $0) }, logger: logger)
+                ])
+            ),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "Wheelhouse"

@@ -15,7 +15,7 @@ final class ConnectionCloseNormalizer: ChannelInboundHandler, RemovableChannelHa
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(var head) = self.unwrapInboundIn(data), !head.isKeepAlive,
-              head.headers["Connection"] != ["close"]
+            head.headers["Connection"] != ["close"]
         else {
             context.fireChannelRead(data)
             return

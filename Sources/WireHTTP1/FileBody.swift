@@ -65,7 +65,8 @@ public enum FileBody {
             } catch {
                 let status = FileBody.status(openingFailedWith: (error as? IOError)?.errnoCode)
                 self.logger.log(
-                    level: status == .notFound ? .warning : .error, "cannot open blob",
+                    level: status == .notFound ? .warning : .error,
+                    "cannot open blob",
                     metadata: ["sha256": "\(sha256)", "error": "\(error)", "status": "\(status.code)"]
                 )
                 var failure = Self.failure(status, like: head)

@@ -11,7 +11,9 @@ public enum WireHTTP1 {
     /// replay handler last, so a replay passes through neither of the others; a close meets
     /// `DrainBeforeClose` at the socket.
     public static func connectionHandlers(
-        replay: ReplayCache, blobPath: @escaping @Sendable (String) -> String?, logger: Logger
+        replay: ReplayCache,
+        blobPath: @escaping @Sendable (String) -> String?,
+        logger: Logger
     ) -> any RemovableChannelHandler {
         BelowCodecInstaller(
             belowCodec: [

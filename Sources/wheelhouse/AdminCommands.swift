@@ -28,7 +28,8 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "The user the token acts as.") var user: String
         @Option(help: "A name to recognise the token by.") var name: String
         @Option(help: "api (read and write) or read_api; repeatable.") var scope: [String] = []
-        @Option(name: .customLong("expires-at"), help: "Last day before expiry, YYYY-MM-DD (the token stops working on that day).") var expiresAt: String?
+        @Option(name: .customLong("expires-at"), help: "Last day before expiry, YYYY-MM-DD (the token stops working on that day).") var expiresAt:
+            String?
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
@@ -37,7 +38,10 @@ struct TokenCommand: AsyncParsableCommand {
             let scopes = try ParsedFlags.scopes(self.scope)
             let expiry = try ParsedFlags.day(self.expiresAt)
             let issued = try await admin.createPersonalAccessToken(username: self.user, name: self.name, scopes: scopes, expiresAt: expiry)
-            return (Representations.personalAccessToken(issued.token, secret: issued.secret), "Created token \(issued.token.name) (id \(issued.token.id)) for \(self.user). Secret, shown once:\n\(issued.secret)")
+            return (
+                Representations.personalAccessToken(issued.token, secret: issued.secret),
+                "Created token \(issued.token.name) (id \(issued.token.id)) for \(self.user). Secret, shown once:\n\(issued.secret)"
+            )
         }
     }
 }
@@ -74,7 +78,10 @@ struct ProjectCommand: AsyncParsableCommand {
             let admin = services.admin
             let project = try await admin.createProject(fullPath: self.path, visibility: try ParsedFlags.visibility(self.visibility))
             let namespace = try await admin.namespace(of: project)
-            return (Representations.project(project, namespace: namespace), "Created project \(project.pathWithNamespace) (id \(project.id), \(project.visibility.rawValue))")
+            return (
+                Representations.project(project, namespace: namespace),
+                "Created project \(project.pathWithNamespace) (id \(project.id), \(project.visibility.rawValue))"
+            )
         }
     }
 }
@@ -116,10 +123,15 @@ struct DeployTokenCommand: AsyncParsableCommand {
         func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
             let admin = services.admin
             let issued = try await admin.createDeployToken(
-                for: try self.target.resolved(), name: self.name,
-                scopes: try ParsedFlags.scopes(self.scope), expiresAt: try ParsedFlags.day(self.expiresAt)
+                for: try self.target.resolved(),
+                name: self.name,
+                scopes: try ParsedFlags.scopes(self.scope),
+                expiresAt: try ParsedFlags.day(self.expiresAt)
             )
-            return (Representations.deployToken(issued.token, secret: issued.secret), "Created deploy token \(issued.token.name) (id \(issued.token.id)), username \(issued.token.username). Secret, shown once:\n\(issued.secret)")
+            return (
+                Representations.deployToken(issued.token, secret: issued.secret),
+                "Created deploy token \(issued.token.name) (id \(issued.token.id)), username \(issued.token.username). Secret, shown once:\n\(issued.secret)"
+            )
         }
     }
 }
@@ -141,12 +153,14 @@ struct TargetOptions: ParsableArguments {
 enum ParsedFlags {
     static func scopes(_ values: [String]) throws -> Set<TokenScope> {
         guard !values.isEmpty else { throw ValidationFailure(message: "give at least one --scope") }
-        return Set(try values.map { value in
-            guard let scope = TokenScope(rawValue: value) else {
-                throw ValidationFailure(message: "unknown scope '\(value)'")
+        return Set(
+            try values.map { value in
+                guard let scope = TokenScope(rawValue: value) else {
+                    throw ValidationFailure(message: "unknown scope '\(value)'")
+                }
+                return scope
             }
-            return scope
-        })
+        )
     }
 
     static func visibility(_ value: String) throws -> Visibility {

@@ -32,7 +32,9 @@ struct BulkLoadCommand: AdminCommand {
         var lines = try LineReader(path: self.file)
         defer { lines.close() }
         var batch: [ListedUpload] = []
-        var packages = 0, files = 0, number = 0
+        var packages = 0
+        var files = 0
+        var number = 0
         while let line = try lines.next() {
             number += 1
             guard !line.allSatisfy(\.isWhitespace) else { continue }

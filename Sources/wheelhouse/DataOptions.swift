@@ -1,10 +1,11 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOPosix
 import Registry
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where the registry keeps its data: shared by `serve` and every admin command, so that the CLI can
 /// administer a running server.
@@ -18,10 +19,16 @@ struct DataOptions: ParsableArguments {
     )
     var databaseURL: String?
 
-    @Option(name: .customLong("blob-dir"), help: "Directory of package files, shareable by several instances (env WHEELHOUSE_BLOB_DIR; default <data-dir>/blobs).")
+    @Option(
+        name: .customLong("blob-dir"),
+        help: "Directory of package files, shareable by several instances (env WHEELHOUSE_BLOB_DIR; default <data-dir>/blobs)."
+    )
     var blobDirectory: String?
 
-    @Option(name: .customLong("database-pool-size"), help: "Database connections (env WHEELHOUSE_DATABASE_POOL_SIZE; default 10 on PostgreSQL, 4 readers on SQLite).")
+    @Option(
+        name: .customLong("database-pool-size"),
+        help: "Database connections (env WHEELHOUSE_DATABASE_POOL_SIZE; default 10 on PostgreSQL, 4 readers on SQLite)."
+    )
     var databasePoolSize: Int?
 
     var resolvedDataDirectory: String {
@@ -40,10 +47,12 @@ struct DataOptions: ParsableArguments {
     }
 
     func poolSize() throws -> Int? {
-        let size = try self.databasePoolSize ?? EnvironmentSetting.value("DATABASE_POOL_SIZE").map {
-            guard let size = Int($0) else { throw ValidationError("WHEELHOUSE_DATABASE_POOL_SIZE must be a number") }
-            return size
-        }
+        let size =
+            try self.databasePoolSize
+            ?? EnvironmentSetting.value("DATABASE_POOL_SIZE").map {
+                guard let size = Int($0) else { throw ValidationError("WHEELHOUSE_DATABASE_POOL_SIZE must be a number") }
+                return size
+            }
         if let size, !(1...1000).contains(size) { throw ValidationError("the database pool size must be 1 to 1000") }
         return size
     }
@@ -78,7 +87,6 @@ protocol AdminCommand: AsyncParsableCommand {
     var output: OutputOptions { get }
     func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String)
 }
-
 
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print the created object as one JSON object.")

@@ -1,9 +1,10 @@
 import ArgumentParser
+import Logging
+import Registry
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
-import Registry
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +45,8 @@ struct MigrateDataCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "wheelhouse")
         logger.logLevel = .warning
-        let source: DatabaseLocation, target: DatabaseLocation
+        let source: DatabaseLocation
+        let target: DatabaseLocation
         do {
             source = try DatabaseLocation(parsing: self.from)
             target = try DatabaseLocation(parsing: self.to)

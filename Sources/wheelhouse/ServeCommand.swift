@@ -31,10 +31,13 @@ struct ServeCommand: AsyncParsableCommand {
 
         let services = RegistryServices(store: registry.store, blobs: registry.blobs, logger: logger)
         let application = RegistryServer.makeApplication(services: services, configuration: configuration, logger: logger)
-        logger.notice("wheelhouse serving", metadata: [
-            "address": "\(configuration.host):\(configuration.port)", "database": "\((try? self.data.databaseLocation())?.description ?? "?")",
-            "blobs": "\(self.data.resolvedBlobDirectory)",
-        ])
+        logger.notice(
+            "wheelhouse serving",
+            metadata: [
+                "address": "\(configuration.host):\(configuration.port)", "database": "\((try? self.data.databaseLocation())?.description ?? "?")",
+                "blobs": "\(self.data.resolvedBlobDirectory)",
+            ]
+        )
         do {
             try await application.runService()
         } catch {
@@ -45,14 +48,16 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func serverConfiguration() throws -> ServerConfiguration {
-        let port = try self.port ?? EnvironmentSetting.value("PORT").map {
-            guard let port = Int($0) else { throw ValidationError("WHEELHOUSE_PORT must be a number") }
-            return port
-        } ?? 8080
-        let maxUploadSize = try self.maxUploadSize ?? EnvironmentSetting.value("MAX_UPLOAD_SIZE").map {
-            guard let size = Int64($0) else { throw ValidationError("WHEELHOUSE_MAX_UPLOAD_SIZE must be a number of bytes") }
-            return size
-        } ?? ServerConfiguration.defaultMaxUploadSize
+        let port =
+            try self.port ?? EnvironmentSetting.value("PORT").map {
+                guard let port = Int($0) else { throw ValidationError("WHEELHOUSE_PORT must be a number") }
+                return port
+            } ?? 8080
+        let maxUploadSize =
+            try self.maxUploadSize ?? EnvironmentSetting.value("MAX_UPLOAD_SIZE").map {
+                guard let size = Int64($0) else { throw ValidationError("WHEELHOUSE_MAX_UPLOAD_SIZE must be a number of bytes") }
+                return size
+            } ?? ServerConfiguration.defaultMaxUploadSize
         guard (0...65535).contains(port) else { throw ValidationError("port must be 0 to 65535") }
         guard maxUploadSize > 0 else { throw ValidationError("max upload size must be positive") }
         return ServerConfiguration(

@@ -11,7 +11,8 @@ struct ReleaseOptions: ParsableArguments {
 
 struct YankCommand: AdminCommand {
     static let configuration = CommandConfiguration(
-        commandName: "yank", abstract: "Yank a release or one file (PEP 592): installers skip it unless pinned exactly."
+        commandName: "yank",
+        abstract: "Yank a release or one file (PEP 592): installers skip it unless pinned exactly."
     )
     @OptionGroup var release: ReleaseOptions
     @Option(help: "Why, shown to installers.") var reason: String?
@@ -21,8 +22,11 @@ struct YankCommand: AdminCommand {
     func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
         let project = try await services.admin.existingProject(self.release.project)
         let files = try await services.maintenance.setYank(
-            Yank(reason: self.reason ?? ""), project: project,
-            name: self.release.name, version: self.release.version, fileName: self.release.file
+            Yank(reason: self.reason ?? ""),
+            project: project,
+            name: self.release.name,
+            version: self.release.version,
+            fileName: self.release.file
         )
         return (YankCommand.json("Yanked", files), "Yanked \(files.joined(separator: ", "))")
     }
@@ -41,7 +45,11 @@ struct UnyankCommand: AdminCommand {
     func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
         let project = try await services.admin.existingProject(self.release.project)
         let files = try await services.maintenance.setYank(
-            nil, project: project, name: self.release.name, version: self.release.version, fileName: self.release.file
+            nil,
+            project: project,
+            name: self.release.name,
+            version: self.release.version,
+            fileName: self.release.file
         )
         return (YankCommand.json("Unyanked", files), "Unyanked \(files.joined(separator: ", "))")
     }

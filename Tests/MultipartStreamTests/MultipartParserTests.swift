@@ -50,12 +50,18 @@ func form(boundary: String, parts: [(headers: String, body: [UInt8])], preamble:
     }
 
     var sample: [UInt8] {
-        form(boundary: boundary, parts: [
-            ("Content-Disposition: form-data; name=\":action\"", Array("file_upload".utf8)),
-            ("Content-Disposition: form-data; name=\"name\"", Array("demo".utf8)),
-            ("Content-Disposition: form-data; name=\"content\"; filename=\"demo-1.0.tar.gz\"\r\nContent-Type: application/octet-stream", awkwardFile),
-            ("Content-Disposition: form-data; name=\"empty\"", []),
-        ])
+        form(
+            boundary: boundary,
+            parts: [
+                ("Content-Disposition: form-data; name=\":action\"", Array("file_upload".utf8)),
+                ("Content-Disposition: form-data; name=\"name\"", Array("demo".utf8)),
+                (
+                    "Content-Disposition: form-data; name=\"content\"; filename=\"demo-1.0.tar.gz\"\r\nContent-Type: application/octet-stream",
+                    awkwardFile
+                ),
+                ("Content-Disposition: form-data; name=\"empty\"", []),
+            ]
+        )
     }
 
     var expected: [Part] {
@@ -92,8 +98,12 @@ func form(boundary: String, parts: [(headers: String, body: [UInt8])], preamble:
     }
 
     @Test func skipsPreambleAndEpilogue() throws {
-        let body = form(boundary: "b", parts: [("Content-Disposition: form-data; name=\"x\"", Array("1".utf8))],
-                        preamble: "ignored preamble\r\n", epilogue: "ignored epilogue")
+        let body = form(
+            boundary: "b",
+            parts: [("Content-Disposition: form-data; name=\"x\"", Array("1".utf8))],
+            preamble: "ignored preamble\r\n",
+            epilogue: "ignored epilogue"
+        )
         #expect(try parse(body, boundary: "b", chunkSizes: [3]) == [Part(name: "x", filename: nil, body: Array("1".utf8))])
     }
 

@@ -18,42 +18,87 @@ struct WheelCase: Sendable, CustomTestStringConvertible {
 
 private let wheels: [WheelCase] = [
     WheelCase(
-        filename: "foo-1.0-py3-none-any.whl", nameComponent: "foo", normalizedName: "foo",
-        version: "1.0", python: ["py3"], abi: ["none"], platform: ["any"]
+        filename: "foo-1.0-py3-none-any.whl",
+        nameComponent: "foo",
+        normalizedName: "foo",
+        version: "1.0",
+        python: ["py3"],
+        abi: ["none"],
+        platform: ["any"]
     ),
     WheelCase(
-        filename: "foo_bar-1.0-py3-none-any.whl", nameComponent: "foo_bar", normalizedName: "foo-bar",
-        version: "1.0", python: ["py3"], abi: ["none"], platform: ["any"]
+        filename: "foo_bar-1.0-py3-none-any.whl",
+        nameComponent: "foo_bar",
+        normalizedName: "foo-bar",
+        version: "1.0",
+        python: ["py3"],
+        abi: ["none"],
+        platform: ["any"]
     ),
     WheelCase(
-        filename: "Foo.Bar-2.0.0rc1-py2.py3-none-any.whl", nameComponent: "Foo.Bar", normalizedName: "foo-bar",
-        version: "2.0.0rc1", python: ["py2", "py3"], abi: ["none"], platform: ["any"]
+        filename: "Foo.Bar-2.0.0rc1-py2.py3-none-any.whl",
+        nameComponent: "Foo.Bar",
+        normalizedName: "foo-bar",
+        version: "2.0.0rc1",
+        python: ["py2", "py3"],
+        abi: ["none"],
+        platform: ["any"]
     ),
     WheelCase(
         filename: "numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
-        nameComponent: "numpy", normalizedName: "numpy", version: "1.26.4",
-        python: ["cp311"], abi: ["cp311"], platform: ["manylinux_2_17_x86_64", "manylinux2014_x86_64"]
+        nameComponent: "numpy",
+        normalizedName: "numpy",
+        version: "1.26.4",
+        python: ["cp311"],
+        abi: ["cp311"],
+        platform: ["manylinux_2_17_x86_64", "manylinux2014_x86_64"]
     ),
     WheelCase(
-        filename: "pkg-1.0-1-py3-none-any.whl", nameComponent: "pkg", normalizedName: "pkg",
-        version: "1.0", buildTag: "1", python: ["py3"], abi: ["none"], platform: ["any"]
+        filename: "pkg-1.0-1-py3-none-any.whl",
+        nameComponent: "pkg",
+        normalizedName: "pkg",
+        version: "1.0",
+        buildTag: "1",
+        python: ["py3"],
+        abi: ["none"],
+        platform: ["any"]
     ),
     WheelCase(
-        filename: "pkg-1.0-2abc-cp39-abi3-win_amd64.whl", nameComponent: "pkg", normalizedName: "pkg",
-        version: "1.0", buildTag: "2abc", python: ["cp39"], abi: ["abi3"], platform: ["win_amd64"]
+        filename: "pkg-1.0-2abc-cp39-abi3-win_amd64.whl",
+        nameComponent: "pkg",
+        normalizedName: "pkg",
+        version: "1.0",
+        buildTag: "2abc",
+        python: ["cp39"],
+        abi: ["abi3"],
+        platform: ["win_amd64"]
     ),
     WheelCase(
-        filename: "pkg-1!2.0+local.1-py3-none-any.whl", nameComponent: "pkg", normalizedName: "pkg",
-        version: "1!2.0+local.1", python: ["py3"], abi: ["none"], platform: ["any"]
+        filename: "pkg-1!2.0+local.1-py3-none-any.whl",
+        nameComponent: "pkg",
+        normalizedName: "pkg",
+        version: "1!2.0+local.1",
+        python: ["py3"],
+        abi: ["none"],
+        platform: ["any"]
     ),
     WheelCase(
-        filename: "zope.interface-6.1-cp312-cp312-macosx_10_9_x86_64.whl", nameComponent: "zope.interface",
-        normalizedName: "zope-interface", version: "6.1", python: ["cp312"], abi: ["cp312"],
+        filename: "zope.interface-6.1-cp312-cp312-macosx_10_9_x86_64.whl",
+        nameComponent: "zope.interface",
+        normalizedName: "zope-interface",
+        version: "6.1",
+        python: ["cp312"],
+        abi: ["cp312"],
         platform: ["macosx_10_9_x86_64"]
     ),
     WheelCase(
-        filename: "pkg-v1.0_BETA_2-py3-none-any.whl", nameComponent: "pkg", normalizedName: "pkg",
-        version: "1.0b2", python: ["py3"], abi: ["none"], platform: ["any"]
+        filename: "pkg-v1.0_BETA_2-py3-none-any.whl",
+        nameComponent: "pkg",
+        normalizedName: "pkg",
+        version: "1.0b2",
+        python: ["py3"],
+        abi: ["none"],
+        platform: ["any"]
     ),
 ]
 
@@ -109,8 +154,12 @@ struct DistributionFilenameTests {
 
     @Test("sdist file names", arguments: sdists)
     func sdist(
-        filename: String, nameComponent: String, normalizedName: String,
-        versionComponent: String, version: String, fileExtension: String
+        filename: String,
+        nameComponent: String,
+        normalizedName: String,
+        versionComponent: String,
+        version: String,
+        fileExtension: String
     ) throws {
         let sdist = try SdistFilename(parsing: filename)
         #expect(sdist.filename == filename)

@@ -7,8 +7,8 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 @testable import RegistryServer
 @testable import WireHTTP1
@@ -53,9 +53,16 @@ import TestSupport
     }
 
     private func head(range: ClosedRange<Int64>) -> HTTPServerResponsePart {
-        .head(HTTPResponseHead(version: .http1_1, status: .partialContent, headers: [
-            "Content-Length": String(range.count), "Date": "now", FileBodyRange.name.canonicalName: FileBodyRange(sha256: Self.sha256, range: range).headerValue,
-        ]))
+        .head(
+            HTTPResponseHead(
+                version: .http1_1,
+                status: .partialContent,
+                headers: [
+                    "Content-Length": String(range.count), "Date": "now",
+                    FileBodyRange.name.canonicalName: FileBodyRange(sha256: Self.sha256, range: range).headerValue,
+                ]
+            )
+        )
     }
 
     @Test func aMarkedHeadIsFollowedByTheFilesRangeAndTheFileIsClosedOnceSent() async throws {

@@ -11,7 +11,12 @@ import Testing
 @Suite struct IndexStandardsHTTPTests {
     static let pipAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
 
-    static func publish(_ client: some TestClientProtocol, _ server: TestServer, version: String, requiresPython: String? = ">=3.9") async throws -> [UInt8] {
+    static func publish(
+        _ client: some TestClientProtocol,
+        _ server: TestServer,
+        version: String,
+        requiresPython: String? = ">=3.9"
+    ) async throws -> [UInt8] {
         let wheel = try TestDistributions.wheel(name: "demo", version: version, requiresPython: requiresPython)
         let form = UploadForm(fileName: "demo-\(version)-py3-none-any.whl", content: wheel, name: "demo", version: version)
         let response = try await client.upload(form, to: "acme%2Flib", auth: server.basic("dev"))
@@ -60,7 +65,10 @@ import Testing
             #expect(try await get(page, accept: "*/*").headers[.contentType] == "text/html; charset=utf-8")
             #expect(try await get(page, accept: "application/vnd.pypi.simple.v1+html").headers[.contentType] == "application/vnd.pypi.simple.v1+html")
             #expect(try await get(page, accept: "application/json").status == .notAcceptable)
-            #expect(try await get(page + "?format=application/vnd.pypi.simple.v1+json", accept: nil).headers[.contentType] == "application/vnd.pypi.simple.v1+json")
+            #expect(
+                try await get(page + "?format=application/vnd.pypi.simple.v1+json", accept: nil).headers[.contentType]
+                    == "application/vnd.pypi.simple.v1+json"
+            )
 
             let index = try Self.json(try await get("/api/v4/groups/acme/-/packages/pypi/simple", accept: Self.pipAccept))
             #expect((index["projects"] as? [[String: String]])?.map { $0["name"] } == ["demo"])
@@ -109,7 +117,12 @@ import Testing
             #expect(whole.headers[.cacheControl] == "private, max-age=31536000, immutable")
 
             // A public project's answers may be kept by shared caches.
-            let open = UploadForm(fileName: "demo-2.0-py3-none-any.whl", content: try TestDistributions.wheel(name: "demo", version: "2.0"), name: "demo", version: "2.0")
+            let open = UploadForm(
+                fileName: "demo-2.0-py3-none-any.whl",
+                content: try TestDistributions.wheel(name: "demo", version: "2.0"),
+                name: "demo",
+                version: "2.0"
+            )
             #expect(try await client.upload(open, to: "acme%2Fopen", auth: server.basic("dev")).status == .created)
             let publicPage = try await client.execute(uri: "/api/v4/projects/acme%2Fopen/packages/pypi/simple/demo", method: .get)
             #expect(publicPage.headers[.cacheControl]?.hasPrefix("public") == true)
@@ -124,8 +137,10 @@ import Testing
                 var headers = token
                 headers[.contentType] = "application/json"
                 return try await client.execute(
-                    uri: "/api/v4/projects/acme%2Flib/packages/pypi/\(undo ? "unyank" : "yank")", method: .put,
-                    headers: headers, body: ByteBuffer(string: body)
+                    uri: "/api/v4/projects/acme%2Flib/packages/pypi/\(undo ? "unyank" : "yank")",
+                    method: .put,
+                    headers: headers,
+                    body: ByteBuffer(string: body)
                 )
             }
             let release = #"{"name": "DEMO", "version": "1.1.0", "reason": "broken \"build\""}"#
@@ -166,13 +181,21 @@ import Testing
             let before = String(buffer: try await client.execute(uri: page, method: .get, headers: server.basic("rep")).body)
             #expect(!before.contains("data-yanked"))
             // A yank through other services (as the CLI makes) must show on the next request.
-            _ = try await server.elsewhere.maintenance.setYank(Yank(reason: "gone"), project: server.projects["acme/lib"]!, name: "demo", version: "1.0", fileName: nil)
+            _ = try await server.elsewhere.maintenance.setYank(
+                Yank(reason: "gone"),
+                project: server.projects["acme/lib"]!,
+                name: "demo",
+                version: "1.0",
+                fileName: nil
+            )
             // Another process's change shows once this process's view of the versions is renewed.
             try await Task.sleep(for: CacheLifetimes.packagesVersions + .milliseconds(50))
             let after = String(buffer: try await client.execute(uri: page, method: .get, headers: server.basic("rep")).body)
             #expect(after.contains(#"data-yanked="gone""#))
             let index = "/api/v4/groups/acme/-/packages/pypi/simple/demo"
-            #expect(String(buffer: try await client.execute(uri: index, method: .get, headers: server.basic("dev")).body).contains(#"data-yanked="gone""#))
+            #expect(
+                String(buffer: try await client.execute(uri: index, method: .get, headers: server.basic("dev")).body).contains(#"data-yanked="gone""#)
+            )
         }
     }
 }

@@ -20,7 +20,10 @@ import Testing
     @Test func publishListDownloadRoundTrip() async throws {
         try await TestServer.run { server, client in
             let form = UploadForm(
-                fileName: "Foo_Bar-1.0-py3-none-any.whl", content: Self.wheel, name: "Foo.Bar", version: "1.0",
+                fileName: "Foo_Bar-1.0-py3-none-any.whl",
+                content: Self.wheel,
+                name: "Foo.Bar",
+                version: "1.0",
                 extra: [("sha256_digest", Self.sha256(Self.wheel)), ("requires_python", ">=3.8"), ("classifiers", "A"), ("classifiers", "B")]
             )
             let created = try await client.upload(form, to: "acme%2Flib", auth: server.basic("dev"))
@@ -30,35 +33,63 @@ import Testing
             let index = try await client.execute(uri: "/api/v4/projects/acme%2Flib/packages/pypi/simple/", method: .get, headers: server.basic("rep"))
             #expect(index.status == .ok)
             let indexHTML = String(buffer: index.body)
-            #expect(indexHTML.contains(#"<a href="http://localhost/api/v4/projects/acme%2Flib/packages/pypi/simple/foo-bar" data-requires-python="&gt;=3.8">Foo.Bar</a>"#)
-                || indexHTML.contains("/api/v4/projects/acme%2Flib/packages/pypi/simple/foo-bar\" data-requires-python=\"&gt;=3.8\">Foo.Bar</a>"))
+            #expect(
+                indexHTML.contains(
+                    #"<a href="http://localhost/api/v4/projects/acme%2Flib/packages/pypi/simple/foo-bar" data-requires-python="&gt;=3.8">Foo.Bar</a>"#
+                )
+                    || indexHTML.contains("/api/v4/projects/acme%2Flib/packages/pypi/simple/foo-bar\" data-requires-python=\"&gt;=3.8\">Foo.Bar</a>")
+            )
 
             let id = server.projects["acme/lib"]!.id
             for asked in ["foo-bar", "FOO_BAR", "foo.bar", "Foo__Bar"] {
-                let page = try await client.execute(uri: "/api/v4/projects/\(id)/packages/pypi/simple/\(asked)", method: .get, headers: server.basic("rep"))
+                let page = try await client.execute(
+                    uri: "/api/v4/projects/\(id)/packages/pypi/simple/\(asked)",
+                    method: .get,
+                    headers: server.basic("rep")
+                )
                 #expect(page.status == .ok, "asked as \(asked)")
                 let html = String(buffer: page.body)
                 let sha = Self.sha256(Self.wheel)
-                #expect(html.contains("/api/v4/projects/\(id)/packages/pypi/files/\(sha)/Foo_Bar-1.0-py3-none-any.whl#sha256=\(sha)\" data-requires-python=\"&gt;=3.8\" data-dist-info-metadata=\"sha256="))
+                #expect(
+                    html.contains(
+                        "/api/v4/projects/\(id)/packages/pypi/files/\(sha)/Foo_Bar-1.0-py3-none-any.whl#sha256=\(sha)\" data-requires-python=\"&gt;=3.8\" data-dist-info-metadata=\"sha256="
+                    )
+                )
                 #expect(html.contains("data-core-metadata=\"sha256=") && html.contains(">Foo_Bar-1.0-py3-none-any.whl</a>"))
             }
 
             let sha = Self.sha256(Self.wheel)
-            let download = try await client.execute(uri: "/api/v4/projects/\(id)/packages/pypi/files/\(sha)/Foo_Bar-1.0-py3-none-any.whl", method: .get, headers: server.basic("rep"))
+            let download = try await client.execute(
+                uri: "/api/v4/projects/\(id)/packages/pypi/files/\(sha)/Foo_Bar-1.0-py3-none-any.whl",
+                method: .get,
+                headers: server.basic("rep")
+            )
             #expect(download.status == .ok)
             #expect(Array(download.body.readableBytesView) == Self.wheel)
             #expect(download.headers[.contentLength] == String(Self.wheel.count))
 
-            let head = try await client.execute(uri: "/api/v4/projects/\(id)/packages/pypi/files/\(sha)/Foo_Bar-1.0-py3-none-any.whl", method: .head, headers: server.basic("rep"))
+            let head = try await client.execute(
+                uri: "/api/v4/projects/\(id)/packages/pypi/files/\(sha)/Foo_Bar-1.0-py3-none-any.whl",
+                method: .head,
+                headers: server.basic("rep")
+            )
             #expect(head.status == .ok && head.body.readableBytes == 0)
 
-            let wrongDigest = try await client.execute(uri: "/api/v4/projects/\(id)/packages/pypi/files/\(String(repeating: "0", count: 64))/Foo_Bar-1.0-py3-none-any.whl", method: .get, headers: server.basic("rep"))
+            let wrongDigest = try await client.execute(
+                uri: "/api/v4/projects/\(id)/packages/pypi/files/\(String(repeating: "0", count: 64))/Foo_Bar-1.0-py3-none-any.whl",
+                method: .get,
+                headers: server.basic("rep")
+            )
             #expect(wrongDigest.status == .notFound)
 
             // The group sees its project's package, subgroups included, and serves the file too.
             let group = try await client.execute(uri: "/api/v4/groups/acme/-/packages/pypi/simple", method: .get, headers: server.basic("dev"))
             #expect(String(buffer: group.body).contains("/api/v4/groups/acme/-/packages/pypi/simple/foo-bar"))
-            let groupFile = try await client.execute(uri: "/api/v4/groups/acme/-/packages/pypi/files/\(sha)/Foo_Bar-1.0-py3-none-any.whl", method: .get, headers: server.basic("dev"))
+            let groupFile = try await client.execute(
+                uri: "/api/v4/groups/acme/-/packages/pypi/files/\(sha)/Foo_Bar-1.0-py3-none-any.whl",
+                method: .get,
+                headers: server.basic("dev")
+            )
             #expect(groupFile.status == .ok && Array(groupFile.body.readableBytesView) == Self.wheel)
         }
     }
@@ -138,7 +169,10 @@ import Testing
             let file = "/api/v4/groups/acme/-/packages/pypi/files/\(sha)/indeep-1.0.tar.gz"
             #expect(try await client.execute(uri: file, method: .get, headers: server.basic("rep")).status == .notFound)
             #expect(try await client.execute(uri: file, method: .get, headers: server.basic("dev")).status == .ok)
-            #expect(try await client.execute(uri: "/api/v4/groups/acme%2Fsub/-/packages/pypi/simple/indeep", method: .get, headers: server.basic("dev")).status == .ok)
+            #expect(
+                try await client.execute(uri: "/api/v4/groups/acme%2Fsub/-/packages/pypi/simple/indeep", method: .get, headers: server.basic("dev"))
+                    .status == .ok
+            )
         }
     }
 
@@ -148,29 +182,50 @@ import Testing
             func refused(_ form: UploadForm) async throws -> TestResponse {
                 try await client.upload(form, to: "acme%2Flib", auth: dev)
             }
-            let tampered = UploadForm(fileName: "demo-1.0.tar.gz", content: [1, 2, 3], name: "demo", version: "1.0",
-                                      extra: [("sha256_digest", String(repeating: "a", count: 64))])
+            let tampered = UploadForm(
+                fileName: "demo-1.0.tar.gz",
+                content: [1, 2, 3],
+                name: "demo",
+                version: "1.0",
+                extra: [("sha256_digest", String(repeating: "a", count: 64))]
+            )
             let response = try await refused(tampered)
             #expect(response.status == .badRequest)
             #expect(String(buffer: response.body).contains("sha256_digest does not match"))
-            let wrongBlake = UploadForm(fileName: "demo-1.0.tar.gz", content: [1, 2, 3], name: "demo", version: "1.0",
-                                        extra: [("blake2_256_digest", String(repeating: "b", count: 64))])
+            let wrongBlake = UploadForm(
+                fileName: "demo-1.0.tar.gz",
+                content: [1, 2, 3],
+                name: "demo",
+                version: "1.0",
+                extra: [("blake2_256_digest", String(repeating: "b", count: 64))]
+            )
             #expect(try await refused(wrongBlake).status == .badRequest)
             for hostile in ["../demo-1.0.tar.gz", ".demo-1.0.tar.gz", "demo-1.0.tar.gz\u{7}", "a\\\\demo-1.0.tar.gz"] {
-                #expect(try await refused(UploadForm(fileName: hostile, content: [1], name: "demo", version: "1.0")).status == .badRequest, "\(hostile)")
+                #expect(
+                    try await refused(UploadForm(fileName: hostile, content: [1], name: "demo", version: "1.0")).status == .badRequest,
+                    "\(hostile)"
+                )
             }
             #expect(try await refused(UploadForm(fileName: "demo-1.0.tar.gz", content: [1], name: "other", version: "1.0")).status == .badRequest)
-            let tooLarge = try await refused(UploadForm(fileName: "demo-1.0.tar.gz", content: Array(repeating: 1, count: 1025), name: "demo", version: "1.0"))
+            let tooLarge = try await refused(
+                UploadForm(fileName: "demo-1.0.tar.gz", content: Array(repeating: 1, count: 1025), name: "demo", version: "1.0")
+            )
             #expect(tooLarge.status == .contentTooLarge)
             let tooLargeLine = try await RawHTTP.statusLine(
                 port: client.port!,
                 request: RawHTTP.uploadRequest(
                     UploadForm(fileName: "demo-1.0.tar.gz", content: Array(repeating: 1, count: 1025), name: "demo", version: "1.0"),
-                    project: "acme%2Flib", authorization: dev[.authorization]!
+                    project: "acme%2Flib",
+                    authorization: dev[.authorization]!
                 )
             )
             #expect(tooLargeLine == "HTTP/1.1 413 File is too large")
-            let notMultipart = try await client.execute(uri: "/api/v4/projects/acme%2Flib/packages/pypi", method: .post, headers: dev, body: ByteBuffer(string: "x"))
+            let notMultipart = try await client.execute(
+                uri: "/api/v4/projects/acme%2Flib/packages/pypi",
+                method: .post,
+                headers: dev,
+                body: ByteBuffer(string: "x")
+            )
             #expect(notMultipart.status == .badRequest)
 
             let page = try await client.execute(uri: "/api/v4/projects/acme%2Flib/packages/pypi/simple/demo", method: .get, headers: dev)
@@ -188,16 +243,21 @@ import Testing
             let refused = try await client.upload(changed, to: "acme%2Flib", auth: dev)
             #expect(refused.status == .badRequest)
             let statusLine = try await RawHTTP.statusLine(
-                port: client.port!, request: RawHTTP.uploadRequest(changed, project: "acme%2Flib", authorization: dev[.authorization]!)
+                port: client.port!,
+                request: RawHTTP.uploadRequest(changed, project: "acme%2Flib", authorization: dev[.authorization]!)
             )
             #expect(statusLine == "HTTP/1.1 400 File name has already been taken")
             #expect(String(buffer: refused.body).contains("File name has already been taken"))
             let wheel = UploadForm(
-                fileName: "demo-1.0.0-py3-none-any.whl", content: try TestDistributions.wheel(name: "demo", version: "1.0.0"),
-                name: "demo", version: "1.0.0"
+                fileName: "demo-1.0.0-py3-none-any.whl",
+                content: try TestDistributions.wheel(name: "demo", version: "1.0.0"),
+                name: "demo",
+                version: "1.0.0"
             )
             #expect(try await client.upload(wheel, to: "acme%2Flib", auth: dev).status == .created)
-            let page = String(buffer: try await client.execute(uri: "/api/v4/projects/acme%2Flib/packages/pypi/simple/demo", method: .get, headers: dev).body)
+            let page = String(
+                buffer: try await client.execute(uri: "/api/v4/projects/acme%2Flib/packages/pypi/simple/demo", method: .get, headers: dev).body
+            )
             #expect(page.contains(">demo-1.0.tar.gz</a>") && page.contains(">demo-1.0.0-py3-none-any.whl</a>"))
         }
     }

@@ -12,15 +12,31 @@ import Testing
         #expect(PyPIRoute(path: "/api/v4/projects/acme%2Flib/packages/pypi") == PyPIRoute(scope: .project(lib), endpoint: .upload))
         #expect(PyPIRoute(path: "/api/v4/projects/acme%2Flib/packages/pypi/") == PyPIRoute(scope: .project(lib), endpoint: .upload))
         #expect(PyPIRoute(path: "/api/v4/projects/1/packages/pypi/simple") == PyPIRoute(scope: .project(one), endpoint: .read(.index)))
-        #expect(PyPIRoute(path: "/api/v4/projects/1/packages/pypi/simple/Foo.Bar/") == PyPIRoute(scope: .project(one), endpoint: .read(.package(name: "Foo.Bar"))))
-        #expect(PyPIRoute(path: "/api/v4/projects/1/packages/pypi/files/abc/x-1.0.tar.gz")
-            == PyPIRoute(scope: .project(one), endpoint: .read(.file(sha256: "abc", fileName: "x-1.0.tar.gz"))))
-        #expect(PyPIRoute(path: "/api/v4/groups/acme/-/packages/pypi/simple/") == PyPIRoute(scope: .group(.init(value: "acme", raw: "acme")), endpoint: .read(.index)))
-        #expect(PyPIRoute(path: "/api/v4/groups/2/-/packages/pypi/simple/x") == PyPIRoute(scope: .group(.init(value: "2", raw: "2")), endpoint: .read(.package(name: "x"))))
-        #expect(PyPIRoute(path: "/api/v4/groups/2/-/packages/pypi/files/s/f")
-            == PyPIRoute(scope: .group(.init(value: "2", raw: "2")), endpoint: .read(.file(sha256: "s", fileName: "f"))))
+        #expect(
+            PyPIRoute(path: "/api/v4/projects/1/packages/pypi/simple/Foo.Bar/")
+                == PyPIRoute(scope: .project(one), endpoint: .read(.package(name: "Foo.Bar")))
+        )
+        #expect(
+            PyPIRoute(path: "/api/v4/projects/1/packages/pypi/files/abc/x-1.0.tar.gz")
+                == PyPIRoute(scope: .project(one), endpoint: .read(.file(sha256: "abc", fileName: "x-1.0.tar.gz")))
+        )
+        #expect(
+            PyPIRoute(path: "/api/v4/groups/acme/-/packages/pypi/simple/")
+                == PyPIRoute(scope: .group(.init(value: "acme", raw: "acme")), endpoint: .read(.index))
+        )
+        #expect(
+            PyPIRoute(path: "/api/v4/groups/2/-/packages/pypi/simple/x")
+                == PyPIRoute(scope: .group(.init(value: "2", raw: "2")), endpoint: .read(.package(name: "x")))
+        )
+        #expect(
+            PyPIRoute(path: "/api/v4/groups/2/-/packages/pypi/files/s/f")
+                == PyPIRoute(scope: .group(.init(value: "2", raw: "2")), endpoint: .read(.file(sha256: "s", fileName: "f")))
+        )
         let router = APIRouter(rest: RESTRouter())
-        guard case .health = try router.route(.get, "/-/health/") else { Issue.record("not the health route"); return }
+        guard case .health = try router.route(.get, "/-/health/") else {
+            Issue.record("not the health route")
+            return
+        }
     }
 
     @Test(arguments: [

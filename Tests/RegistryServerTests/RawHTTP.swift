@@ -49,7 +49,8 @@ enum RawHTTP {
     /// The bytes of an upload request for `form`.
     static func uploadRequest(_ form: UploadForm, project: String, authorization: String) -> [UInt8] {
         let body = Array(form.body.readableBytesView)
-        let head = "POST /api/v4/projects/\(project)/packages/pypi HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        let head =
+            "POST /api/v4/projects/\(project)/packages/pypi HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
             + "Authorization: \(authorization)\r\nContent-Type: multipart/form-data; boundary=\(form.boundary)\r\n"
             + "Content-Length: \(body.count)\r\n\r\n"
         return Array(head.utf8) + body

@@ -3,8 +3,8 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 @testable import RegistryServer
 @testable import WireHTTP1
@@ -32,7 +32,8 @@ import TestSupport
                     let reader = services.reader
                     let versions = try await reader.packagesVersions(of: [project])
                     let cache = ReplayCache(
-                        lifetime: CacheLifetimes.replayedAnswers, credentialHeaders: CredentialExtraction.headerNames,
+                        lifetime: CacheLifetimes.replayedAnswers,
+                        credentialHeaders: CredentialExtraction.headerNames,
                         currentVersions: { reader.freshPackagesVersions(of: $0) }
                     )
                     let marker = try #require(

@@ -2,9 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import TestSupport
 import Registry
 import RegistryServer
+import TestSupport
 
 /// A registry with a known cast, served live on a loopback port for the duration of a test.
 ///
@@ -44,19 +44,29 @@ struct TestServer {
                     _ = try await admin.createUser(username: name, isAdmin: name == "root")
                     server.tokens[name] = try await admin.createPersonalAccessToken(username: name, name: "t", scopes: [.api], expiresAt: nil).secret
                 }
-                server.tokens["dev-read"] = try await admin.createPersonalAccessToken(username: "dev", name: "r", scopes: [.readAPI], expiresAt: nil).secret
+                server.tokens["dev-read"] = try await admin.createPersonalAccessToken(username: "dev", name: "r", scopes: [.readAPI], expiresAt: nil)
+                    .secret
                 server.tokens["dev-expired"] = try await admin.createPersonalAccessToken(
-                    username: "dev", name: "old", scopes: [.api], expiresAt: Day(iso8601: "2020-01-01")
+                    username: "dev",
+                    name: "old",
+                    scopes: [.api],
+                    expiresAt: Day(iso8601: "2020-01-01")
                 ).secret
                 _ = try await admin.addMember(username: "dev", to: .group("acme"), accessLevel: .developer)
                 _ = try await admin.addMember(username: "maintainer", to: .project("acme/lib"), accessLevel: .maintainer)
                 _ = try await admin.addMember(username: "rep", to: .project("acme/lib"), accessLevel: .reporter)
                 _ = try await admin.addMember(username: "guest", to: .project("acme/lib"), accessLevel: .guest)
                 server.tokens["deploy-read"] = try await admin.createDeployToken(
-                    for: .project("acme/lib"), name: "r", scopes: [.readPackageRegistry], expiresAt: nil
+                    for: .project("acme/lib"),
+                    name: "r",
+                    scopes: [.readPackageRegistry],
+                    expiresAt: nil
                 ).secret
                 server.tokens["deploy-write"] = try await admin.createDeployToken(
-                    for: .group("acme"), name: "w", scopes: [.readPackageRegistry, .writePackageRegistry], expiresAt: nil
+                    for: .group("acme"),
+                    name: "w",
+                    scopes: [.readPackageRegistry, .writePackageRegistry],
+                    expiresAt: nil
                 ).secret
 
                 let services = RegistryServices(store: store, blobs: blobs, logger: logger)

@@ -53,7 +53,10 @@ struct DistributionFactory {
 
     func extract(_ path: String, _ filename: String) throws -> ExtractedMetadata? {
         try CoreMetadataExtractor().extract(
-            fromFileAt: path, filename: try DistributionFilename(parsing: filename), name: self.name, version: self.version
+            fromFileAt: path,
+            filename: try DistributionFilename(parsing: filename),
+            name: self.name,
+            version: self.version
         )
     }
 
@@ -61,10 +64,13 @@ struct DistributionFactory {
         let factory = try DistributionFactory()
         defer { factory.remove() }
         let metadata = DistributionFactory.metadata()
-        let path = try factory.wheel("demo-1.0-py3-none-any.whl", members: [
-            ("demo/__init__.py", Array("x = 1\n".utf8)), ("demo-1.0.dist-info/METADATA", metadata),
-            ("demo-1.0.dist-info/WHEEL", Array("Wheel-Version: 1.0\n".utf8)),
-        ])
+        let path = try factory.wheel(
+            "demo-1.0-py3-none-any.whl",
+            members: [
+                ("demo/__init__.py", Array("x = 1\n".utf8)), ("demo-1.0.dist-info/METADATA", metadata),
+                ("demo-1.0.dist-info/WHEEL", Array("Wheel-Version: 1.0\n".utf8)),
+            ]
+        )
         let extracted = try #require(try self.extract(path, "demo-1.0-py3-none-any.whl"))
         #expect(extracted.bytes == metadata)
         #expect(extracted.metadata.requiresPython == ">=3.9")
@@ -104,9 +110,12 @@ struct DistributionFactory {
     @Test func hostileMemberNamesAreNeverPaths() throws {
         let factory = try DistributionFactory()
         defer { factory.remove() }
-        let path = try factory.wheel("hostile.whl", members: [
-            ("../../escaped.txt", [1, 2, 3]), ("/etc/evil", [4]), ("demo-1.0.dist-info/METADATA", DistributionFactory.metadata()),
-        ])
+        let path = try factory.wheel(
+            "hostile.whl",
+            members: [
+                ("../../escaped.txt", [1, 2, 3]), ("/etc/evil", [4]), ("demo-1.0.dist-info/METADATA", DistributionFactory.metadata()),
+            ]
+        )
         #expect(try self.extract(path, "demo-1.0-py3-none-any.whl") != nil)
         let parent = (factory.directory as NSString).deletingLastPathComponent
         #expect(!FileManager.default.fileExists(atPath: parent + "/escaped.txt"))
@@ -116,10 +125,13 @@ struct DistributionFactory {
         let factory = try DistributionFactory()
         defer { factory.remove() }
         let metadata = DistributionFactory.metadata()
-        let good = try factory.sdist("demo-1.0.tar.gz", members: [
-            ("demo-1.0/setup.py", Array("pass\n".utf8)), ("demo-1.0/PKG-INFO", metadata),
-            ("demo-1.0/src/demo.egg-info/PKG-INFO", DistributionFactory.metadata(name: "wrong")),
-        ])
+        let good = try factory.sdist(
+            "demo-1.0.tar.gz",
+            members: [
+                ("demo-1.0/setup.py", Array("pass\n".utf8)), ("demo-1.0/PKG-INFO", metadata),
+                ("demo-1.0/src/demo.egg-info/PKG-INFO", DistributionFactory.metadata(name: "wrong")),
+            ]
+        )
         #expect(try self.extract(good, "demo-1.0.tar.gz")?.bytes == metadata)
 
         let long = "demo-1.0/" + String(repeating: "d", count: 120) + "/x.py"

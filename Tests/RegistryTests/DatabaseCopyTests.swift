@@ -14,13 +14,17 @@ import Testing
                 switch registry.database.dialect {
                 case .sqlite:
                     described = try await registry.database.read { db in
-                        try await db.raw("SELECT name FROM pragma_table_info(\(bind: table))").all().map { try $0.decode(column: "name", as: String.self) }
+                        try await db.raw("SELECT name FROM pragma_table_info(\(bind: table))").all().map {
+                            try $0.decode(column: "name", as: String.self)
+                        }
                     }
                 case .postgres:
                     described = try await registry.database.read { db in
-                        try await db.raw("""
+                        try await db.raw(
+                            """
                             SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = \(bind: table)
-                            """).all().map { try $0.decode(column: "column_name", as: String.self) }
+                            """
+                        ).all().map { try $0.decode(column: "column_name", as: String.self) }
                     }
                 }
                 #expect(Set(described) == Set(columns.map(\.0)), "table \(table)")
@@ -45,10 +49,12 @@ import Testing
             try await TemporaryRegistry.with { target in
                 let counts = try await DatabaseCopy.copy(from: source.database, to: target.database)
                 #expect(counts.map(\.table) == DatabaseCopy.tables.map(\.name))
-                #expect(Dictionary(uniqueKeysWithValues: counts.map { ($0.table, $0.rows) }) == [
-                    "users": 1, "namespaces": 3, "projects": 1, "members": 1, "personal_access_tokens": 1,
-                    "deploy_tokens": 1, "packages": 1, "package_files": 1,
-                ])
+                #expect(
+                    Dictionary(uniqueKeysWithValues: counts.map { ($0.table, $0.rows) }) == [
+                        "users": 1, "namespaces": 3, "projects": 1, "members": 1, "personal_access_tokens": 1,
+                        "deploy_tokens": 1, "packages": 1, "package_files": 1,
+                    ]
+                )
                 let principal = try await target.services.authenticator.authenticate(.anyToken(token.secret))
                 let copiedProject = try await target.services.access.authorizedProject("acme/sub/lib", for: principal, action: .upload)
                 #expect(copiedProject.id == project.id)

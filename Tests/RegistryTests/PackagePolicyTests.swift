@@ -7,13 +7,18 @@ import Testing
     let root = User(id: 9, username: "root", isAdmin: true)
 
     func permissions(
-        _ principal: Principal, _ visibility: Visibility, level: AccessLevel? = nil, covered: Bool = false
+        _ principal: Principal,
+        _ visibility: Visibility,
+        level: AccessLevel? = nil,
+        covered: Bool = false
     ) -> ProjectPermissions {
         PackagePolicy.permissions(.init(principal: principal, visibility: visibility, accessLevel: level, deployTokenCoversProject: covered))
     }
 
     func deployToken(_ scopes: Set<TokenScope>) -> Principal {
-        .deployToken(DeployToken(id: 1, source: .project(1), name: "d", username: "wheelhouse+deploy-token-1", scopes: scopes, expiresAt: nil, revoked: false))
+        .deployToken(
+            DeployToken(id: 1, source: .project(1), name: "d", username: "wheelhouse+deploy-token-1", scopes: scopes, expiresAt: nil, revoked: false)
+        )
     }
 
     @Test func anonymousReadsOnlyPublic() {
@@ -29,7 +34,10 @@ import Testing
         #expect(permissions(api, .private, level: .reporter) == .init(canSee: true, canReadPackages: true, canUploadPackages: false))
         #expect(permissions(api, .private, level: .developer) == .init(canSee: true, canReadPackages: true, canUploadPackages: true))
         for level in [AccessLevel.maintainer, .owner] {
-            #expect(permissions(api, .private, level: level) == .init(canSee: true, canReadPackages: true, canUploadPackages: true, canManagePackages: true))
+            #expect(
+                permissions(api, .private, level: level)
+                    == .init(canSee: true, canReadPackages: true, canUploadPackages: true, canManagePackages: true)
+            )
         }
         // Managing (yanking) needs a read-write token too.
         #expect(!permissions(.user(alice, scopes: [.readAPI]), .private, level: .owner).canManagePackages)
@@ -45,7 +53,10 @@ import Testing
     }
 
     @Test func adminSeesEverything() {
-        #expect(permissions(.user(root, scopes: [.api]), .private) == .init(canSee: true, canReadPackages: true, canUploadPackages: true, canManagePackages: true))
+        #expect(
+            permissions(.user(root, scopes: [.api]), .private)
+                == .init(canSee: true, canReadPackages: true, canUploadPackages: true, canManagePackages: true)
+        )
     }
 
     @Test func deployTokensFollowScopesWhereTheyApply() {
@@ -62,7 +73,9 @@ import Testing
 
     @Test func groupVisibility() {
         func canSee(_ principal: Principal, _ visibility: Visibility, level: AccessLevel? = nil, covered: Bool = false, reads: Bool = false) -> Bool {
-            PackagePolicy.canSeeGroup(.init(principal: principal, visibility: visibility, accessLevel: level, deployTokenCoversGroup: covered, readsSomeProject: reads))
+            PackagePolicy.canSeeGroup(
+                .init(principal: principal, visibility: visibility, accessLevel: level, deployTokenCoversGroup: covered, readsSomeProject: reads)
+            )
         }
         let user = Principal.user(alice, scopes: [.api])
         #expect(canSee(.anonymous, .public))

@@ -50,11 +50,17 @@ import Testing
             _ = try await registry.admin.createUser(username: "alice", isAdmin: false)
             _ = try await registry.admin.createProject(fullPath: "alice/lib", visibility: .private)
             let issued = try await registry.admin.createPersonalAccessToken(
-                username: "alice", name: "ci", scopes: [.readAPI], expiresAt: Day(iso8601: "2030-01-01")
+                username: "alice",
+                name: "ci",
+                scopes: [.readAPI],
+                expiresAt: Day(iso8601: "2030-01-01")
             )
             #expect(issued.secret.hasPrefix("whpat-") && issued.secret.count == 46)
             let principal = try await registry.services.authenticator.authenticate(.anyToken(issued.secret), today: Day(iso8601: "2029-12-31")!)
-            guard case .user(let user, let scopes) = principal else { Issue.record("not a user: \(principal)"); return }
+            guard case .user(let user, let scopes) = principal else {
+                Issue.record("not a user: \(principal)")
+                return
+            }
             #expect(user.username == "alice" && scopes == [.readAPI])
             await #expect(throws: RegistryError.unauthenticated) {
                 try await registry.services.authenticator.authenticate(.anyToken(issued.secret), today: Day(iso8601: "2030-01-01")!)
@@ -67,7 +73,10 @@ import Testing
                 try await registry.services.authenticator.authenticate(.deployToken(issued.secret))
             }
             let deploy = try await registry.admin.createDeployToken(
-                for: .project("alice/lib"), name: "pull", scopes: [.readPackageRegistry], expiresAt: nil
+                for: .project("alice/lib"),
+                name: "pull",
+                scopes: [.readPackageRegistry],
+                expiresAt: nil
             )
             #expect(deploy.token.username == "wheelhouse+deploy-token-\(deploy.token.id)")
             #expect(try await registry.services.authenticator.authenticate(.deployToken(deploy.secret)) == .deployToken(deploy.token))
@@ -88,21 +97,38 @@ import Testing
             let project = try await registry.admin.createProject(fullPath: "alice/lib", visibility: .private)
             let request = UploadRequest(fileName: "demo-1.0.tar.gz", name: "Demo", version: "1.0.0", requiresPython: ">=3.9")
 
-            let first = try await registry.services.publisher.publish(request, upload: try await registry.upload(Array(repeating: 7, count: 5000)), to: project)
-            guard case .created(let file) = first else { Issue.record("expected created, got \(first)"); return }
+            let first = try await registry.services.publisher.publish(
+                request,
+                upload: try await registry.upload(Array(repeating: 7, count: 5000)),
+                to: project
+            )
+            guard case .created(let file) = first else {
+                Issue.record("expected created, got \(first)")
+                return
+            }
             #expect(file.size == 5000 && file.requiresPython == ">=3.9")
 
-            let again = try await registry.services.publisher.publish(request, upload: try await registry.upload(Array(repeating: 7, count: 5000)), to: project)
+            let again = try await registry.services.publisher.publish(
+                request,
+                upload: try await registry.upload(Array(repeating: 7, count: 5000)),
+                to: project
+            )
             #expect(again == .unchanged(file))
 
             await #expect(throws: RegistryError.invalid("File name has already been taken")) {
-                try await registry.services.publisher.publish(request, upload: try await registry.upload(Array(repeating: 8, count: 5000)), to: project)
+                try await registry.services.publisher.publish(
+                    request,
+                    upload: try await registry.upload(Array(repeating: 8, count: 5000)),
+                    to: project
+                )
             }
 
             // A wheel joins the same release even though its version is spelt differently.
             let wheel = UploadRequest(fileName: "demo-1.0-py3-none-any.whl", name: "demo", version: "1.0")
             _ = try await registry.services.publisher.publish(
-                wheel, upload: try await registry.upload(try TestDistributions.wheel(name: "demo", version: "1.0")), to: project
+                wheel,
+                upload: try await registry.upload(try TestDistributions.wheel(name: "demo", version: "1.0")),
+                to: project
             )
             let files = try await registry.services.reader.files(of: "DEMO", in: [project])
             #expect(files.map(\.file.fileName) == ["demo-1.0.tar.gz", "demo-1.0-py3-none-any.whl"])
@@ -147,7 +173,9 @@ import Testing
             let request = UploadRequest(fileName: "demo-1.0.tar.gz", name: "demo", version: "1.0")
             let outcomes = try await withThrowingTaskGroup(of: PublishOutcome.self) { group in
                 for _ in 0..<8 {
-                    group.addTask { try await registry.services.publisher.publish(request, upload: try await registry.upload([9, 9, 9]), to: project) }
+                    group.addTask {
+                        try await registry.services.publisher.publish(request, upload: try await registry.upload([9, 9, 9]), to: project)
+                    }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import TestSupport
 import NIOCore
+import TestSupport
 
 @testable import Registry
 
@@ -20,7 +20,8 @@ struct TemporaryRegistry {
     static func with<Result>(onSQLite: Bool = false, _ body: (TemporaryRegistry) async throws -> Result) async throws -> Result {
         try await TemporaryDirectory.with("wheelhouse-test") { directory in
             let logger = Logger(label: "test")
-            let database = onSQLite
+            let database =
+                onSQLite
                 ? try await MetadataDatabase.open(.sqlite(path: directory + "/db.sqlite3"), logger: logger)
                 : try await TestDatabase.open(directory: directory, logger: logger)
             let store = MetadataStore(database: database)
@@ -29,8 +30,13 @@ struct TemporaryRegistry {
                 let blobs = try LocalBlobStore(root: directory + "/blobs")
                 let services = RegistryServices(store: store, blobs: blobs, logger: logger)
                 registry = TemporaryRegistry(
-                    directory: directory, database: database, store: store, blobs: blobs,
-                    admin: services.admin, control: AccessControl(store: store), services: services
+                    directory: directory,
+                    database: database,
+                    store: store,
+                    blobs: blobs,
+                    admin: services.admin,
+                    control: AccessControl(store: store),
+                    services: services
                 )
             } catch {
                 await database.close()

@@ -25,14 +25,14 @@ import Testing
         func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
             let unsent = self.pending
             self.pending = []
-            unsent.forEach { $0.fail(ChannelError.ioOnClosedChannel) }
+            for promise in unsent { promise.fail(ChannelError.ioOnClosedChannel) }
             context.close(mode: mode, promise: promise)
         }
 
         func complete(_ count: Int? = nil) {
             let done = self.pending.prefix(count ?? self.pending.count)
             self.pending.removeFirst(done.count)
-            done.forEach { $0.succeed() }
+            for promise in done { promise.succeed() }
         }
     }
 

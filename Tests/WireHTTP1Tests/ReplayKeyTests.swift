@@ -17,7 +17,9 @@ import Testing
     }
 
     private func request(
-        _ method: HTTPMethod = .GET, path: String = "/api/v4/projects/1/packages/pypi/simple/a/", version: HTTPVersion = .http1_1,
+        _ method: HTTPMethod = .GET,
+        path: String = "/api/v4/projects/1/packages/pypi/simple/a/",
+        version: HTTPVersion = .http1_1,
         _ headers: [(String, String)] = []
     ) -> HTTPRequestHead {
         HTTPRequestHead(version: version, method: method, uri: path, headers: HTTPHeaders([("Host", "registry.example")] + headers))
@@ -45,7 +47,16 @@ import Testing
         }
         #expect(Self.key(self.request(path: "/api/v4/projects/2/packages/pypi/simple/a/")) != plain)
         #expect(Self.key(self.request(path: "/api/v4/projects/1/packages/pypi/simple/a/?format=json")) != plain)
-        #expect(Self.key(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/api/v4/projects/1/packages/pypi/simple/a/", headers: ["Host": "other.example"])) != plain)
+        #expect(
+            Self.key(
+                HTTPRequestHead(
+                    version: .http1_1,
+                    method: .GET,
+                    uri: "/api/v4/projects/1/packages/pypi/simple/a/",
+                    headers: ["Host": "other.example"]
+                )
+            ) != plain
+        )
         // An irrelevant header does not split answers, and header names are matched in any case.
         #expect(Self.key(self.request(.GET, [("User-Agent", "pip/26.3")])) == plain)
         #expect(Self.key(self.request(.GET, [("accept", "text/html")])) == Self.key(self.request(.GET, [("ACCEPT", "text/html")])))
@@ -67,7 +78,9 @@ import Testing
         // The same value in another header is another credential.
         #expect(Self.key(self.request(.GET, [("PRIVATE-TOKEN", "x")])) != Self.key(self.request(.GET, [("Deploy-Token", "x")])))
         // A second credential header changes the digest: it is never ignored.
-        #expect(Self.key(self.request(.GET, [("PRIVATE-TOKEN", "x"), ("PRIVATE-TOKEN", "y")])) != Self.key(self.request(.GET, [("PRIVATE-TOKEN", "x")])))
+        #expect(
+            Self.key(self.request(.GET, [("PRIVATE-TOKEN", "x"), ("PRIVATE-TOKEN", "y")])) != Self.key(self.request(.GET, [("PRIVATE-TOKEN", "x")]))
+        )
     }
 
     @Test func everyCredentialHeaderIsRecognised() {

@@ -28,10 +28,14 @@ public struct AccessControl: Sendable {
         let standing = try await self.standing(of: principal, within: project.namespaceID, project: project.id) { user in
             try await self.accessLevel(of: user, on: project)
         }
-        return PackagePolicy.permissions(.init(
-            principal: principal, visibility: project.visibility,
-            accessLevel: standing.accessLevel, deployTokenCoversProject: standing.covered
-        ))
+        return PackagePolicy.permissions(
+            .init(
+                principal: principal,
+                visibility: project.visibility,
+                accessLevel: standing.accessLevel,
+                deployTokenCoversProject: standing.covered
+            )
+        )
     }
 
     /// Whether the caller may see the group at all, and the projects below it whose packages they may read.
@@ -46,17 +50,24 @@ public struct AccessControl: Sendable {
             let chain = try await self.store.namespaceChain(from: group.id)
             return try await self.store.highestAccessLevel(of: user.id, project: nil, namespaces: chain.map(\.id))
         }
-        let canSee = PackagePolicy.canSeeGroup(.init(
-            principal: principal, visibility: group.visibility, accessLevel: standing.accessLevel,
-            deployTokenCoversGroup: standing.covered, readsSomeProject: !readable.isEmpty
-        ))
+        let canSee = PackagePolicy.canSeeGroup(
+            .init(
+                principal: principal,
+                visibility: group.visibility,
+                accessLevel: standing.accessLevel,
+                deployTokenCoversGroup: standing.covered,
+                readsSomeProject: !readable.isEmpty
+            )
+        )
         return (canSee, canSee ? readable : [])
     }
 
     /// A caller's standing within a namespace (and, for a project, on it): a user's role, as `role`
     /// finds it, or whether a deploy token belongs to the project or to a group at or above the namespace.
     private func standing(
-        of principal: Principal, within namespaceID: NamespaceID, project projectID: ProjectID?,
+        of principal: Principal,
+        within namespaceID: NamespaceID,
+        project projectID: ProjectID?,
         role: (User) async throws -> AccessLevel?
     ) async throws -> (accessLevel: AccessLevel?, covered: Bool) {
         switch principal {

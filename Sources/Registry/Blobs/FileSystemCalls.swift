@@ -1,4 +1,5 @@
 import PythonPackaging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -30,7 +30,8 @@ public struct LocalBlobStore: BlobStore {
 
     /// Where the blob of that digest lives (whether or not it exists).
     public func path(forSHA256 sha256: String) -> String {
-        let prefix1 = sha256.prefix(2), prefix2 = sha256.dropFirst(2).prefix(2)
+        let prefix1 = sha256.prefix(2)
+        let prefix2 = sha256.dropFirst(2).prefix(2)
         return "\(self.root)/sha256/\(prefix1)/\(prefix2)/\(sha256)"
     }
 

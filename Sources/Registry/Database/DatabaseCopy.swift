@@ -13,38 +13,59 @@ public enum DatabaseCopy {
     /// against the schema, so a new column cannot be forgotten here.
     static let tables: [(name: String, columns: [(String, ColumnType)])] = [
         ("users", [("id", .integer), ("username", .text), ("is_admin", .integer), ("created_at", .integer)]),
-        ("namespaces", [
-            ("id", .integer), ("kind", .text), ("parent_id", .optionalInteger), ("path", .text), ("full_path", .text),
-            ("name", .text), ("visibility", .text), ("owner_id", .optionalInteger), ("created_at", .integer),
-            ("description", .text),
-        ]),
-        ("projects", [
-            ("id", .integer), ("namespace_id", .integer), ("path", .text), ("path_with_namespace", .text), ("name", .text),
-            ("visibility", .text), ("created_at", .integer), ("description", .text), ("packages_version", .integer),
-        ]),
-        ("members", [
-            ("id", .integer), ("source_kind", .text), ("source_id", .integer), ("user_id", .integer),
-            ("access_level", .integer), ("created_at", .integer),
-        ]),
-        ("personal_access_tokens", [
-            ("id", .integer), ("user_id", .integer), ("name", .text), ("token_digest", .text), ("scopes", .text),
-            ("expires_at", .optionalText), ("revoked", .integer), ("created_at", .integer),
-        ]),
-        ("deploy_tokens", [
-            ("id", .integer), ("source_kind", .text), ("source_id", .integer), ("name", .text), ("username", .text),
-            ("token_digest", .text), ("scopes", .text), ("expires_at", .optionalText), ("revoked", .integer),
-            ("created_at", .integer),
-        ]),
-        ("packages", [
-            ("id", .integer), ("project_id", .integer), ("name", .text), ("normalized_name", .text), ("version", .text),
-            ("canonical_version", .text), ("created_at", .integer),
-        ]),
-        ("package_files", [
-            ("id", .integer), ("package_id", .integer), ("project_id", .integer), ("file_name", .text), ("size", .integer),
-            ("sha256", .text), ("md5", .text), ("blake2b_256", .text), ("requires_python", .optionalText),
-            ("uploaded_at", .integer), ("metadata_sha256", .optionalText), ("metadata_size", .optionalInteger),
-            ("yanked", .integer), ("yanked_reason", .optionalText),
-        ]),
+        (
+            "namespaces",
+            [
+                ("id", .integer), ("kind", .text), ("parent_id", .optionalInteger), ("path", .text), ("full_path", .text),
+                ("name", .text), ("visibility", .text), ("owner_id", .optionalInteger), ("created_at", .integer),
+                ("description", .text),
+            ]
+        ),
+        (
+            "projects",
+            [
+                ("id", .integer), ("namespace_id", .integer), ("path", .text), ("path_with_namespace", .text), ("name", .text),
+                ("visibility", .text), ("created_at", .integer), ("description", .text), ("packages_version", .integer),
+            ]
+        ),
+        (
+            "members",
+            [
+                ("id", .integer), ("source_kind", .text), ("source_id", .integer), ("user_id", .integer),
+                ("access_level", .integer), ("created_at", .integer),
+            ]
+        ),
+        (
+            "personal_access_tokens",
+            [
+                ("id", .integer), ("user_id", .integer), ("name", .text), ("token_digest", .text), ("scopes", .text),
+                ("expires_at", .optionalText), ("revoked", .integer), ("created_at", .integer),
+            ]
+        ),
+        (
+            "deploy_tokens",
+            [
+                ("id", .integer), ("source_kind", .text), ("source_id", .integer), ("name", .text), ("username", .text),
+                ("token_digest", .text), ("scopes", .text), ("expires_at", .optionalText), ("revoked", .integer),
+                ("created_at", .integer),
+            ]
+        ),
+        (
+            "packages",
+            [
+                ("id", .integer), ("project_id", .integer), ("name", .text), ("normalized_name", .text), ("version", .text),
+                ("canonical_version", .text), ("created_at", .integer),
+            ]
+        ),
+        (
+            "package_files",
+            [
+                ("id", .integer), ("package_id", .integer), ("project_id", .integer), ("file_name", .text), ("size", .integer),
+                ("sha256", .text), ("md5", .text), ("blake2b_256", .text), ("requires_python", .optionalText),
+                ("uploaded_at", .integer), ("metadata_sha256", .optionalText), ("metadata_size", .optionalInteger),
+                ("yanked", .integer), ("yanked_reason", .optionalText),
+            ]
+        ),
     ]
 
     static let batchSize = 500
@@ -70,9 +91,11 @@ public enum DatabaseCopy {
                 var copied = 0
                 var lastID: Int64 = 0
                 while true {
-                    let rows = try await sourceDB.raw("""
+                    let rows = try await sourceDB.raw(
+                        """
                         SELECT * FROM \(unsafeRaw: table) WHERE id > \(bind: lastID) ORDER BY id LIMIT \(bind: self.batchSize)
-                        """).all()
+                        """
+                    ).all()
                     guard let last = rows.last else { break }
                     try await targetDB.raw(try self.insert(rows, into: table, columns: columns)).run()
                     copied += rows.count

@@ -77,7 +77,7 @@ public enum DatabaseDialect: String, Sendable {
         if let error = error as? PSQLError {
             switch error.code {
             case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
-                 .sslUnsupported, .failedToAddSSLHandler:
+                .sslUnsupported, .failedToAddSSLHandler:
                 return true
             case .server:
                 // Class 08: connection exception; 57P01-57P05: shutdown, crash recovery, cannot connect now.

@@ -37,7 +37,10 @@ public final class MetadataDatabase: Sendable {
     /// With `migrating: false` the schema is left as it is and must be the one this binary knows
     /// (for reading a registry without writing to it, as `migrate-data` reads its source).
     public static func open(
-        _ location: DatabaseLocation, poolSize: Int? = nil, migrating: Bool = true, logger: Logger
+        _ location: DatabaseLocation,
+        poolSize: Int? = nil,
+        migrating: Bool = true,
+        logger: Logger
     ) async throws -> MetadataDatabase {
         switch location {
         case .sqlite(let path):
@@ -47,7 +50,8 @@ public final class MetadataDatabase: Sendable {
             do { configuration = try SQLPostgresConfiguration(url: url) } catch {
                 // The parser's error quotes the whole URL, password included: say it without.
                 throw DatabaseLocation.InvalidURL(
-                    description: "\(location) is not a PostgreSQL URL of the form postgres://user:password@host:5432/database[?sslmode=disable|prefer|require]"
+                    description:
+                        "\(location) is not a PostgreSQL URL of the form postgres://user:password@host:5432/database[?sslmode=disable|prefer|require]"
                 )
             }
             // An unreachable server should fail a request in seconds, not hang it.
@@ -93,8 +97,11 @@ public final class MetadataDatabase: Sendable {
         logger: Logger
     ) async throws -> MetadataDatabase {
         let pool = PooledConnections(
-            source: PostgresConnectionSource(sqlConfiguration: configuration), size: max(1, poolSize),
-            on: eventLoopGroup.next(), logger: logger, circuit: CircuitBreaker()
+            source: PostgresConnectionSource(sqlConfiguration: configuration),
+            size: max(1, poolSize),
+            on: eventLoopGroup.next(),
+            logger: logger,
+            circuit: CircuitBreaker()
         ) { $0.sql(queryLogLevel: nil) }
         return try await MetadataDatabase(dialect: .postgres, readers: pool, writers: pool, logger: logger).prepared(migrating: migrating)
     }
@@ -174,7 +181,9 @@ public final class MetadataDatabase: Sendable {
     /// Runs the `opening` statements (the first begins a transaction), then `body`, then COMMIT;
     /// ROLLBACK if anything fails.
     private static func committing<Result: Sendable>(
-        _ database: any SQLDatabase, opening: [String], _ body: @Sendable (any SQLDatabase) async throws -> Result
+        _ database: any SQLDatabase,
+        opening: [String],
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         try await database.raw(SQLQueryString(opening[0])).run()
         do {
@@ -196,7 +205,7 @@ public final class MetadataDatabase: Sendable {
         } catch let error as DatabaseUnreachable {
             if error.logged { self.logger.warning("database unreachable", metadata: ["reason": "\(error.reason)"]) }
             throw RegistryError.unavailable(Self.unavailableMessage)
-        } catch where DatabaseDialect.isUnavailable(error) {
+        } catch  where DatabaseDialect.isUnavailable(error) {
             self.logger.warning("database connection failed", metadata: ["reason": "\(String(reflecting: error))"])
             throw RegistryError.unavailable(Self.unavailableMessage)
         }
@@ -216,7 +225,8 @@ struct DatabaseUnreachable: Error {
 protocol SQLConnectionPool: AnyObject, Sendable {
     /// Runs `body` on a connection; past `deadline` (if any) it is abandoned as unreachable.
     func withConnection<Result: Sendable>(
-        deadline: Duration?, _ body: @Sendable (any SQLDatabase) async throws -> Result
+        deadline: Duration?,
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result
     func close() async
 }
@@ -231,7 +241,11 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
     private let circuit: CircuitBreaker?
 
     init(
-        source: Source, size: Int, on loop: any EventLoop, logger: Logger, circuit: CircuitBreaker? = nil,
+        source: Source,
+        size: Int,
+        on loop: any EventLoop,
+        logger: Logger,
+        circuit: CircuitBreaker? = nil,
         sql: @escaping @Sendable (Source.Connection) -> any SQLDatabase
     ) {
         // The pool's own logging of failed connections would repeat, at error level, what
@@ -240,8 +254,12 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
         quiet.logLevel = .critical
         // One event loop, so that `size` is the whole pool, not a number per loop.
         self.pool = EventLoopGroupConnectionPool(
-            source: source, maxConnectionsPerEventLoop: size, requestTimeout: .seconds(10),
-            pruneInterval: nil, logger: quiet, on: loop
+            source: source,
+            maxConnectionsPerEventLoop: size,
+            requestTimeout: .seconds(10),
+            pruneInterval: nil,
+            logger: quiet,
+            on: loop
         )
         self.sql = sql
         self.logger = quiet
@@ -249,7 +267,8 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
     }
 
     func withConnection<Result: Sendable>(
-        deadline: Duration?, _ body: @Sendable (any SQLDatabase) async throws -> Result
+        deadline: Duration?,
+        _ body: @Sendable (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         if let circuit = self.circuit, !circuit.admit() {
             throw DatabaseUnreachable(reason: "failing fast: the last attempt to reach the database failed", logged: false)
@@ -270,7 +289,7 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
             let result = try await self.run(body, on: connection, deadline: deadline)
             self.circuit?.recordSuccess()
             return result
-        } catch where error is DatabaseUnreachable || DatabaseDialect.isUnavailable(error) {
+        } catch  where error is DatabaseUnreachable || DatabaseDialect.isUnavailable(error) {
             self.circuit?.recordFailure()
             throw error
         } catch is CancellationError {
@@ -286,7 +305,9 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
     /// for (a transaction not yet committed is then rolled back by the server). If the body made it
     /// in the meantime (its COMMIT answered just as the deadline passed), its result stands.
     private func run<Result: Sendable>(
-        _ body: @Sendable (any SQLDatabase) async throws -> Result, on connection: Source.Connection, deadline: Duration?
+        _ body: @Sendable (any SQLDatabase) async throws -> Result,
+        on connection: Source.Connection,
+        deadline: Duration?
     ) async throws -> Result {
         let database = self.sql(connection)
         guard let deadline else { return try await body(database) }

@@ -14,129 +14,141 @@ enum Schema {
         let primaryKey = dialect.primaryKey
         let sortableText = dialect.sortableText
         return [
-        Migration(version: 1, statements: [
-            """
-            CREATE TABLE users (
-                id \(primaryKey),
-                username TEXT NOT NULL,
-                is_admin INTEGER NOT NULL DEFAULT 0,
-                created_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE UNIQUE INDEX users_username ON users (lower(username))",
-            """
-            CREATE TABLE namespaces (
-                id \(primaryKey),
-                kind TEXT NOT NULL,
-                parent_id BIGINT REFERENCES namespaces (id),
-                path \(sortableText) NOT NULL,
-                full_path \(sortableText) NOT NULL,
-                name TEXT NOT NULL,
-                visibility TEXT NOT NULL,
-                owner_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
-                created_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE UNIQUE INDEX namespaces_full_path ON namespaces (lower(full_path))",
-            "CREATE INDEX namespaces_parent ON namespaces (parent_id)",
-            """
-            CREATE TABLE projects (
-                id \(primaryKey),
-                namespace_id BIGINT NOT NULL REFERENCES namespaces (id),
-                path TEXT NOT NULL,
-                path_with_namespace TEXT NOT NULL,
-                name TEXT NOT NULL,
-                visibility TEXT NOT NULL,
-                created_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE UNIQUE INDEX projects_path ON projects (lower(path_with_namespace))",
-            "CREATE INDEX projects_namespace ON projects (namespace_id)",
-            """
-            CREATE TABLE members (
-                id \(primaryKey),
-                source_kind TEXT NOT NULL,
-                source_id BIGINT NOT NULL,
-                user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-                access_level INTEGER NOT NULL,
-                created_at BIGINT NOT NULL,
-                UNIQUE (source_kind, source_id, user_id)
-            )
-            """,
-            "CREATE INDEX members_user ON members (user_id)",
-            """
-            CREATE TABLE personal_access_tokens (
-                id \(primaryKey),
-                user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-                name TEXT NOT NULL,
-                token_digest TEXT NOT NULL UNIQUE,
-                scopes TEXT NOT NULL,
-                expires_at TEXT,
-                revoked INTEGER NOT NULL DEFAULT 0,
-                created_at BIGINT NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE deploy_tokens (
-                id \(primaryKey),
-                source_kind TEXT NOT NULL,
-                source_id BIGINT NOT NULL,
-                name TEXT NOT NULL,
-                username TEXT NOT NULL,
-                token_digest TEXT NOT NULL UNIQUE,
-                scopes TEXT NOT NULL,
-                expires_at TEXT,
-                revoked INTEGER NOT NULL DEFAULT 0,
-                created_at BIGINT NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE packages (
-                id \(primaryKey),
-                project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-                name \(sortableText) NOT NULL,
-                normalized_name \(sortableText) NOT NULL,
-                version TEXT NOT NULL,
-                canonical_version \(sortableText) NOT NULL,
-                created_at BIGINT NOT NULL,
-                UNIQUE (project_id, normalized_name, canonical_version)
-            )
-            """,
-            """
-            CREATE TABLE package_files (
-                id \(primaryKey),
-                package_id BIGINT NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
-                project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-                file_name TEXT NOT NULL,
-                size BIGINT NOT NULL,
-                sha256 TEXT NOT NULL,
-                md5 TEXT NOT NULL,
-                blake2b_256 TEXT NOT NULL,
-                requires_python TEXT,
-                uploaded_at BIGINT NOT NULL,
-                UNIQUE (project_id, file_name)
-            )
-            """,
-            "CREATE INDEX package_files_package ON package_files (package_id)",
-            "CREATE INDEX package_files_sha256 ON package_files (sha256)",
-        ]),
-        // Index standards: PEP 658 core metadata of each file, PEP 592 yanking.
-        Migration(version: 2, statements: [
-            "ALTER TABLE package_files ADD COLUMN metadata_sha256 TEXT",
-            "ALTER TABLE package_files ADD COLUMN metadata_size BIGINT",
-            "ALTER TABLE package_files ADD COLUMN yanked INTEGER NOT NULL DEFAULT 0",
-            "ALTER TABLE package_files ADD COLUMN yanked_reason TEXT",
-        ]),
-        // REST API: descriptions of groups and projects.
-        Migration(version: 3, statements: [
-            "ALTER TABLE namespaces ADD COLUMN description TEXT NOT NULL DEFAULT ''",
-            "ALTER TABLE projects ADD COLUMN description TEXT NOT NULL DEFAULT ''",
-        ]),
-        // Page caching: a project's packages_version changes in the same transaction as anything
-        // its simple pages show, so a cached page is checked against it with one query.
-        Migration(version: 4, statements: [
-            "ALTER TABLE projects ADD COLUMN packages_version BIGINT NOT NULL DEFAULT 0",
-        ]),
+            Migration(
+                version: 1,
+                statements: [
+                    """
+                    CREATE TABLE users (
+                        id \(primaryKey),
+                        username TEXT NOT NULL,
+                        is_admin INTEGER NOT NULL DEFAULT 0,
+                        created_at BIGINT NOT NULL
+                    )
+                    """,
+                    "CREATE UNIQUE INDEX users_username ON users (lower(username))",
+                    """
+                    CREATE TABLE namespaces (
+                        id \(primaryKey),
+                        kind TEXT NOT NULL,
+                        parent_id BIGINT REFERENCES namespaces (id),
+                        path \(sortableText) NOT NULL,
+                        full_path \(sortableText) NOT NULL,
+                        name TEXT NOT NULL,
+                        visibility TEXT NOT NULL,
+                        owner_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
+                        created_at BIGINT NOT NULL
+                    )
+                    """,
+                    "CREATE UNIQUE INDEX namespaces_full_path ON namespaces (lower(full_path))",
+                    "CREATE INDEX namespaces_parent ON namespaces (parent_id)",
+                    """
+                    CREATE TABLE projects (
+                        id \(primaryKey),
+                        namespace_id BIGINT NOT NULL REFERENCES namespaces (id),
+                        path TEXT NOT NULL,
+                        path_with_namespace TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        visibility TEXT NOT NULL,
+                        created_at BIGINT NOT NULL
+                    )
+                    """,
+                    "CREATE UNIQUE INDEX projects_path ON projects (lower(path_with_namespace))",
+                    "CREATE INDEX projects_namespace ON projects (namespace_id)",
+                    """
+                    CREATE TABLE members (
+                        id \(primaryKey),
+                        source_kind TEXT NOT NULL,
+                        source_id BIGINT NOT NULL,
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        access_level INTEGER NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        UNIQUE (source_kind, source_id, user_id)
+                    )
+                    """,
+                    "CREATE INDEX members_user ON members (user_id)",
+                    """
+                    CREATE TABLE personal_access_tokens (
+                        id \(primaryKey),
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        token_digest TEXT NOT NULL UNIQUE,
+                        scopes TEXT NOT NULL,
+                        expires_at TEXT,
+                        revoked INTEGER NOT NULL DEFAULT 0,
+                        created_at BIGINT NOT NULL
+                    )
+                    """,
+                    """
+                    CREATE TABLE deploy_tokens (
+                        id \(primaryKey),
+                        source_kind TEXT NOT NULL,
+                        source_id BIGINT NOT NULL,
+                        name TEXT NOT NULL,
+                        username TEXT NOT NULL,
+                        token_digest TEXT NOT NULL UNIQUE,
+                        scopes TEXT NOT NULL,
+                        expires_at TEXT,
+                        revoked INTEGER NOT NULL DEFAULT 0,
+                        created_at BIGINT NOT NULL
+                    )
+                    """,
+                    """
+                    CREATE TABLE packages (
+                        id \(primaryKey),
+                        project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+                        name \(sortableText) NOT NULL,
+                        normalized_name \(sortableText) NOT NULL,
+                        version TEXT NOT NULL,
+                        canonical_version \(sortableText) NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        UNIQUE (project_id, normalized_name, canonical_version)
+                    )
+                    """,
+                    """
+                    CREATE TABLE package_files (
+                        id \(primaryKey),
+                        package_id BIGINT NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
+                        project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+                        file_name TEXT NOT NULL,
+                        size BIGINT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        md5 TEXT NOT NULL,
+                        blake2b_256 TEXT NOT NULL,
+                        requires_python TEXT,
+                        uploaded_at BIGINT NOT NULL,
+                        UNIQUE (project_id, file_name)
+                    )
+                    """,
+                    "CREATE INDEX package_files_package ON package_files (package_id)",
+                    "CREATE INDEX package_files_sha256 ON package_files (sha256)",
+                ]
+            ),
+            // Index standards: PEP 658 core metadata of each file, PEP 592 yanking.
+            Migration(
+                version: 2,
+                statements: [
+                    "ALTER TABLE package_files ADD COLUMN metadata_sha256 TEXT",
+                    "ALTER TABLE package_files ADD COLUMN metadata_size BIGINT",
+                    "ALTER TABLE package_files ADD COLUMN yanked INTEGER NOT NULL DEFAULT 0",
+                    "ALTER TABLE package_files ADD COLUMN yanked_reason TEXT",
+                ]
+            ),
+            // REST API: descriptions of groups and projects.
+            Migration(
+                version: 3,
+                statements: [
+                    "ALTER TABLE namespaces ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+                    "ALTER TABLE projects ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+                ]
+            ),
+            // Page caching: a project's packages_version changes in the same transaction as anything
+            // its simple pages show, so a cached page is checked against it with one query.
+            Migration(
+                version: 4,
+                statements: [
+                    "ALTER TABLE projects ADD COLUMN packages_version BIGINT NOT NULL DEFAULT 0"
+                ]
+            ),
         ]
     }
 
@@ -167,9 +179,11 @@ enum Schema {
                 for statement in migration.statements {
                     try await db.raw(SQLQueryString(statement)).run()
                 }
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: migration.version), \(bind: Timestamp.now().microseconds))
-                    """).run()
+                    """
+                ).run()
             }
             return max(current, latestVersion)
         }

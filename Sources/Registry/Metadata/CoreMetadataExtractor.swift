@@ -17,7 +17,10 @@ struct CoreMetadataExtractor: Sendable {
 
     /// Blocking: call it on a thread pool.
     func extract(
-        fromFileAt path: String, filename: DistributionFilename, name: ProjectName, version: Version
+        fromFileAt path: String,
+        filename: DistributionFilename,
+        name: ProjectName,
+        version: Version
     ) throws(RegistryError) -> ExtractedMetadata? {
         switch filename {
         case .wheel:
@@ -38,8 +41,8 @@ struct CoreMetadataExtractor: Sendable {
 
         case .sdist(let sdist):
             guard sdist.format == .tarGz, let bytes = self.sdistReader.read(sdistAt: path),
-                  let metadata = try? CoreMetadata(parsing: bytes, maxBytes: self.sdistReader.maxBytes),
-                  metadata.name.normalized == name.normalized, metadata.version == version
+                let metadata = try? CoreMetadata(parsing: bytes, maxBytes: self.sdistReader.maxBytes),
+                metadata.name.normalized == name.normalized, metadata.version == version
             else { return nil }
             return ExtractedMetadata(bytes: bytes, metadata: metadata)
         }

@@ -32,7 +32,9 @@ struct SdistMetadataReader {
                 guard inflated <= self.maxInflatedBytes, found == nil else { return false }
                 switch tar.feed(output) {
                 case .needMore: return true
-                case .found(let bytes): found = bytes; return false
+                case .found(let bytes):
+                    found = bytes
+                    return false
                 case .failed: return false
                 }
             }
@@ -146,7 +148,10 @@ private struct TarScanner {
             var name = Self.string(header.prefix(100))
             let prefix = Self.string(header.dropFirst(345).prefix(155))
             if !prefix.isEmpty { name = prefix + "/" + name }
-            if let pax = self.paxPath { name = pax; self.paxPath = nil }
+            if let pax = self.paxPath {
+                name = pax
+                self.paxPath = nil
+            }
 
             self.remaining = padded
             self.memberSize = size

@@ -42,8 +42,10 @@ public struct CatalogueLoader: Sendable {
             let checked = try PackageRules.check(
                 UploadRequest(fileName: line.fileName, name: line.name, version: line.version, requiresPython: line.requiresPython)
             )
-            for (field, value, length) in [("sha256", line.sha256, 64), ("md5", line.md5, 32), ("blake2b_256", line.blake2b256, 64),
-                                           ("core_metadata_sha256", line.coreMetadataSHA256, 64)] {
+            for (field, value, length) in [
+                ("sha256", line.sha256, 64), ("md5", line.md5, 32), ("blake2b_256", line.blake2b256, 64),
+                ("core_metadata_sha256", line.coreMetadataSHA256, 64),
+            ] {
                 guard let value else { continue }
                 guard value.utf8.count == length, value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
                     throw RegistryError.invalid("\(field) must be \(length) lowercase hex digits")
@@ -53,8 +55,12 @@ public struct CatalogueLoader: Sendable {
                 throw RegistryError.invalid("size must not be negative, and core metadata needs both its sha256 and its size")
             }
             return ListedUpload(
-                name: checked.name.raw, normalizedName: checked.name.normalized, version: checked.version.normalized,
-                canonicalVersion: checked.version.canonical, fileName: checked.fileName, size: line.size,
+                name: checked.name.raw,
+                normalizedName: checked.name.normalized,
+                version: checked.version.normalized,
+                canonicalVersion: checked.version.canonical,
+                fileName: checked.fileName,
+                size: line.size,
                 // Unknown digests are stored empty: nothing checks them without the bytes.
                 digests: FileDigests(sha256: line.sha256, md5: line.md5 ?? "", blake2b256: line.blake2b256 ?? ""),
                 requiresPython: checked.requiresPython,

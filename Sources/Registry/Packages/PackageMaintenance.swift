@@ -22,8 +22,11 @@ public struct PackageMaintenance: Sendable {
         }
         let files = try await self.freshness.afterWrite(.packages) {
             try await self.store.setYank(
-                yank, projectID: project.id, normalizedName: ProjectName.normalize(name),
-                canonicalVersion: parsedVersion.canonical, fileName: fileName
+                yank,
+                projectID: project.id,
+                normalizedName: ProjectName.normalize(name),
+                canonicalVersion: parsedVersion.canonical,
+                fileName: fileName
             )
         }
         guard !files.isEmpty else {

@@ -56,7 +56,10 @@ enum PackageRules {
             throw RegistryError.invalid("filetype '\(fileType)' does not match the file '\(request.fileName)'")
         }
         return CheckedUpload(
-            filename: filename, name: name, version: version, fileName: request.fileName,
+            filename: filename,
+            name: name,
+            version: version,
+            fileName: request.fileName,
             requiresPython: try self.checkRequiresPython(request.requiresPython)
         )
     }

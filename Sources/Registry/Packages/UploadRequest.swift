@@ -12,8 +12,14 @@ public struct UploadRequest: Sendable {
     public var blake2b256: String?
 
     public init(
-        fileName: String, name: String?, version: String?, fileType: String? = nil, requiresPython: String? = nil,
-        sha256: String? = nil, md5: String? = nil, blake2b256: String? = nil
+        fileName: String,
+        name: String?,
+        version: String?,
+        fileType: String? = nil,
+        requiresPython: String? = nil,
+        sha256: String? = nil,
+        md5: String? = nil,
+        blake2b256: String? = nil
     ) {
         self.fileName = fileName
         self.name = name

@@ -21,7 +21,10 @@ public struct AdminService: Sendable {
     }
 
     public func createPersonalAccessToken(
-        username: String, name: String, scopes: Set<TokenScope>, expiresAt: Day?
+        username: String,
+        name: String,
+        scopes: Set<TokenScope>,
+        expiresAt: Day?
     ) async throws -> IssuedToken<PersonalAccessToken> {
         guard let user = try await self.store.user(named: username) else {
             throw RegistryError.notFound("User '\(username)' not found")
@@ -32,7 +35,11 @@ public struct AdminService: Sendable {
         }
         let (secret, digest) = TokenSecrets.mint(.personal)
         let token = try await self.store.insertPersonalAccessToken(
-            userID: user.id, name: name, scopes: scopes, expiresAt: expiresAt, digest: digest
+            userID: user.id,
+            name: name,
+            scopes: scopes,
+            expiresAt: expiresAt,
+            digest: digest
         )
         return IssuedToken(token: token, secret: secret)
     }
@@ -77,7 +84,11 @@ public struct AdminService: Sendable {
 
     /// A deploy token; its username is `wheelhouse+deploy-token-<id>` unless one is given.
     public func createDeployToken(
-        for target: MembershipTarget, name: String, username: String? = nil, scopes: Set<TokenScope>, expiresAt: Day?
+        for target: MembershipTarget,
+        name: String,
+        username: String? = nil,
+        scopes: Set<TokenScope>,
+        expiresAt: Day?
     ) async throws -> IssuedToken<DeployToken> {
         let source = try await self.resolve(target)
         try Self.validateTokenName(name)
@@ -87,7 +98,12 @@ public struct AdminService: Sendable {
         }
         let (secret, digest) = TokenSecrets.mint(.deploy)
         let token = try await self.store.insertDeployToken(
-            source: source, name: name, username: username, scopes: scopes, expiresAt: expiresAt, digest: digest
+            source: source,
+            name: name,
+            username: username,
+            scopes: scopes,
+            expiresAt: expiresAt,
+            digest: digest
         )
         return IssuedToken(token: token, secret: secret)
     }
@@ -134,9 +150,11 @@ enum PathRules {
         }
         func isInner(_ byte: UInt8) -> Bool { isEdge(byte) || byte == 0x2D || byte == 0x2E }
         guard !bytes.isEmpty, bytes.count <= 255, isEdge(bytes.first!), isEdge(bytes.last!), bytes.allSatisfy(isInner),
-              !segment.hasSuffix(".git"), !segment.hasSuffix(".atom")
+            !segment.hasSuffix(".git"), !segment.hasSuffix(".atom")
         else {
-            throw RegistryError.invalid("\(what) '\(segment)' is invalid: use letters, digits, '_', '-' and '.', starting and ending with a letter, digit or '_'")
+            throw RegistryError.invalid(
+                "\(what) '\(segment)' is invalid: use letters, digits, '_', '-' and '.', starting and ending with a letter, digit or '_'"
+            )
         }
     }
 
@@ -154,7 +172,9 @@ enum PathRules {
 extension AdminService {
     /// The project named by a numeric id or a full path, for operators (no authorisation).
     public func existingProject(_ reference: String) async throws -> Project {
-        guard let project = try await self.store.project(reference: reference) else { throw RegistryError.notFound("Project '\(reference)' not found") }
+        guard let project = try await self.store.project(reference: reference) else {
+            throw RegistryError.notFound("Project '\(reference)' not found")
+        }
         return project
     }
 

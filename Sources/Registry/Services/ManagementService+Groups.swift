@@ -31,7 +31,12 @@ extension ManagementService {
     /// Creates a group (a subgroup when `parentID` is given: maintainers of the parent may); the
     /// creator becomes its owner, as in GitLab.
     public func createGroup(
-        _ principal: Principal, path: String, name: String, parentID: Int64?, visibility: Visibility, description: String?
+        _ principal: Principal,
+        path: String,
+        name: String,
+        parentID: Int64?,
+        visibility: Visibility,
+        description: String?
     ) async throws -> Namespace {
         try await self.write {
             let user = try self.writer(principal)
@@ -51,7 +56,11 @@ extension ManagementService {
     }
 
     public func updateGroup(
-        _ principal: Principal, _ reference: String, name: String?, visibility: Visibility?, description: String?
+        _ principal: Principal,
+        _ reference: String,
+        name: String?,
+        visibility: Visibility?,
+        description: String?
     ) async throws -> Namespace {
         try await self.write {
             let group = try await self.group(principal, reference, atLeast: .owner)
@@ -103,7 +112,12 @@ extension ManagementService {
     /// Creates a project in a group (developers may, as GitLab allows by default) or in the caller's
     /// personal namespace when `namespaceID` is nil.
     public func createProject(
-        _ principal: Principal, path: String?, name: String?, namespaceID: Int64?, visibility: Visibility, description: String?
+        _ principal: Principal,
+        path: String?,
+        name: String?,
+        namespaceID: Int64?,
+        visibility: Visibility,
+        description: String?
     ) async throws -> Project {
         try await self.write {
             let user = try self.writer(principal)
@@ -115,12 +129,15 @@ extension ManagementService {
                 guard let found = try await self.store.namespace(id: namespaceID) else { throw RegistryError.notFound("404 Namespace Not Found") }
                 namespace = found
             } else {
-                guard let personal = try await self.store.namespace(fullPath: user.username) else { throw RegistryError.notFound("404 Namespace Not Found") }
+                guard let personal = try await self.store.namespace(fullPath: user.username) else {
+                    throw RegistryError.notFound("404 Namespace Not Found")
+                }
                 namespace = personal
             }
             let level = try await self.control.accessLevel(of: user, on: namespace)
             guard let level, level >= (namespace.kind == .group ? .developer : .owner) else {
-                throw (try await self.access.canSee(namespace, principal)) ? RegistryError.forbidden("403 Forbidden") : RegistryError.notFound("404 Namespace Not Found")
+                throw (try await self.access.canSee(namespace, principal))
+                    ? RegistryError.forbidden("403 Forbidden") : RegistryError.notFound("404 Namespace Not Found")
             }
             var project = try await self.admin.createProject(fullPath: namespace.fullPath + "/" + path, visibility: visibility)
             if let name { try Self.validateName(name) }
@@ -132,7 +149,11 @@ extension ManagementService {
     }
 
     public func updateProject(
-        _ principal: Principal, _ reference: String, name: String?, visibility: Visibility?, description: String?
+        _ principal: Principal,
+        _ reference: String,
+        name: String?,
+        visibility: Visibility?,
+        description: String?
     ) async throws -> Project {
         try await self.write {
             let project = try await self.project(principal, reference, atLeast: .maintainer)

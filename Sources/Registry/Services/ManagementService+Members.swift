@@ -65,12 +65,13 @@ extension ManagementService {
         }
     }
 
-    public func updateMember(_ principal: Principal, of reference: ResourceReference, userID: Int64, accessLevel: AccessLevel) async throws -> Member {
+    public func updateMember(_ principal: Principal, of reference: ResourceReference, userID: Int64, accessLevel: AccessLevel) async throws -> Member
+    {
         try await self.write {
             let source = try await self.source(principal, reference, atLeast: .maintainer)
             try await self.checkGrant(principal, accessLevel, on: reference)
             guard try await self.store.updateMember(source: source, userID: userID, accessLevel: accessLevel),
-                  let user = try await self.store.user(id: userID)
+                let user = try await self.store.user(id: userID)
             else { throw RegistryError.notFound("404 Member Not Found") }
             return Member(user: user, accessLevel: accessLevel)
         }
@@ -95,7 +96,12 @@ extension ManagementService {
     }
 
     public func createDeployToken(
-        _ principal: Principal, for reference: ResourceReference, name: String, username: String?, scopes: Set<TokenScope>, expiresAt: Day?
+        _ principal: Principal,
+        for reference: ResourceReference,
+        name: String,
+        username: String?,
+        scopes: Set<TokenScope>,
+        expiresAt: Day?
     ) async throws -> IssuedToken<DeployToken> {
         try await self.write {
             let source = try await self.source(principal, reference, atLeast: .maintainer)

@@ -2,7 +2,11 @@
 extension ManagementService {
     /// Packages of a project, or of every project below a group that the caller may read.
     public func packages(
-        _ principal: Principal, of reference: ResourceReference, name: String?, order: PackageOrder, page: PageRequest
+        _ principal: Principal,
+        of reference: ResourceReference,
+        name: String?,
+        order: PackageOrder,
+        page: PageRequest
     ) async throws -> Page<Package> {
         let projects: [Project]
         switch reference {

@@ -70,7 +70,11 @@ public struct ManagementService: Sendable {
     // MARK: Personal access tokens
 
     public func createPersonalAccessToken(
-        _ principal: Principal, userID: Int64, name: String, scopes: Set<TokenScope>, expiresAt: Day?
+        _ principal: Principal,
+        userID: Int64,
+        name: String,
+        scopes: Set<TokenScope>,
+        expiresAt: Day?
     ) async throws -> IssuedToken<PersonalAccessToken> {
         try await self.write {
             _ = try self.administrator(principal)
@@ -111,7 +115,10 @@ public struct ManagementService: Sendable {
     /// Revokes the token and issues a new one with the same name and scopes (GitLab: a week's expiry
     /// when none is given; we keep the old expiry or none).
     public func rotatePersonalAccessToken(
-        _ principal: Principal, id: Int64?, presented: Credential?, expiresAt: Day?
+        _ principal: Principal,
+        id: Int64?,
+        presented: Credential?,
+        expiresAt: Day?
     ) async throws -> IssuedToken<PersonalAccessToken> {
         try await self.write {
             let token = try await self.personalAccessToken(principal, id: id, presented: presented)

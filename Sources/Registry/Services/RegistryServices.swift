@@ -37,7 +37,12 @@ public struct RegistryServices: Sendable {
         self.catalogue = CatalogueLoader(store: store, freshness: freshness)
         self.admin = admin
         self.management = ManagementService(
-            store: store, admin: admin, control: control, access: access, maintenance: maintenance, freshness: freshness
+            store: store,
+            admin: admin,
+            control: control,
+            access: access,
+            maintenance: maintenance,
+            freshness: freshness
         )
     }
 }

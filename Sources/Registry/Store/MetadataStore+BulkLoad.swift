@@ -34,14 +34,18 @@ extension MetadataStore {
                     let values = chunk.map { file -> SQLQueryString in
                         "(\(bind: projectID), \(bind: file.name), \(bind: file.normalizedName), \(bind: file.version), \(bind: file.canonicalVersion), \(bind: now))"
                     }
-                    let rows = try await db.raw("""
+                    let rows = try await db.raw(
+                        """
                         INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at)
                         VALUES \(values.joined(separator: ", "))
                         ON CONFLICT (project_id, normalized_name, canonical_version) DO UPDATE SET name = packages.name
                         RETURNING id, normalized_name, canonical_version, created_at
-                        """).all()
+                        """
+                    ).all()
                     for row in rows {
-                        let key = try row.decode(column: "normalized_name", as: String.self) + " " + row.decode(column: "canonical_version", as: String.self)
+                        let key =
+                            try row.decode(column: "normalized_name", as: String.self) + " "
+                            + row.decode(column: "canonical_version", as: String.self)
                         releases[key] = try row.decode(column: "id", as: Int64.self)
                         if try row.decode(column: "created_at", as: Int64.self) == now { created += 1 }
                     }
@@ -55,16 +59,18 @@ extension MetadataStore {
                              \(bind: file.coreMetadata?.sha256), \(bind: file.coreMetadata?.size), 0)
                             """
                     }
-                    try await db.raw("""
+                    try await db.raw(
+                        """
                         INSERT INTO package_files (package_id, project_id, file_name, size, sha256, md5, blake2b_256, requires_python,
                                                    uploaded_at, metadata_sha256, metadata_size, yanked)
                         VALUES \(values.joined(separator: ", "))
-                        """).run()
+                        """
+                    ).run()
                 }
                 try await Self.bumpPackagesVersion(db, projectID: projectID)
                 return (created, files.count)
             }
-        } catch where DatabaseDialect.isUniqueViolation(error) {
+        } catch  where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("A file name in the listing has already been taken in the project")
         }
     }

@@ -58,9 +58,11 @@ extension MetadataStore {
             var filter = SQLQueryString("")
             if let userID { filter = "WHERE user_id = \(bind: userID)" }
             let total = try await db.raw("SELECT count(*) AS n FROM personal_access_tokens \(filter)").first()!.decode(column: "n", as: Int.self)
-            let items = try await db.raw("""
+            let items = try await db.raw(
+                """
                 SELECT * FROM personal_access_tokens \(filter) ORDER BY id LIMIT \(bind: page.perPage) OFFSET \(bind: page.offset)
-                """).all().map { try $0.personalAccessToken() }
+                """
+            ).all().map { try $0.personalAccessToken() }
             return Page(items: items, total: total)
         }
     }
@@ -81,12 +83,14 @@ extension MetadataStore {
     func rotatePersonalAccessToken(_ token: PersonalAccessToken, newDigest: String, expiresAt: Day?) async throws -> PersonalAccessToken {
         try await self.database.transaction { db in
             try await db.raw("UPDATE personal_access_tokens SET revoked = 1 WHERE id = \(bind: token.id)").run()
-            return try await db.raw("""
+            return try await db.raw(
+                """
                 INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at, revoked, created_at)
                 VALUES (\(bind: token.userID), \(bind: token.name), \(bind: newDigest), \(bind: token.scopes.stored),
                         \(bind: expiresAt?.iso8601), 0, \(bind: Timestamp.now().microseconds))
                 RETURNING *
-                """).first()!.personalAccessToken()
+                """
+            ).first()!.personalAccessToken()
         }
     }
 
@@ -142,11 +146,13 @@ extension MetadataStore {
     func deleteGroup(_ group: Namespace) async throws -> [String] {
         let prefix = group.fullPath.lowercased() + "/"
         return try await self.database.transaction { db in
-            let ids = try await db.raw("""
+            let ids = try await db.raw(
+                """
                 SELECT id FROM namespaces WHERE id = \(bind: group.id)
                    OR substr(lower(full_path), 1, CAST(\(bind: prefix.utf8.count) AS INTEGER)) = \(bind: prefix)
                 ORDER BY length(full_path) DESC
-                """).all().map { try $0.decode(column: "id", as: Int64.self) }
+                """
+            ).all().map { try $0.decode(column: "id", as: Int64.self) }
             var digests: [String] = []
             for id in ids {
                 digests += try await Self.deleteProjects(db, where: "namespace_id = \(bind: id)")
@@ -170,7 +176,9 @@ extension MetadataStore {
         var digests: [String] = []
         for id in ids {
             digests += try await db.raw("SELECT sha256, metadata_sha256 FROM package_files WHERE project_id = \(bind: id)").all()
-                .flatMap { row in [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 } }
+                .flatMap { row in
+                    [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 }
+                }
             try await db.raw("DELETE FROM package_files WHERE project_id = \(bind: id)").run()
             try await db.raw("DELETE FROM packages WHERE project_id = \(bind: id)").run()
             try await db.raw("DELETE FROM members WHERE source_kind = 'project' AND source_id = \(bind: id)").run()
@@ -185,31 +193,37 @@ extension MetadataStore {
     /// Direct members of one source.
     func members(of source: MembershipSource) async throws -> [Member] {
         try await self.database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT u.*, m.access_level FROM members m JOIN users u ON u.id = m.user_id
                 WHERE m.source_kind = \(bind: source.kind) AND m.source_id = \(bind: source.id) ORDER BY u.id
-                """).all().map { row in
-                    Member(user: try row.user(), accessLevel: AccessLevel(rawValue: try row.decode(column: "access_level", as: Int.self)) ?? .guest)
-                }
+                """
+            ).all().map { row in
+                Member(user: try row.user(), accessLevel: AccessLevel(rawValue: try row.decode(column: "access_level", as: Int.self)) ?? .guest)
+            }
         }
     }
 
     func updateMember(source: MembershipSource, userID: UserID, accessLevel: AccessLevel) async throws -> Bool {
         try await self.database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE members SET access_level = \(bind: accessLevel.rawValue)
                 WHERE source_kind = \(bind: source.kind) AND source_id = \(bind: source.id) AND user_id = \(bind: userID)
                 RETURNING id
-                """).first() != nil
+                """
+            ).first() != nil
         }
     }
 
     func deleteMember(source: MembershipSource, userID: UserID) async throws -> Bool {
         try await self.database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 DELETE FROM members WHERE source_kind = \(bind: source.kind) AND source_id = \(bind: source.id) AND user_id = \(bind: userID)
                 RETURNING id
-                """).first() != nil
+                """
+            ).first() != nil
         }
     }
 
@@ -217,19 +231,23 @@ extension MetadataStore {
 
     func deployTokens(of source: MembershipSource) async throws -> [DeployToken] {
         try await self.database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM deploy_tokens WHERE source_kind = \(bind: source.kind) AND source_id = \(bind: source.id) ORDER BY id
-                """).all().map { try $0.deployToken() }
+                """
+            ).all().map { try $0.deployToken() }
         }
     }
 
     /// Deletes (and so revokes) a deploy token of the source; false if it has no such token.
     func deleteDeployToken(id: Int64, source: MembershipSource) async throws -> Bool {
         try await self.database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 DELETE FROM deploy_tokens WHERE id = \(bind: id) AND source_kind = \(bind: source.kind) AND source_id = \(bind: source.id)
                 RETURNING id
-                """).first() != nil
+                """
+            ).first() != nil
         }
     }
 }

@@ -36,9 +36,11 @@ extension MetadataStore {
                 filter.appendLiteral(" ESCAPE '\\'")
             }
             let total = try await db.raw("SELECT count(*) AS n FROM packages \(filter)").first()!.decode(column: "n", as: Int.self)
-            let items = try await db.raw("""
+            let items = try await db.raw(
+                """
                 SELECT * FROM packages \(filter) ORDER BY \(unsafeRaw: order.sql) LIMIT \(bind: page.perPage) OFFSET \(bind: page.offset)
-                """).all().map { try $0.package() }
+                """
+            ).all().map { try $0.package() }
             return Page(items: items, total: total)
         }
     }
@@ -64,8 +66,12 @@ extension MetadataStore {
     func deletePackage(id: Int64) async throws -> [String] {
         try await self.database.transaction { db in
             let digests = try await db.raw("SELECT sha256, metadata_sha256 FROM package_files WHERE package_id = \(bind: id)").all()
-                .flatMap { row in [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 } }
-            try await db.raw("UPDATE projects SET packages_version = packages_version + 1 WHERE id IN (SELECT project_id FROM packages WHERE id = \(bind: id))").run()
+                .flatMap { row in
+                    [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 }
+                }
+            try await db.raw(
+                "UPDATE projects SET packages_version = packages_version + 1 WHERE id IN (SELECT project_id FROM packages WHERE id = \(bind: id))"
+            ).run()
             try await db.raw("DELETE FROM package_files WHERE package_id = \(bind: id)").run()
             try await db.raw("DELETE FROM packages WHERE id = \(bind: id)").run()
             return digests
@@ -76,9 +82,12 @@ extension MetadataStore {
     /// now be unreferenced, or nil when the package has no such file.
     func deletePackageFile(id: Int64, packageID: Int64) async throws -> [String]? {
         try await self.database.transaction { db in
-            guard let row = try await db.raw("""
-                DELETE FROM package_files WHERE id = \(bind: id) AND package_id = \(bind: packageID) RETURNING sha256, metadata_sha256, project_id
-                """).first()
+            guard
+                let row = try await db.raw(
+                    """
+                    DELETE FROM package_files WHERE id = \(bind: id) AND package_id = \(bind: packageID) RETURNING sha256, metadata_sha256, project_id
+                    """
+                ).first()
             else { return nil }
             try await Self.bumpPackagesVersion(db, projectID: try row.decode(column: "project_id", as: Int64.self))
             let remaining = try await db.raw("SELECT count(*) AS n FROM package_files WHERE package_id = \(bind: packageID)").first()!
@@ -95,12 +104,14 @@ extension MetadataStore {
         guard !unique.isEmpty else { return }
         try await self.database.transaction(locking: [.blobs]) { db in
             for digest in unique {
-                let referenced = try await db.raw("""
-                    SELECT 1 AS x FROM package_files WHERE sha256 = \(bind: digest) OR metadata_sha256 = \(bind: digest) LIMIT 1
-                    """).first() != nil
+                let referenced =
+                    try await db.raw(
+                        """
+                        SELECT 1 AS x FROM package_files WHERE sha256 = \(bind: digest) OR metadata_sha256 = \(bind: digest) LIMIT 1
+                        """
+                    ).first() != nil
                 if !referenced { try await remove(digest) }
             }
         }
     }
 }
-

@@ -26,9 +26,11 @@ extension MetadataStore {
     /// The file of that name in the project, if any.
     func file(projectID: ProjectID, fileName: String) async throws -> PackageFile? {
         try await self.database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM package_files WHERE project_id = \(bind: projectID) AND file_name = \(bind: fileName)
-                """).first()?.packageFile()
+                """
+            ).first()?.packageFile()
         }
     }
 
@@ -36,10 +38,12 @@ extension MetadataStore {
     func file(in projectIDs: [ProjectID], sha256: String, fileName: String) async throws -> PackageFile? {
         guard !projectIDs.isEmpty else { return nil }
         let files = try await self.database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM package_files WHERE sha256 = \(bind: sha256) AND file_name = \(bind: fileName)
                 AND project_id IN (\(binds: projectIDs))
-                """).all().map { try $0.packageFile() }
+                """
+            ).all().map { try $0.packageFile() }
         }
         return projectIDs.lazy.compactMap { id in files.first { $0.projectID == id } }.first
     }
@@ -48,12 +52,14 @@ extension MetadataStore {
     func listedPackages(in projectIDs: [ProjectID]) async throws -> [ListedPackage] {
         guard !projectIDs.isEmpty else { return [] }
         let rows = try await self.database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT p.name, p.normalized_name, f.requires_python
                 FROM packages p JOIN package_files f ON f.package_id = p.id
                 WHERE p.project_id IN (\(binds: projectIDs))
                 ORDER BY p.normalized_name, f.uploaded_at, f.id
-                """).all()
+                """
+            ).all()
         }
         var listed: [ListedPackage] = []
         for row in rows {
@@ -62,11 +68,13 @@ extension MetadataStore {
             if listed.last?.normalizedName == normalized {
                 listed[listed.count - 1].requiresPython = requiresPython
             } else {
-                listed.append(ListedPackage(
-                    name: try row.decode(column: "name", as: String.self),
-                    normalizedName: normalized,
-                    requiresPython: requiresPython
-                ))
+                listed.append(
+                    ListedPackage(
+                        name: try row.decode(column: "name", as: String.self),
+                        normalizedName: normalized,
+                        requiresPython: requiresPython
+                    )
+                )
             }
         }
         return listed
@@ -76,25 +84,27 @@ extension MetadataStore {
     func listedFiles(in projectIDs: [ProjectID], normalizedName: String) async throws -> [ListedFile] {
         guard !projectIDs.isEmpty else { return [] }
         return try await self.database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT f.*, p.name, p.normalized_name, p.version, p.created_at
                 FROM package_files f JOIN packages p ON p.id = f.package_id
                 WHERE p.normalized_name = \(bind: normalizedName) AND p.project_id IN (\(binds: projectIDs))
                 ORDER BY f.uploaded_at, f.id
-                """).all().map { row in
-                    let file = try row.packageFile()
-                    return ListedFile(
-                        file: file,
-                        package: Package(
-                            id: file.packageID,
-                            projectID: file.projectID,
-                            name: try row.decode(column: "name", as: String.self),
-                            normalizedName: try row.decode(column: "normalized_name", as: String.self),
-                            version: try row.decode(column: "version", as: String.self),
-                            createdAt: Timestamp(microseconds: try row.decode(column: "created_at", as: Int64.self))
-                        )
+                """
+            ).all().map { row in
+                let file = try row.packageFile()
+                return ListedFile(
+                    file: file,
+                    package: Package(
+                        id: file.packageID,
+                        projectID: file.projectID,
+                        name: try row.decode(column: "name", as: String.self),
+                        normalizedName: try row.decode(column: "normalized_name", as: String.self),
+                        version: try row.decode(column: "version", as: String.self),
+                        createdAt: Timestamp(microseconds: try row.decode(column: "created_at", as: Int64.self))
                     )
-                }
+                )
+            }
         }
     }
 
@@ -118,37 +128,43 @@ extension MetadataStore {
             // so a concurrent delete cannot remove content this row is about to reference) and with
             // other uploads, so the check for an existing name below cannot race.
             return try await self.database.transaction(locking: [.blobs]) { db in
-                if let existing = try await db.raw("""
+                if let existing = try await db.raw(
+                    """
                     SELECT * FROM package_files WHERE project_id = \(bind: projectID) AND file_name = \(bind: fileName)
-                    """).first()?.packageFile()
-                {
+                    """
+                ).first()?.packageFile() {
                     return try PackageRules.outcome(ofRecording: digests, over: existing)
                 }
                 try await placeBlobs()
                 let now = Timestamp.now().microseconds
                 // Another file of the same release may be recorded (or the release deleted) at the same
                 // moment: the upsert returns the release's id whichever happened first.
-                guard let release = try await db.raw("""
-                    INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at)
-                    VALUES (\(bind: projectID), \(bind: name), \(bind: normalizedName), \(bind: version),
-                            \(bind: canonicalVersion), \(bind: now))
-                    ON CONFLICT (project_id, normalized_name, canonical_version) DO UPDATE SET name = packages.name
-                    RETURNING id
-                    """).first()
+                guard
+                    let release = try await db.raw(
+                        """
+                        INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at)
+                        VALUES (\(bind: projectID), \(bind: name), \(bind: normalizedName), \(bind: version),
+                                \(bind: canonicalVersion), \(bind: now))
+                        ON CONFLICT (project_id, normalized_name, canonical_version) DO UPDATE SET name = packages.name
+                        RETURNING id
+                        """
+                    ).first()
                 else { throw RegistryError.conflict("The release changed while the file was being recorded; try again") }
                 let packageID = try release.decode(column: "id", as: Int64.self)
                 try await Self.bumpPackagesVersion(db, projectID: projectID)
-                let file = try await db.raw("""
+                let file = try await db.raw(
+                    """
                     INSERT INTO package_files (package_id, project_id, file_name, size, sha256, md5, blake2b_256, requires_python,
                                                uploaded_at, metadata_sha256, metadata_size, yanked)
                     VALUES (\(bind: packageID), \(bind: projectID), \(bind: fileName), \(bind: size), \(bind: digests.sha256),
                             \(bind: digests.md5), \(bind: digests.blake2b256), \(bind: requiresPython), \(bind: now),
                             \(bind: coreMetadata?.sha256), \(bind: coreMetadata?.size), 0)
                     RETURNING *
-                    """).first()!.packageFile()
+                    """
+                ).first()!.packageFile()
                 return .created(file)
             }
-        } catch where DatabaseDialect.isUniqueViolation(error) {
+        } catch  where DatabaseDialect.isUniqueViolation(error) {
             // Only reachable if the lock above is ever bypassed; the unique index still has the last word.
             guard let existing = try await self.file(projectID: projectID, fileName: fileName) else { throw error }
             return try PackageRules.outcome(ofRecording: digests, over: existing)
@@ -175,14 +191,20 @@ extension MetadataStore {
     /// Yanks (with a reason) or unyanks every file of a release, or one of its files; returns the
     /// names of the files it matched. The change is one statement, so it is all or nothing.
     func setYank(
-        _ yank: Yank?, projectID: ProjectID, normalizedName: String, canonicalVersion: String, fileName: String?
+        _ yank: Yank?,
+        projectID: ProjectID,
+        normalizedName: String,
+        canonicalVersion: String,
+        fileName: String?
     ) async throws -> [String] {
         try await self.database.transaction { db in
-            var query = SQLQueryString("""
+            var query = SQLQueryString(
+                """
                 UPDATE package_files SET yanked = \(bind: yank == nil ? 0 : 1), yanked_reason = \(bind: yank?.reason)
                 WHERE package_id IN (SELECT id FROM packages WHERE project_id = \(bind: projectID)
                     AND normalized_name = \(bind: normalizedName) AND canonical_version = \(bind: canonicalVersion))
-                """)
+                """
+            )
             if let fileName {
                 query.appendLiteral(" AND file_name = ")
                 query.appendInterpolation(bind: fileName)

@@ -16,19 +16,23 @@ public struct MetadataStore: Sendable {
         do {
             return try await self.database.transaction { db in
                 let now = Timestamp.now().microseconds
-                let row = try await db.raw("""
+                let row = try await db.raw(
+                    """
                     INSERT INTO users (username, is_admin, created_at)
                     VALUES (\(bind: username), \(bind: isAdmin ? 1 : 0), \(bind: now)) RETURNING id
-                    """).first()!
+                    """
+                ).first()!
                 let user = User(id: try row.decode(column: "id", as: Int64.self), username: username, isAdmin: isAdmin)
                 // Every user has a personal namespace for their own projects; it shares the path space with groups.
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO namespaces (kind, parent_id, path, full_path, name, visibility, owner_id, created_at)
                     VALUES ('user', NULL, \(bind: username), \(bind: username), \(bind: username), 'private', \(bind: user.id), \(bind: now))
-                    """).run()
+                    """
+                ).run()
                 return user
             }
-        } catch where DatabaseDialect.isUniqueViolation(error) {
+        } catch  where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Username or namespace '\(username)' has already been taken")
         }
     }
@@ -55,14 +59,16 @@ public struct MetadataStore: Sendable {
                 if try await db.raw("SELECT id FROM projects WHERE lower(path_with_namespace) = lower(\(bind: fullPath))").first() != nil {
                     throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
                 }
-                return try await db.raw("""
+                return try await db.raw(
+                    """
                     INSERT INTO namespaces (kind, parent_id, path, full_path, name, visibility, owner_id, created_at)
                     VALUES ('group', \(bind: parent?.id), \(bind: path), \(bind: fullPath), \(bind: name),
                             \(bind: visibility.rawValue), NULL, \(bind: Timestamp.now().microseconds))
                     RETURNING *
-                    """).first()!.namespace()
+                    """
+                ).first()!.namespace()
             }
-        } catch where DatabaseDialect.isUniqueViolation(error) {
+        } catch  where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
         }
     }
@@ -97,14 +103,16 @@ public struct MetadataStore: Sendable {
                 if try await db.raw("SELECT id FROM namespaces WHERE lower(full_path) = lower(\(bind: fullPath))").first() != nil {
                     throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
                 }
-                return try await db.raw("""
+                return try await db.raw(
+                    """
                     INSERT INTO projects (namespace_id, path, path_with_namespace, name, visibility, created_at)
                     VALUES (\(bind: namespace.id), \(bind: path), \(bind: fullPath), \(bind: name),
                             \(bind: visibility.rawValue), \(bind: Timestamp.now().microseconds))
                     RETURNING *
-                    """).first()!.project()
+                    """
+                ).first()!.project()
             }
-        } catch where DatabaseDialect.isUniqueViolation(error) {
+        } catch  where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
         }
     }
@@ -142,12 +150,14 @@ public struct MetadataStore: Sendable {
     func projects(inTreeOf namespace: Namespace) async throws -> [Project] {
         let prefix = namespace.fullPath.lowercased() + "/"
         return try await self.database.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT p.* FROM projects p JOIN namespaces n ON n.id = p.namespace_id
                 WHERE n.id = \(bind: namespace.id)
                    OR substr(lower(n.full_path), 1, CAST(\(bind: prefix.utf8.count) AS INTEGER)) = \(bind: prefix)
                 ORDER BY p.id
-                """).all().map { try $0.project() }
+                """
+            ).all().map { try $0.project() }
         }
     }
 
@@ -156,13 +166,15 @@ public struct MetadataStore: Sendable {
     func insertMember(source: MembershipSource, userID: UserID, accessLevel: AccessLevel) async throws {
         do {
             try await self.database.transaction { db in
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO members (source_kind, source_id, user_id, access_level, created_at)
                     VALUES (\(bind: source.kind), \(bind: source.id), \(bind: userID), \(bind: accessLevel.rawValue),
                             \(bind: Timestamp.now().microseconds))
-                    """).run()
+                    """
+                ).run()
             }
-        } catch where DatabaseDialect.isUniqueViolation(error) {
+        } catch  where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Member already exists")
         }
     }
@@ -191,25 +203,34 @@ public struct MetadataStore: Sendable {
     // MARK: Tokens
 
     func insertPersonalAccessToken(
-        userID: UserID, name: String, scopes: Set<TokenScope>, expiresAt: Day?, digest: String
+        userID: UserID,
+        name: String,
+        scopes: Set<TokenScope>,
+        expiresAt: Day?,
+        digest: String
     ) async throws -> PersonalAccessToken {
         try await self.database.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at, revoked, created_at)
                 VALUES (\(bind: userID), \(bind: name), \(bind: digest), \(bind: scopes.stored), \(bind: expiresAt?.iso8601),
                         0, \(bind: Timestamp.now().microseconds))
                 RETURNING *
-                """).first()!.personalAccessToken()
+                """
+            ).first()!.personalAccessToken()
         }
     }
 
     /// The token with this digest and its owner.
     func personalAccessToken(digest: String) async throws -> (PersonalAccessToken, User)? {
         try await self.database.read { db in
-            guard let row = try await db.raw("""
-                SELECT t.*, u.username, u.is_admin FROM personal_access_tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.token_digest = \(bind: digest)
-                """).first()
+            guard
+                let row = try await db.raw(
+                    """
+                    SELECT t.*, u.username, u.is_admin FROM personal_access_tokens t JOIN users u ON u.id = t.user_id
+                    WHERE t.token_digest = \(bind: digest)
+                    """
+                ).first()
             else { return nil }
             let token = try row.personalAccessToken()
             let user = User(
@@ -222,18 +243,27 @@ public struct MetadataStore: Sendable {
     }
 
     func insertDeployToken(
-        source: MembershipSource, name: String, username: String?, scopes: Set<TokenScope>, expiresAt: Day?, digest: String
+        source: MembershipSource,
+        name: String,
+        username: String?,
+        scopes: Set<TokenScope>,
+        expiresAt: Day?,
+        digest: String
     ) async throws -> DeployToken {
         try await self.database.transaction { db in
-            let id = try await db.raw("""
+            let id = try await db.raw(
+                """
                 INSERT INTO deploy_tokens (source_kind, source_id, name, username, token_digest, scopes, expires_at, revoked, created_at)
                 VALUES (\(bind: source.kind), \(bind: source.id), \(bind: name), '', \(bind: digest), \(bind: scopes.stored),
                         \(bind: expiresAt?.iso8601), 0, \(bind: Timestamp.now().microseconds))
                 RETURNING id
-                """).first()!.decode(column: "id", as: Int64.self)
-            return try await db.raw("""
+                """
+            ).first()!.decode(column: "id", as: Int64.self)
+            return try await db.raw(
+                """
                 UPDATE deploy_tokens SET username = \(bind: username ?? "wheelhouse+deploy-token-\(id)") WHERE id = \(bind: id) RETURNING *
-                """).first()!.deployToken()
+                """
+            ).first()!.deployToken()
         }
     }
 

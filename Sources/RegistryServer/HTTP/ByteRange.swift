@@ -45,7 +45,8 @@ enum ByteRangeRequest: Equatable, Sendable {
         guard specs.count == 1, let spec = specs.first, let dash = spec.utf8.firstIndex(of: UInt8(ascii: "-")) else {
             return .whole
         }
-        let first = spec[..<dash], last = spec[spec.utf8.index(after: dash)...]
+        let first = spec[..<dash]
+        let last = spec[spec.utf8.index(after: dash)...]
 
         if first.isEmpty {
             guard let suffixLength = Self.position(last) else {

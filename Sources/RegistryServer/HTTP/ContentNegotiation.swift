@@ -173,7 +173,8 @@ extension ContentNegotiation {
             guard let slash = mediaType.utf8.firstIndex(of: UInt8(ascii: "/")) else {
                 return nil
             }
-            let type = mediaType[..<slash], subtype = mediaType[mediaType.utf8.index(after: slash)...]
+            let type = mediaType[..<slash]
+            let subtype = mediaType[mediaType.utf8.index(after: slash)...]
             guard Self.isToken(type), Self.isToken(subtype), type != "*" || subtype == "*" else {
                 return nil
             }

@@ -24,13 +24,14 @@ enum CredentialExtraction {
         guard let authorization = headers[.authorization] else { return nil }
         let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2 else { throw .malformed }
-        let scheme = parts[0].lowercased(), value = parts[1].trimmingOptionalWhitespace()
+        let scheme = parts[0].lowercased()
+        let value = parts[1].trimmingOptionalWhitespace()
         switch scheme {
         case "bearer":
             return .anyToken(String(value))
         case "basic":
             guard let decoded = Base64.decode(value), let text = String(validating: decoded, as: UTF8.self),
-                  let colon = text.firstIndex(of: ":")
+                let colon = text.firstIndex(of: ":")
             else { throw .malformed }
             return .anyToken(String(text[text.index(after: colon)...]))
         default:

@@ -6,7 +6,7 @@ enum MultipartContentType {
         guard let type = parameters.first, type.lowercased() == "multipart/form-data" else { return nil }
         for parameter in parameters.dropFirst() {
             guard let equals = parameter.firstIndex(of: "="),
-                  parameter[..<equals].trimmingOptionalWhitespace().lowercased() == "boundary"
+                parameter[..<equals].trimmingOptionalWhitespace().lowercased() == "boundary"
             else { continue }
             var value = String(parameter[parameter.index(after: equals)...].trimmingOptionalWhitespace())
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }

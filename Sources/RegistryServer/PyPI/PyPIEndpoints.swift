@@ -37,7 +37,12 @@ struct PyPIEndpoints: Sendable {
         switch scope {
         case .project(let reference):
             let project = try await self.services.access.authorizedProject(reference.value, for: principal, action: .read)
-            return ReadScope(projects: [project], title: project.name, root: "projects/\(reference.raw)/packages/pypi", audience: .init(project: project))
+            return ReadScope(
+                projects: [project],
+                title: project.name,
+                root: "projects/\(reference.raw)/packages/pypi",
+                audience: .init(project: project)
+            )
         case .group(let reference):
             let (group, projects) = try await self.services.access.authorizedGroup(reference.value, for: principal)
             // Group answers depend on who asks.
@@ -50,14 +55,19 @@ struct PyPIEndpoints: Sendable {
     /// the mark can only be older than the data, never newer). An answer sent from a file is marked
     /// too; `ReplayHandler` does not keep what it sends as a file region.
     private func replayable(
-        showing projects: [Project], request: Request, context: RegistryRequestContext, _ read: () async throws -> Response
+        showing projects: [Project],
+        request: Request,
+        context: RegistryRequestContext,
+        _ read: () async throws -> Response
     ) async throws -> Response {
         guard request.method == .get else { return try await read() }
         let versions = try await self.services.reader.packagesVersions(of: projects)
         var response = try await read()
         if [.ok, .partialContent, .notModified].contains(response.status),
             let mark = ReplayableAnswer(
-                projects: projects.map(\.id), versions: versions, caller: context.principal.logDescription,
+                projects: projects.map(\.id),
+                versions: versions,
+                caller: context.principal.logDescription,
                 generation: context.replayGeneration
             )
         {

@@ -52,7 +52,11 @@ struct PyPIReadHandlers {
     /// The page from the cache when none of its projects changed since it was rendered, else rendered
     /// afresh (the versions are read before the data, see `PageCache`).
     private func cachedPage(
-        key: String, base: String, format: SimpleFormat, projects: [Project], render: () async throws -> String
+        key: String,
+        base: String,
+        format: SimpleFormat,
+        projects: [Project],
+        render: () async throws -> String
     ) async throws -> RenderedPage {
         let versions = try await self.reader.packagesVersions(of: projects)
         let cacheKey = "\(key)|\(format.rawValue)|\(base)|\(projects.map { String($0.id) }.joined(separator: ","))"

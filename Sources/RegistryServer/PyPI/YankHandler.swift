@@ -28,12 +28,17 @@ struct YankHandler {
             throw RegistryError.invalid("Expected a JSON body with name and version (and optionally file_name and reason)")
         }
         let files = try await self.maintenance.setYank(
-            undo ? nil : Yank(reason: body.reason ?? ""), project: project,
-            name: body.name, version: body.version, fileName: body.fileName
+            undo ? nil : Yank(reason: body.reason ?? ""),
+            project: project,
+            name: body.name,
+            version: body.version,
+            fileName: body.fileName
         )
-        return RESTResponse.json(.object([
-            ("message", .string(undo ? "Unyanked" : "Yanked")),
-            ("files", .array(files.map(JSONValue.string))),
-        ]))
+        return RESTResponse.json(
+            .object([
+                ("message", .string(undo ? "Unyanked" : "Yanked")),
+                ("files", .array(files.map(JSONValue.string))),
+            ])
+        )
     }
 }

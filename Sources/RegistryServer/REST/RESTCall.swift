@@ -22,7 +22,11 @@ struct RESTCall {
     }
 
     static func make(
-        _ request: Request, principal: Principal, credential: Credential?, pathParameters: [String: String], externalBase: String
+        _ request: Request,
+        principal: Principal,
+        credential: Credential?,
+        pathParameters: [String: String],
+        externalBase: String
     ) async throws -> RESTCall {
         var parameters: [String: ParameterValue] = [:]
         for (key, value) in request.uri.queryParameters {
@@ -41,14 +45,19 @@ struct RESTCall {
             } else if body.readableBytes > 0 {
                 for pair in String(decoding: body.readableBytesView, as: UTF8.self).split(separator: "&") {
                     let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                    let key = Self.formDecode(parts[0]), value = parts.count > 1 ? Self.formDecode(parts[1]) : ""
+                    let key = Self.formDecode(parts[0])
+                    let value = parts.count > 1 ? Self.formDecode(parts[1]) : ""
                     Self.add(key, .string(value), to: &parameters)
                 }
             }
         }
         return RESTCall(
-            request: request, principal: principal, credential: credential,
-            pathParameters: pathParameters, parameters: parameters, externalBase: externalBase
+            request: request,
+            principal: principal,
+            credential: credential,
+            pathParameters: pathParameters,
+            parameters: parameters,
+            externalBase: externalBase
         )
     }
 
@@ -56,7 +65,10 @@ struct RESTCall {
     private static func add(_ key: String, _ value: ParameterValue, to parameters: inout [String: ParameterValue]) {
         let isList = key.hasSuffix("[]")
         let name = isList ? String(key.dropLast(2)) : key
-        guard case .string(let text) = value else { parameters[name] = value; return }
+        guard case .string(let text) = value else {
+            parameters[name] = value
+            return
+        }
         switch parameters[name] {
         case .list(let values): parameters[name] = .list(values + [text])
         case .string(let first) where isList: parameters[name] = .list([first, text])

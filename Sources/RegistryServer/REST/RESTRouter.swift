@@ -36,7 +36,10 @@ struct RESTRouter: Sendable {
             var matched = true
             for (pattern, raw) in zip(route.pattern, rawSegments) {
                 if pattern.hasPrefix(":") {
-                    guard let decoded = PercentDecoding.decode(raw), !decoded.isEmpty else { matched = false; break }
+                    guard let decoded = PercentDecoding.decode(raw), !decoded.isEmpty else {
+                        matched = false
+                        break
+                    }
                     parameters[String(pattern.dropFirst())] = decoded
                 } else if pattern != raw {
                     matched = false

@@ -14,15 +14,22 @@ extension RESTRouter {
         }
         self.add(.post, "groups") { call in
             let group = try await service.createGroup(
-                call.principal, path: try call.required("path"), name: try call.required("name"),
-                parentID: try call.int("parent_id"), visibility: try call.visibility(default: .private)!,
+                call.principal,
+                path: try call.required("path"),
+                name: try call.required("name"),
+                parentID: try call.int("parent_id"),
+                visibility: try call.visibility(default: .private)!,
                 description: call.string("description")
             )
             return RESTResponse.json(try await Self.group(group, service, call), status: .created)
         }
         self.add(.put, "groups/:id") { call in
             let group = try await service.updateGroup(
-                call.principal, call.path("id"), name: call.string("name"), visibility: try call.visibility(), description: call.string("description")
+                call.principal,
+                call.path("id"),
+                name: call.string("name"),
+                visibility: try call.visibility(),
+                description: call.string("description")
             )
             return RESTResponse.json(try await Self.group(group, service, call))
         }
@@ -46,15 +53,22 @@ extension RESTRouter {
         }
         self.add(.post, "projects") { call in
             let project = try await service.createProject(
-                call.principal, path: call.string("path"), name: call.string("name"),
-                namespaceID: try call.int("namespace_id"), visibility: try call.visibility(default: .private)!,
+                call.principal,
+                path: call.string("path"),
+                name: call.string("name"),
+                namespaceID: try call.int("namespace_id"),
+                visibility: try call.visibility(default: .private)!,
                 description: call.string("description")
             )
             return RESTResponse.json(try await Self.project(project, service, call), status: .created)
         }
         self.add(.put, "projects/:id") { call in
             let project = try await service.updateProject(
-                call.principal, call.path("id"), name: call.string("name"), visibility: try call.visibility(), description: call.string("description")
+                call.principal,
+                call.path("id"),
+                name: call.string("name"),
+                visibility: try call.visibility(),
+                description: call.string("description")
             )
             return RESTResponse.json(try await Self.project(project, service, call))
         }

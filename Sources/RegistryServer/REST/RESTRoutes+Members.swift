@@ -14,23 +14,39 @@ extension RESTRouter {
                 return RESTResponse.page(members.map { Representations.member($0.member) }, call: call)
             }
             self.add(.get, "\(kind)/:id/members/:user_id") { call in
-                let member = try await service.member(call.principal, of: reference(call.path("id")), userID: try call.pathID("user_id"), inherited: false)
+                let member = try await service.member(
+                    call.principal,
+                    of: reference(call.path("id")),
+                    userID: try call.pathID("user_id"),
+                    inherited: false
+                )
                 return RESTResponse.json(Representations.member(member.member))
             }
             self.add(.get, "\(kind)/:id/members/all/:user_id") { call in
-                let member = try await service.member(call.principal, of: reference(call.path("id")), userID: try call.pathID("user_id"), inherited: true)
+                let member = try await service.member(
+                    call.principal,
+                    of: reference(call.path("id")),
+                    userID: try call.pathID("user_id"),
+                    inherited: true
+                )
                 return RESTResponse.json(Representations.member(member.member))
             }
             self.add(.post, "\(kind)/:id/members") { call in
                 guard let userID = try call.int("user_id") else { throw RESTError.missing("user_id") }
                 let member = try await service.addMember(
-                    call.principal, to: reference(call.path("id")), userID: userID, accessLevel: try Self.accessLevel(call)
+                    call.principal,
+                    to: reference(call.path("id")),
+                    userID: userID,
+                    accessLevel: try Self.accessLevel(call)
                 )
                 return RESTResponse.json(Representations.member(member), status: .created)
             }
             self.add(.put, "\(kind)/:id/members/:user_id") { call in
                 let member = try await service.updateMember(
-                    call.principal, of: reference(call.path("id")), userID: try call.pathID("user_id"), accessLevel: try Self.accessLevel(call)
+                    call.principal,
+                    of: reference(call.path("id")),
+                    userID: try call.pathID("user_id"),
+                    accessLevel: try Self.accessLevel(call)
                 )
                 return RESTResponse.json(Representations.member(member))
             }
@@ -62,8 +78,12 @@ extension RESTRouter {
             }
             self.add(.post, "\(kind)/:id/deploy_tokens") { call in
                 let issued = try await service.createDeployToken(
-                    call.principal, for: reference(call.path("id")), name: try call.required("name"), username: call.string("username"),
-                    scopes: try Self.scopes(call), expiresAt: try call.day("expires_at")
+                    call.principal,
+                    for: reference(call.path("id")),
+                    name: try call.required("name"),
+                    username: call.string("username"),
+                    scopes: try Self.scopes(call),
+                    expiresAt: try call.day("expires_at")
                 )
                 return RESTResponse.json(Representations.deployToken(issued.token, secret: issued.secret), status: .created)
             }

@@ -11,13 +11,20 @@ extension RESTRouter {
                 if let type = call.string("package_type"), type != "pypi" {
                     return RESTResponse.page([], total: 0, request: page, call: call)
                 }
-                let key = try call.string("order_by").map { value in
-                    guard let key = PackageOrder.Key(rawValue: value) else { throw RESTError.invalidField("order_by", "does not have a valid value") }
-                    return key
-                } ?? .createdAt
+                let key =
+                    try call.string("order_by").map { value in
+                        guard let key = PackageOrder.Key(rawValue: value) else {
+                            throw RESTError.invalidField("order_by", "does not have a valid value")
+                        }
+                        return key
+                    } ?? .createdAt
                 let order = PackageOrder(key: key, ascending: call.string("sort")?.lowercased() != "desc")
                 let packages = try await service.packages(
-                    call.principal, of: reference(call.path("id")), name: call.string("package_name"), order: order, page: page
+                    call.principal,
+                    of: reference(call.path("id")),
+                    name: call.string("package_name"),
+                    order: order,
+                    page: page
                 )
                 return RESTResponse.page(packages.items.map(Representations.package), total: packages.total, request: page, call: call)
             }
@@ -36,7 +43,10 @@ extension RESTRouter {
         }
         self.add(.delete, "projects/:id/packages/:package_id/package_files/:file_id") { call in
             try await service.deletePackageFile(
-                call.principal, project: call.path("id"), packageID: try call.pathID("package_id"), fileID: try call.pathID("file_id")
+                call.principal,
+                project: call.path("id"),
+                packageID: try call.pathID("package_id"),
+                fileID: try call.pathID("file_id")
             )
             return RESTResponse.noContent()
         }

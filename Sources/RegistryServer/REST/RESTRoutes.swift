@@ -24,11 +24,13 @@ extension RESTRouter {
         }
         self.add(.get, "metadata") { call in
             _ = try service.caller(call.principal)
-            return RESTResponse.json(.object([
-                ("version", .string(WheelhouseVersion.current)), ("revision", .string("wheelhouse")),
-                ("kas", .object([("enabled", .bool(false)), ("externalUrl", .null), ("version", .null)])),
-                ("enterprise", .bool(false)), ("product", .string("Wheelhouse")),
-            ]))
+            return RESTResponse.json(
+                .object([
+                    ("version", .string(WheelhouseVersion.current)), ("revision", .string("wheelhouse")),
+                    ("kas", .object([("enabled", .bool(false)), ("externalUrl", .null), ("version", .null)])),
+                    ("enterprise", .bool(false)), ("product", .string("Wheelhouse")),
+                ])
+            )
         }
     }
 
@@ -60,8 +62,11 @@ extension RESTRouter {
     private mutating func addTokens(_ service: ManagementService) {
         self.add(.post, "users/:id/personal_access_tokens") { call in
             let issued = try await service.createPersonalAccessToken(
-                call.principal, userID: try call.pathID("id"), name: try call.required("name"),
-                scopes: try Self.scopes(call), expiresAt: try call.day("expires_at")
+                call.principal,
+                userID: try call.pathID("id"),
+                name: try call.required("name"),
+                scopes: try Self.scopes(call),
+                expiresAt: try call.day("expires_at")
             )
             return RESTResponse.json(Representations.personalAccessToken(issued.token, secret: issued.secret), status: .created)
         }
@@ -81,7 +86,10 @@ extension RESTRouter {
             }
             self.add(.post, "personal_access_tokens/\(selector)/rotate") { call in
                 let issued = try await service.rotatePersonalAccessToken(
-                    call.principal, id: try Self.tokenID(call), presented: call.credential, expiresAt: try call.day("expires_at")
+                    call.principal,
+                    id: try Self.tokenID(call),
+                    presented: call.credential,
+                    expiresAt: try call.day("expires_at")
                 )
                 return RESTResponse.json(Representations.personalAccessToken(issued.token, secret: issued.secret))
             }
@@ -94,9 +102,11 @@ extension RESTRouter {
 
     static func scopes(_ call: RESTCall) throws -> Set<TokenScope> {
         guard let names = call.list("scopes"), !names.isEmpty else { throw RESTError.missing("scopes") }
-        return Set(try names.map { name in
-            guard let scope = TokenScope(rawValue: name) else { throw RESTError.invalidField("scopes", "can only contain available scopes") }
-            return scope
-        })
+        return Set(
+            try names.map { name in
+                guard let scope = TokenScope(rawValue: name) else { throw RESTError.invalidField("scopes", "can only contain available scopes") }
+                return scope
+            }
+        )
     }
 }

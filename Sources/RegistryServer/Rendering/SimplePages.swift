@@ -9,7 +9,8 @@ struct SimplePages {
     func index(title: String, packages: [ListedPackage]) -> String {
         var links = ""
         for package in packages {
-            links += "<a href=\"\(HTML.escape("\(self.baseURL)/simple/\(package.normalizedName)"))\" data-requires-python=\"\(HTML.escape(package.requiresPython ?? ""))\">\(HTML.escape(package.name))</a><br>"
+            links +=
+                "<a href=\"\(HTML.escape("\(self.baseURL)/simple/\(package.normalizedName)"))\" data-requires-python=\"\(HTML.escape(package.requiresPython ?? ""))\">\(HTML.escape(package.name))</a><br>"
         }
         return self.page(title: title, links: links)
     }

@@ -54,7 +54,9 @@ public final class ReplayCache: Sendable {
     private let capacity: Int
 
     public init(
-        lifetime: Duration, credentialHeaders: CredentialHeaders, capacityBytes: Int = 32 * 1024 * 1024,
+        lifetime: Duration,
+        credentialHeaders: CredentialHeaders,
+        capacityBytes: Int = 32 * 1024 * 1024,
         currentVersions: @escaping @Sendable ([Int64]) -> [Int64: Int64]?
     ) {
         self.lifetime = lifetime
@@ -72,7 +74,7 @@ public final class ReplayCache: Sendable {
     func answer(for key: Key) -> Answer? {
         let now = ContinuousClock.now
         guard let answer = self.storage.withLockedValue({ $0.answers[key]?.answer }), answer.expires > now,
-              let current = self.currentVersions(answer.projects), current == answer.versions
+            let current = self.currentVersions(answer.projects), current == answer.versions
         else { return nil }
         return answer
     }

@@ -40,7 +40,7 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let request):
             let key = ReplayCache.Key(request, credentialHeaders: self.cache.credentialHeaders)
             if self.forwarded.isEmpty, !self.answering, context.channel.isWritable, let key,
-               let answer = self.cache.answer(for: key)
+                let answer = self.cache.answer(for: key)
             {
                 self.replaying = (answer, key.path)
                 return
@@ -108,8 +108,12 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if let marker = head.headers.takeInternal(ReplayableAnswer.self) {
                 if let key, let marker = marker.parsed {
                     let answer = ReplayCache.Answer(
-                        head: head, caller: marker.caller, body: ByteBuffer(), projects: marker.projects,
-                        versions: marker.versions, generation: marker.generation,
+                        head: head,
+                        caller: marker.caller,
+                        body: ByteBuffer(),
+                        projects: marker.projects,
+                        versions: marker.versions,
+                        generation: marker.generation,
                         expires: ContinuousClock.now + self.cache.lifetime
                     )
                     self.capture = (key, answer)

@@ -83,7 +83,8 @@ extension ReplayCache {
             case 14 where Self.matches(utf8, "content-length"): self = .contentLength
             case 17 where Self.matches(utf8, "transfer-encoding"): self = .transferEncoding
             default:
-                guard let index = credentialHeaders.lowercasedNames.firstIndex(where: { $0.utf8.count == utf8.count && Self.matches(utf8, $0) }) else {
+                guard let index = credentialHeaders.lowercasedNames.firstIndex(where: { $0.utf8.count == utf8.count && Self.matches(utf8, $0) })
+                else {
                     return nil
                 }
                 self = .credential(UInt8(index))
