@@ -19,7 +19,9 @@ public enum TestDatabase {
     public static func makeLocation(directory: String) async throws -> DatabaseLocation {
         guard self.isPostgres else { return .sqlite(path: directory + "/db.sqlite3") }
         guard let serverURL = ProcessInfo.processInfo.environment["WHEELHOUSE_TEST_POSTGRES_URL"] else {
-            throw Misconfigured(description: "WHEELHOUSE_TEST_DATABASE=postgres needs WHEELHOUSE_TEST_POSTGRES_URL (postgres://user@host:port/postgres)")
+            throw Misconfigured(
+                description: "WHEELHOUSE_TEST_DATABASE=postgres needs WHEELHOUSE_TEST_POSTGRES_URL (postgres://user@host:port/postgres)"
+            )
         }
         let name = "wheelhouse_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         var logger = Logger(label: "test-database")
