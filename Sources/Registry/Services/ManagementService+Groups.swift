@@ -173,7 +173,7 @@ extension ManagementService {
     }
 
     public func namespace(of project: Project) async throws -> Namespace? {
-        try await self.store.namespace(id: project.namespaceID)
+        try await self.admin.namespace(of: project)
     }
 
     /// GitLab's `full_name`: the names of the namespace and those above it, `Top / Sub`.

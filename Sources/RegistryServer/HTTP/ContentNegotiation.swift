@@ -37,7 +37,7 @@ enum SimpleFormat: String, Sendable, CaseIterable {
 ///    JSON, then version 1 HTML, then plain HTML;
 /// 3. between formats admitted only through `*/*`, the server prefers plain HTML, then JSON,
 ///    then version 1 HTML. A client that names no format is one that predates PEP 691 (a browser,
-///    `curl`, an old installer) and gets plain HTML, as pypi.org does. If such a client rules
+///    `curl`, an old installer) and gets plain HTML, as PyPI does. If such a client rules
 ///    HTML out (`text/html;q=0, */*`), it gets JSON: the format PEP 691 introduced.
 ///
 /// Parameters other than `q` are ignored. Malformed entries are skipped; a header with no
@@ -48,7 +48,7 @@ enum ContentNegotiation {
     ///
     /// - Parameters:
     ///   - accept: The `Accept` header value, `nil` if the request has none.
-    ///   - formatParameter: The `format` query parameter, a media type that pypi.org lets
+    ///   - formatParameter: The `format` query parameter, a media type that PyPI lets
     ///     override the header. When present it decides alone: a format it names is chosen,
     ///     anything else (wildcards included) is not acceptable.
     static func choose(accept: String?, formatParameter: String?) -> SimpleFormat? {
