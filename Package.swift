@@ -29,6 +29,9 @@ let package = Package(
         // Already in the graph through Hummingbird; named for its HTTP/1 codec type, below which our
         // HTTP/1 handlers are installed (see WireHTTP1/BelowCodecInstaller.swift).
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        // Already in the graph through Hummingbird; named because the wire layer's internal headers
+        // are written on its `HTTPFields`.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // PEP 503 names, PEP 440 versions, wheel/sdist filenames, BLAKE2b: no I/O, no dependencies.
@@ -62,6 +65,7 @@ let package = Package(
             name: "WireHTTP1",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -74,7 +78,7 @@ let package = Package(
             dependencies: [
                 "Registry", "PythonPackaging", "MultipartStream", "WireHTTP1",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .executableTarget(

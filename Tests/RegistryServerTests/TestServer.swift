@@ -22,6 +22,7 @@ struct TestServer {
 
     static func run(
         maxUploadSize: Int64 = ServerConfiguration.defaultMaxUploadSize,
+        blobs storeOver: (LocalBlobStore) -> any BlobStore = { $0 },
         _ test: @Sendable (TestServer, any TestClientProtocol) async throws -> Void
     ) async throws {
         try await TemporaryDirectory.with("wheelhouse-http") { directory in
@@ -69,7 +70,7 @@ struct TestServer {
                     expiresAt: nil
                 ).secret
 
-                let services = RegistryServices(store: store, blobs: blobs, logger: logger)
+                let services = RegistryServices(store: store, blobs: storeOver(blobs), logger: logger)
                 server.elsewhere = RegistryServices(store: store, blobs: blobs, logger: logger)
                 server.blobs = blobs
                 let application = RegistryServer.makeApplication(

@@ -74,4 +74,16 @@ import Testing
             #expect(ReplayableAnswer(headerValue: bad) == nil, "\(bad)")
         }
     }
+
+    @Test func headerValueRoundTripsAndOnlyItsOwnFormIsRead() throws {
+        let value = FileBodyRange(sha256: Self.sha256, range: 10...65_545).headerValue
+        let parsed = try #require(FileBodyRange(headerValue: value))
+        #expect(parsed.sha256 == Self.sha256 && parsed.range == 10...65_545)
+        for bad in [
+            "", Self.sha256, "\(Self.sha256) 5", "\(Self.sha256) 9-5", "\(Self.sha256) -1-5", "\(Self.sha256) 1-2-3",
+            "\(Self.sha256.uppercased()) 0-1", "../../etc/passwd 0-1", "\(Self.sha256.dropLast()) 0-1", "\(Self.sha256) 0-1 x",
+        ] {
+            #expect(FileBodyRange(headerValue: bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -43,13 +43,16 @@ public struct PackageMaintenance: Sendable {
 
     /// Deletes a release with its files; blobs go once no other file references them.
     public func deletePackage(_ package: Package) async throws {
-        try await self.collectGarbage(try await self.store.deletePackage(id: package.id))
+        try await self.collectGarbage(try await self.freshness.afterWrite(.packages) { try await self.store.deletePackage(id: package.id) })
         self.logger.info("deleted package", metadata: ["package": "\(package.normalizedName) \(package.version)"])
     }
 
     /// Deletes one file of a release (and the release with its last file).
     public func deletePackageFile(id: Int64, of package: Package) async throws {
-        guard let digests = try await self.store.deletePackageFile(id: id, packageID: package.id) else {
+        let deleted = try await self.freshness.afterWrite(.packages) {
+            try await self.store.deletePackageFile(id: id, packageID: package.id)
+        }
+        guard let digests = deleted else {
             throw RegistryError.notFound("404 Package File Not Found")
         }
         try await self.collectGarbage(digests)

@@ -50,7 +50,7 @@ struct PyPIReadHandlers {
     }
 
     /// The page from the cache when none of its projects changed since it was rendered, else rendered
-    /// afresh (the versions are read before the data, see `PageCache`).
+    /// afresh (the versions are read before the data, see `VersionedCache`).
     private func cachedPage(
         key: String,
         base: String,
@@ -145,12 +145,33 @@ struct PyPIReadHandlers {
 }
 
 extension PyPIReadHandlers {
+    /// How much of a blob with no local file is read at a time (see `answer`).
+    static let streamedChunk: Int64 = 1024 * 1024
+
     /// An answer carrying `range` of a blob: a small one read into memory (where it can be
-    /// replayed), a larger one sent from the file with sendfile by `FileBody.Writer`.
+    /// replayed); a larger one sent from its file with sendfile by `FileBody.Writer`, or, from a
+    /// store whose blobs are not local files, read and sent a chunk at a time (memory stays bounded).
     func answer(_ status: HTTPResponse.Status, headers: HTTPFields, sha256: String, range: ClosedRange<Int64>) async throws -> Response {
         if range.upperBound - range.lowerBound + 1 <= FileBody.largestInMemory {
             let bytes = try await self.reader.bytes(ofBlob: sha256, range: range)
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
+        }
+        guard self.reader.localPath(ofBlob: sha256) != nil else {
+            let reader = self.reader
+            // The first chunk is read before the head is sent, so a missing blob is still a clean 404.
+            let first = range.lowerBound...min(range.upperBound, range.lowerBound + Self.streamedChunk - 1)
+            let head = try await reader.bytes(ofBlob: sha256, range: first)
+            let body = ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
+                try await writer.write(head)
+                var offset = first.upperBound + 1
+                while offset <= range.upperBound {
+                    let last = min(range.upperBound, offset + Self.streamedChunk - 1)
+                    try await writer.write(try await reader.bytes(ofBlob: sha256, range: offset...last))
+                    offset = last + 1
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: status, headers: headers, body: body)
         }
         var headers = headers
         headers.setInternal(FileBodyRange(sha256: sha256, range: range))

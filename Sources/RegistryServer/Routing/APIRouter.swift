@@ -24,7 +24,8 @@ struct APIRouter: Sendable {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         switch segments.count {
         case 0:
-            guard method == .get || method == .head else { throw MethodNotAllowed(allowed: [.get, .head]) }
+            // Other methods on `/` stay what they were before the page existed: not found.
+            guard method == .get || method == .head else { throw RegistryError.notFound("404 Not Found") }
             return .landing
         case 2 where segments[0] == "-" && segments[1] == "health":
             return .health

@@ -89,25 +89,23 @@ public struct PyPIRoute: Sendable, Equatable {
 
     /// A project also takes uploads and yanks.
     private static func projectEndpoint(_ rest: ArraySlice<String>) -> Endpoint? {
-        switch Array(rest) {
-        case []: .upload
-        case ["yank"]: .yank(undo: false)
-        case ["unyank"]: .yank(undo: true)
-        default: self.read(rest).map(Endpoint.read)
-        }
+        if rest.isEmpty { return .upload }
+        if rest.count == 1, rest.first == "yank" { return .yank(undo: false) }
+        if rest.count == 1, rest.first == "unyank" { return .yank(undo: true) }
+        return self.read(rest).map(Endpoint.read)
     }
 
     private static func read(_ rest: ArraySlice<String>) -> Read? {
-        let rest = Array(rest)
+        let first = rest.startIndex
         switch rest.count {
-        case 1 where rest[0] == "simple":
+        case 1 where rest[first] == "simple":
             return .index
-        case 2 where rest[0] == "simple":
-            return .package(name: rest[1])
-        case 3 where rest[0] == "files" && rest[2].hasSuffix(".metadata") && rest[2].count > ".metadata".count:
-            return .coreMetadata(sha256: rest[1], fileName: String(rest[2].dropLast(".metadata".count)))
-        case 3 where rest[0] == "files":
-            return .file(sha256: rest[1], fileName: rest[2])
+        case 2 where rest[first] == "simple":
+            return .package(name: rest[first + 1])
+        case 3 where rest[first] == "files" && rest[first + 2].hasSuffix(".metadata") && rest[first + 2].count > ".metadata".count:
+            return .coreMetadata(sha256: rest[first + 1], fileName: String(rest[first + 2].dropLast(".metadata".count)))
+        case 3 where rest[first] == "files":
+            return .file(sha256: rest[first + 1], fileName: rest[first + 2])
         default:
             return nil
         }

@@ -10,7 +10,8 @@ import NIOHTTP1
 /// the one it was made from (as `currentVersions` reports them: the versions as last read, or nil
 /// when that read is too old and the request must go the normal way, which reads them again), and
 /// it is younger than `lifetime`. How these lifetimes add up is the registry's business (its
-/// `CacheLifetimes`); changes made through this server clear the cache with `removeAll`.
+/// `CacheLifetimes`). A change of who may do what made through this server clears it with
+/// `removeAll`; a change of packages needs no clearing, since it changes the versions checked.
 public final class ReplayCache: Sendable {
     /// A sent answer and what it was made from.
     struct Answer: Sendable {
