@@ -1,4 +1,3 @@
-import Crypto
 import PythonPackaging
 
 /// Where token secrets are made and how they are stored: the secret is shown once, the database
@@ -25,6 +24,6 @@ enum TokenSecrets {
 
     /// The stored form of a secret: its sha256, lowercase hex.
     static func digest(of secret: String) -> String {
-        Hex.encode(SHA256.hash(data: Array(secret.utf8)))
+        ContentHash.sha256(secret.utf8)
     }
 }

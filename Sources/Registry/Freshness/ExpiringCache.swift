@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 /// old but no more: token lookups and permission checks (a revoked token or a removed member stops
 /// working within `lifetime`).
 ///
-/// Expired entries are kept (within `capacity`, for at most `staleLimit`) for one purpose only: when
+/// Expired entries are kept (within `capacity`, for at most `CacheLifetimes.staleIfUnavailable`) for one purpose only: when
 /// the database cannot be reached, `value(for:orCompute:)` answers reads with what was known last,
 /// so cached reads keep working through an outage instead of failing with it. A definite answer
 /// from the database (an error other than `unavailable`) removes the entry.
@@ -17,9 +17,6 @@ final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let entries = NIOLockedValueBox<[Key: Entry]>([:])
     private let lifetime: Duration
     private let capacity: Int
-
-    /// How long after expiring an entry may still stand in for an unreachable database.
-    static var staleLimit: Duration { CacheLifetimes.staleIfUnavailable }
 
     init(lifetime: Duration, capacity: Int = 10_000) {
         self.lifetime = lifetime
@@ -68,7 +65,7 @@ final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         do {
             value = try await compute()
         } catch RegistryError.unavailable(let message) {
-            let oldest = ContinuousClock.now - Self.staleLimit
+            let oldest = ContinuousClock.now - CacheLifetimes.staleIfUnavailable
             guard allowStale, let last = self.entries.withLockedValue({ $0[key] }), last.expires > oldest else {
                 throw RegistryError.unavailable(message)
             }

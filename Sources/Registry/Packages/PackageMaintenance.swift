@@ -59,8 +59,9 @@ public struct PackageMaintenance: Sendable {
     }
 
     /// Removes the blobs among `digests` (those of rows just deleted) that nothing references any more.
+    /// The deletion that freed them has reported its change already (`afterWrite` here, or
+    /// `ManagementService.write` for users, groups and projects).
     func collectGarbage(_ digests: [String]) async throws {
-        self.freshness.changed(.packages)
         let blobs = self.blobs
         try await self.store.removeUnreferencedBlobs(digests) { digest in try await blobs.remove(sha256: digest) }
     }
