@@ -122,6 +122,19 @@ class Proxy:
         self.gid = wh.group("acme", "private")["id"]
         wh.member("alice", "owner", group="acme")
         self.pid = wh.project("acme/app", "private")["id"]
+        local = wheel("wh-proxy-local", "1.0")
+        upload_ok(wh, self.pid, local, "wh-proxy-local", "1.0", self.alice)
+        self._local = local
+
+    def files_root(self, route="group") -> str:
+        """Where this scope's own files are (a local file's URL up to /<sha256>/<name>):
+        upstream files must be served from there too."""
+        r = self.page("wh-proxy-local", route)
+        assert r.status_code == 200, describe_response(r)
+        (x,) = r.json()["files"]
+        root, _, rest = x["url"].split("#")[0].rpartition(f"/{self._local.sha256}/")
+        assert rest == self._local.filename and root.endswith("/files"), x
+        return root
 
     def configure(self, **fields) -> dict:
         r = self.wh.http.put(f"{self.wh.api}/application/settings", json=fields,
@@ -340,7 +353,7 @@ def test_pages_are_served_as_our_own_in_json_and_html(px, tmp_path, route, html_
         up = StaticUpstream(index)
         px.configure(**{URL: index.url})
         f = upstream_files(up, tmp_path)
-        base = px.base(route)
+        root = px.files_root(route)
         r = px.page(f.n, route)
         assert r.status_code == 200, describe_response(r)
         assert r.headers["Content-Type"].startswith(JSON_T), describe_response(r)
@@ -353,7 +366,7 @@ def test_pages_are_served_as_our_own_in_json_and_html(px, tmp_path, route, html_
             assert page.get("versions") and {"1.0", "2.0"} <= set(page["versions"]), page
         for w in (f.w1, f.w2):
             x = files[w.filename]
-            assert x["url"].split("#")[0] == f"{base}/files/{w.sha256}/{w.filename}", x
+            assert x["url"].split("#")[0] == f"{root}/{w.sha256}/{w.filename}", x
             assert x["hashes"]["sha256"] == w.sha256, x
             meta = x.get("core-metadata") or x.get("dist-info-metadata")
             assert meta == {"sha256": sha256(w.metadata)}, x
@@ -373,19 +386,19 @@ def test_pages_are_served_as_our_own_in_json_and_html(px, tmp_path, route, html_
         assert sorted(links) == sorted([f.w1.filename, f.w2.filename]), r.text
         for w in (f.w1, f.w2):
             a = links[w.filename]
-            assert a["href"] == f"{base}/files/{w.sha256}/{w.filename}#sha256={w.sha256}", a
+            assert a["href"] == f"{root}/{w.sha256}/{w.filename}#sha256={w.sha256}", a
             assert a.get("data-core-metadata") == f"sha256={sha256(w.metadata)}", a
         assert links[f.w1.filename].get("data-yanked") == "broken <badly>", r.text
         assert links[f.w2.filename].get("data-requires-python") == ">=3.8,<4", r.text
         assert "&lt;4" in r.text and "<4" not in r.text, "unescaped requires-python"
 
         for w in (f.w1, f.w2):  # files and .metadata through our own routes, verified
-            got = px.fetch(f"{base}/files/{w.sha256}/{w.filename}")
+            got = px.fetch(f"{root}/{w.sha256}/{w.filename}")
             assert got.status_code == 200 and got.content == w.data, describe_response(got)
-            got = px.fetch(f"{base}/files/{w.sha256}/{w.filename}.metadata")
+            got = px.fetch(f"{root}/{w.sha256}/{w.filename}.metadata")
             assert got.status_code == 200 and got.content == w.metadata, describe_response(got)
         nohash = f.nohash
-        r = px.fetch(f"{base}/files/{nohash.sha256}/{nohash.filename}")
+        r = px.fetch(f"{root}/{nohash.sha256}/{nohash.filename}")
         assert r.status_code == 404, describe_response(r)
         assert not [p for p in index.paths() if p.endswith(nohash.filename)], index.paths()
     finally:
@@ -612,7 +625,7 @@ def test_a_file_larger_than_the_upload_limit_is_refused(px, up, tmp_path):
     assert r.status_code == 200, describe_response(r)
     if not r.json()["files"]:
         return  # refused at the page already (its size is announced): nothing to fetch
-    url = f"{px.base()}/files/{w.sha256}/{w.filename}"
+    url = f"{px.files_root()}/{w.sha256}/{w.filename}"
     for _ in range(2):
         status, body, complete = read_whole(px, url)
         assert status in (502, -1) or not complete, (status, len(body))
@@ -631,7 +644,7 @@ def test_hostile_file_names_are_left_out_one_by_one(px, up, tmp_path):
         else:
             names = [a["text"].strip() for a in Tags(r.text).anchors]
         assert sorted(names) == sorted([f.w1.filename, f.w2.filename]), names
-        for bad in BAD_NAMES:
+        for bad in (b for b in BAD_NAMES if b != ".."):  # ".." alone could be any text
             assert bad not in r.text and urllib.parse.quote(bad) not in r.text, bad
         assert "X-Injected" not in r.headers, describe_response(r)
 

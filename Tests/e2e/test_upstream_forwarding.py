@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import uuid
 from types import SimpleNamespace
 
@@ -130,7 +131,7 @@ def assert_not_forwarded(r, up, name, statuses=(404,)):
 def test_redirect_mode_answers_302_to_the_normalised_name_and_fetches_nothing(
         fw, up, redirect, scope, upstream_slash):
     configure(fw, **{URL: up.url if upstream_slash else up.url.rstrip("/")})
-    r = get(fw, f"{scope_url(fw, scope)}/simple/WH_Free.", "alice")
+    r = get(fw, f"{scope_url(fw, scope)}/simple/WH_Free", "alice")
     assert r.status_code == 302, describe_response(r)
     assert r.headers["Location"] == f"{up.url}wh-free/", describe_response(r)
     assert up.paths() == [], up.paths()
@@ -231,9 +232,10 @@ def upload(fw, path, name, tmp_path):
 
 
 def package_id(fw, path, name) -> int:
-    r = rest(fw, "GET", f"projects/{fw.pid[path]}/packages", params={"package_name": name})
+    """The REST id of the one package in `path` whose normalised name is `name`."""
+    r = rest(fw, "GET", f"projects/{fw.pid[path]}/packages", params={"per_page": 100})
     assert r.status_code == 200, describe_response(r)
-    (pkg,) = [p for p in r.json() if p["name"].lower().replace("_", "-").replace(".", "-") == name]
+    (pkg,) = [p for p in r.json() if re.sub(r"[-_.]+", "-", p["name"]).lower() == name]
     return pkg["id"]
 
 
