@@ -32,6 +32,9 @@ let package = Package(
         // Already in the graph through Hummingbird; named because the wire layer's internal headers
         // are written on its `HTTPFields`.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        // Outbound HTTP for the upstream index (issue 12): HTTP/1 and 2, TLS through swift-nio-ssl
+        // (already built for postgres-nio), redirects with a limit, deadlines and streamed bodies.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // PEP 503 names, PEP 440 versions, wheel/sdist filenames, BLAKE2b: no I/O, no dependencies.
@@ -56,6 +59,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // The HTTP/1 wire layer below Hummingbird's HTTP-types codec: replays, sendfile, reason phrases,

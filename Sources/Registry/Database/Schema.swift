@@ -149,6 +149,36 @@ enum Schema {
                     "ALTER TABLE projects ADD COLUMN packages_version BIGINT NOT NULL DEFAULT 0"
                 ]
             ),
+            // The upstream index (issue 12): instance settings, a per-group forwarding override (NULL
+            // inherits), names that once had a package and so never forward, and the upstream's
+            // project pages and files as cached, shared by every instance over this database.
+            Migration(
+                version: 5,
+                statements: [
+                    "CREATE TABLE application_settings (name \(sortableText) PRIMARY KEY, value TEXT NOT NULL)",
+                    "ALTER TABLE namespaces ADD COLUMN pypi_forwarding INTEGER",
+                    """
+                    CREATE TABLE reserved_names (
+                        project_id BIGINT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+                        normalized_name \(sortableText) NOT NULL,
+                        created_at BIGINT NOT NULL,
+                        PRIMARY KEY (project_id, normalized_name)
+                    )
+                    """,
+                    """
+                    CREATE TABLE upstream_pages (
+                        upstream \(sortableText) NOT NULL,
+                        normalized_name \(sortableText) NOT NULL,
+                        page TEXT NOT NULL,
+                        entity_tag TEXT,
+                        last_modified TEXT,
+                        fetched_at BIGINT NOT NULL,
+                        PRIMARY KEY (upstream, normalized_name)
+                    )
+                    """,
+                    "CREATE TABLE upstream_blobs (sha256 \(sortableText) PRIMARY KEY, size BIGINT NOT NULL, cached_at BIGINT NOT NULL)",
+                ]
+            ),
         ]
     }
 

@@ -25,6 +25,8 @@ public struct Namespace: Sendable, Equatable {
     /// For a personal namespace, its owner.
     public var ownerID: UserID?
     public var description: String = ""
+    /// A group's own forwarding choice (issue 12); personal namespaces always inherit.
+    public var forwarding: ForwardingOverride = .inherit
 }
 
 public struct Project: Sendable, Equatable {

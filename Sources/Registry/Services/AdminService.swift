@@ -183,3 +183,26 @@ extension AdminService {
         try await self.store.namespace(id: project.namespaceID)
     }
 }
+
+/// Forwarding to the upstream index, for operators.
+extension AdminService {
+    /// Sets a group's forwarding override; returns the group as changed.
+    public func setForwarding(ofGroup reference: String, to choice: ForwardingOverride) async throws -> Namespace {
+        guard let group = try await self.store.group(reference: reference) else {
+            throw RegistryError.notFound("Group '\(reference)' not found")
+        }
+        try await self.store.setForwardingOverride(choice, ofGroup: group.id)
+        return try await self.store.namespace(id: group.id) ?? group
+    }
+
+    public func reservedNames(of projectReference: String) async throws -> [ReservedName] {
+        try await self.store.reservedNames(in: try await self.existingProject(projectReference).id)
+    }
+
+    public func clearReservedName(_ name: String, in projectReference: String) async throws {
+        let project = try await self.existingProject(projectReference)
+        guard try await self.store.clearReservedName(ProjectName.normalize(name), in: project.id) else {
+            throw RegistryError.notFound("'\(ProjectName.normalize(name))' is not reserved in \(project.pathWithNamespace)")
+        }
+    }
+}

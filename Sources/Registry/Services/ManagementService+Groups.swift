@@ -60,7 +60,8 @@ extension ManagementService {
         _ reference: String,
         name: String?,
         visibility: Visibility?,
-        description: String?
+        description: String?,
+        forwarding: ForwardingOverride? = nil
     ) async throws -> Namespace {
         try await self.write {
             let group = try await self.group(principal, reference, atLeast: .owner)
@@ -68,6 +69,7 @@ extension ManagementService {
                 try AdminService.checkVisibility(visibility, within: parent)
             }
             if let name { try Self.validateName(name) }
+            if let forwarding { try await self.store.setForwardingOverride(forwarding, ofGroup: group.id) }
             return try await self.store.updateGroup(group.id, name: name, visibility: visibility, description: description)
         }
     }

@@ -1,3 +1,5 @@
+import PythonPackaging
+
 /// Packages through the REST API: listing, reading and deleting.
 extension ManagementService {
     /// Packages of a project, or of every project below a group that the caller may read.
@@ -40,6 +42,24 @@ extension ManagementService {
         try await self.write {
             let package = try await self.package(principal, project: reference, id: packageID, action: .manage)
             try await self.maintenance.deletePackageFile(id: fileID, of: package)
+        }
+    }
+
+    // MARK: Names reserved against forwarding
+
+    /// The names a project once had packages of, which never forward (maintainers).
+    public func reservedNames(_ principal: Principal, project reference: String) async throws -> [ReservedName] {
+        let project = try await self.access.authorizedProject(reference, for: principal, action: .manage)
+        return try await self.store.reservedNames(in: project.id)
+    }
+
+    /// Lets a once-used name forward again (maintainers); 404 when it is not reserved.
+    public func clearReservedName(_ principal: Principal, project reference: String, name: String) async throws {
+        try await self.write {
+            let project = try await self.access.authorizedProject(reference, for: principal, action: .manage)
+            guard try await self.store.clearReservedName(ProjectName.normalize(name), in: project.id) else {
+                throw RegistryError.notFound("404 Reserved Name Not Found")
+            }
         }
     }
 }

@@ -181,6 +181,7 @@ extension MetadataStore {
                 }
             try await db.raw("DELETE FROM package_files WHERE project_id = \(bind: id)").run()
             try await db.raw("DELETE FROM packages WHERE project_id = \(bind: id)").run()
+            try await db.raw("DELETE FROM reserved_names WHERE project_id = \(bind: id)").run()
             try await db.raw("DELETE FROM members WHERE source_kind = 'project' AND source_id = \(bind: id)").run()
             try await db.raw("DELETE FROM deploy_tokens WHERE source_kind = 'project' AND source_id = \(bind: id)").run()
             try await db.raw("DELETE FROM projects WHERE id = \(bind: id)").run()

@@ -72,6 +72,7 @@ extension MetadataStore {
             try await db.raw(
                 "UPDATE projects SET packages_version = packages_version + 1 WHERE id IN (SELECT project_id FROM packages WHERE id = \(bind: id))"
             ).run()
+            try await Self.reserveName(ofPackage: id, db)
             try await db.raw("DELETE FROM package_files WHERE package_id = \(bind: id)").run()
             try await db.raw("DELETE FROM packages WHERE id = \(bind: id)").run()
             return digests
@@ -92,12 +93,15 @@ extension MetadataStore {
             try await Self.bumpPackagesVersion(db, projectID: try row.decode(column: "project_id", as: Int64.self))
             let remaining = try await db.raw("SELECT count(*) AS n FROM package_files WHERE package_id = \(bind: packageID)").first()!
                 .decode(column: "n", as: Int.self)
-            if remaining == 0 { try await db.raw("DELETE FROM packages WHERE id = \(bind: packageID)").run() }
+            if remaining == 0 {
+                try await Self.reserveName(ofPackage: packageID, db)
+                try await db.raw("DELETE FROM packages WHERE id = \(bind: packageID)").run()
+            }
             return [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 }
         }
     }
 
-    /// Runs `remove` for each digest that no file row references any more, while holding the write
+    /// Runs `remove` for each digest that no file row (nor the upstream cache) references any more, while holding the write
     /// lock, so that no upload can record a row for that content in between.
     func removeUnreferencedBlobs(_ digests: [String], remove: @escaping @Sendable (String) async throws -> Void) async throws {
         let unique = Array(Set(digests))
@@ -107,7 +111,9 @@ extension MetadataStore {
                 let referenced =
                     try await db.raw(
                         """
-                        SELECT 1 AS x FROM package_files WHERE sha256 = \(bind: digest) OR metadata_sha256 = \(bind: digest) LIMIT 1
+                        SELECT 1 AS x FROM package_files WHERE sha256 = \(bind: digest) OR metadata_sha256 = \(bind: digest)
+                        UNION ALL SELECT 1 AS x FROM upstream_blobs WHERE sha256 = \(bind: digest)
+                        LIMIT 1
                         """
                     ).first() != nil
                 if !referenced { try await remove(digest) }

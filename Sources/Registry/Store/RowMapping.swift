@@ -20,7 +20,8 @@ extension SQLRow {
             name: try decode(column: "name", as: String.self),
             visibility: Visibility(rawValue: try decode(column: "visibility", as: String.self)) ?? .private,
             ownerID: try decode(column: "owner_id", as: Int64?.self),
-            description: try decode(column: "description", as: String?.self) ?? ""
+            description: try decode(column: "description", as: String?.self) ?? "",
+            forwarding: ForwardingOverride(stored: try decode(column: "pypi_forwarding", as: Int?.self))
         )
     }
 
