@@ -15,6 +15,10 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooLarge(String)
     /// The database cannot be reached for now (PostgreSQL down or restarting); worth retrying.
     case unavailable(String)
+    /// The upstream index failed (unreachable, a 5xx, garbage, a file that does not match its hash).
+    case upstreamFailed(String)
+    /// The upstream index did not answer in time.
+    case upstreamTimedOut(String)
     /// The database holds a schema newer than this binary knows.
     case unsupportedSchema(found: Int, known: Int)
 
@@ -22,7 +26,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .unauthenticated: "Unauthorized"
         case .notFound(let message), .forbidden(let message), .invalid(let message),
-            .conflict(let message), .tooLarge(let message), .unavailable(let message):
+            .conflict(let message), .tooLarge(let message), .unavailable(let message),
+            .upstreamFailed(let message), .upstreamTimedOut(let message):
             message
         case .unsupportedSchema(let found, let known):
             "The database schema is version \(found) but this wheelhouse knows only up to \(known); upgrade wheelhouse"

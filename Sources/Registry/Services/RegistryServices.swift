@@ -21,8 +21,23 @@ public struct RegistryServices: Sendable {
     public let admin: AdminService
     /// The REST API's operations, each with GitLab's permission check.
     public let management: ManagementService
+    /// The application settings (forwarding to the upstream index).
+    public let settings: SettingsService
+    /// Whether a name no local package has forwards to the upstream, and how.
+    public let forwarding: ForwardingPolicy
+    /// The upstream's project pages and files, cached.
+    public let upstreamPages: UpstreamPages
+    public let upstreamFiles: UpstreamFiles
 
-    public init(store: MetadataStore, blobs: any BlobStore, logger: Logger, threadPool: NIOThreadPool = .singleton) {
+    /// `upstream` fetches from the upstream index; without one (the CLI), cache-mode forwarding
+    /// answers from what is cached only.
+    public init(
+        store: MetadataStore,
+        blobs: any BlobStore,
+        logger: Logger,
+        upstream: UpstreamClient? = nil,
+        threadPool: NIOThreadPool = .singleton
+    ) {
         let freshness = Freshness()
         let control = AccessControl(store: store)
         let access = AccessDecisions(store: store, control: control, freshness: freshness)
@@ -36,6 +51,12 @@ public struct RegistryServices: Sendable {
         self.maintenance = maintenance
         self.catalogue = CatalogueLoader(store: store, freshness: freshness)
         self.admin = admin
+        let settings = SettingsService(store: store, freshness: freshness)
+        self.settings = settings
+        self.forwarding = ForwardingPolicy(store: store, settings: settings, freshness: freshness)
+        let pages = UpstreamPages(store: store, client: upstream, logger: logger)
+        self.upstreamPages = pages
+        self.upstreamFiles = UpstreamFiles(store: store, blobs: blobs, client: upstream, pages: pages, logger: logger)
         self.management = ManagementService(
             store: store,
             admin: admin,
