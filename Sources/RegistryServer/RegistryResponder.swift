@@ -16,7 +16,7 @@ struct RegistryResponder: HTTPResponder {
 
     init(services: RegistryServices, replay: ReplayCache, configuration: ServerConfiguration, logger: Logger) {
         self.logging = RequestLogMiddleware(logger: logger)
-        self.routing = RoutingMiddleware(router: APIRouter(rest: RESTRouter.make(services.management)), replay: replay)
+        self.routing = RoutingMiddleware(router: APIRouter(rest: RESTRouter.make(services.management, settings: services.settings)), replay: replay)
         self.authentication = AuthenticationMiddleware(authenticator: services.authenticator)
         self.pypi = PyPIEndpoints(services: services, maxUploadSize: configuration.maxUploadSize)
         self.configuration = configuration

@@ -1,4 +1,4 @@
 /// This build's version, as `GET /api/v4/version` and the landing page report it.
 public enum WheelhouseVersion {
-    public static let current = "0.3.0"
+    public static let current = "0.4.0"
 }

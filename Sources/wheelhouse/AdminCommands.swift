@@ -47,7 +47,7 @@ struct TokenCommand: AsyncParsableCommand {
 }
 
 struct GroupCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "group", abstract: "Manage groups.", subcommands: [Create.self])
+    static let configuration = CommandConfiguration(commandName: "group", abstract: "Manage groups.", subcommands: [Create.self, Update.self])
 
     struct Create: AdminCommand {
         static let configuration = CommandConfiguration(abstract: "Create a group; a nested PATH a/b makes a subgroup of a.")
@@ -65,7 +65,11 @@ struct GroupCommand: AsyncParsableCommand {
 }
 
 struct ProjectCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "project", abstract: "Manage projects.", subcommands: [Create.self])
+    static let configuration = CommandConfiguration(
+        commandName: "project",
+        abstract: "Manage projects.",
+        subcommands: [Create.self, ReservedNames.self, Unreserve.self]
+    )
 
     struct Create: AdminCommand {
         static let configuration = CommandConfiguration(abstract: "Create a project in a group or a user's namespace.")

@@ -29,7 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
         let removed = try registry.blobs.removeStaleUploads()
         if removed > 0 { logger.notice("removed \(removed) partial uploads left by an earlier stop") }
 
-        let services = RegistryServices(store: registry.store, blobs: registry.blobs, logger: logger)
+        let upstream = UpstreamClient(userAgent: "Wheelhouse/\(WheelhouseVersion.current)")
+        let services = RegistryServices(store: registry.store, blobs: registry.blobs, logger: logger, upstream: upstream)
         let application = RegistryServer.makeApplication(services: services, configuration: configuration, logger: logger)
         logger.notice(
             "wheelhouse serving",
@@ -41,9 +42,11 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await application.runService()
         } catch {
+            try? await upstream.shutdown()
             await registry.database.close()
             throw error
         }
+        try? await upstream.shutdown()
         await registry.database.close()
     }
 

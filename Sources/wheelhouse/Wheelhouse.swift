@@ -8,7 +8,7 @@ struct Wheelhouse: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, UserCommand.self, TokenCommand.self, GroupCommand.self,
             ProjectCommand.self, MemberCommand.self, DeployTokenCommand.self,
-            YankCommand.self, UnyankCommand.self, BulkLoadCommand.self, MigrateCommand.self, MigrateDataCommand.self,
+            YankCommand.self, UnyankCommand.self, SettingsCommand.self, BulkLoadCommand.self, MigrateCommand.self, MigrateDataCommand.self,
         ]
     )
 }

@@ -24,6 +24,8 @@ extension RegistryError: HTTPResponseError {
         case .invalid, .conflict: .badRequest
         case .tooLarge: .contentTooLarge
         case .unavailable: .serviceUnavailable
+        case .upstreamFailed: .badGateway
+        case .upstreamTimedOut: .gatewayTimeout
         case .unsupportedSchema: .internalServerError
         }
     }
@@ -34,7 +36,8 @@ extension RegistryError: HTTPResponseError {
             var response = ErrorResponse.make(status: .unauthorized, message: "401 Unauthorized")
             response.headers[.wwwAuthenticate] = ErrorResponse.realm
             return response
-        case .notFound(let message), .forbidden(let message), .invalid(let message), .conflict(let message), .tooLarge(let message):
+        case .notFound(let message), .forbidden(let message), .invalid(let message), .conflict(let message), .tooLarge(let message),
+            .upstreamFailed(let message), .upstreamTimedOut(let message):
             return ErrorResponse.make(status: self.status, message: message)
         case .unavailable(let message):
             var response = ErrorResponse.make(status: .serviceUnavailable, message: "503 Service Unavailable: \(message)")

@@ -8,6 +8,8 @@ struct PyPIEndpoints: Sendable {
     let services: RegistryServices
     /// Rendered simple pages, valid while the projects they show are unchanged.
     let pages = VersionedCache<RenderedPage>()
+    /// Rendered upstream pages, valid while the upstream page they show is the same.
+    let upstreamPages = VersionedCache<RenderedPage>(capacity: 1_024)
     let maxUploadSize: Int64
 
     func respond(to route: PyPIRoute, _ request: Request, context: RegistryRequestContext, baseURL: String) async throws -> Response {
@@ -22,7 +24,13 @@ struct PyPIEndpoints: Sendable {
             return try await YankHandler(maintenance: self.services.maintenance).handle(request, project: project, undo: undo)
         case (.read(let read), let scope):
             let scope = try await self.resolve(scope, for: principal)
-            let reads = PyPIReadHandlers(reader: self.services.reader, pages: self.pages, request: request, baseURL: baseURL)
+            let reads = PyPIReadHandlers(
+                reader: self.services.reader,
+                pages: self.pages,
+                request: request,
+                baseURL: baseURL,
+                upstream: UpstreamReads(services: self.services, pages: self.upstreamPages, maxFileSize: self.maxUploadSize)
+            )
             return try await self.replayable(showing: scope.projects, request: request, context: context) {
                 try await reads.respond(to: read, over: scope)
             }
@@ -41,12 +49,19 @@ struct PyPIEndpoints: Sendable {
                 projects: [project],
                 title: project.name,
                 root: "projects/\(reference.raw)/packages/pypi",
-                audience: .init(project: project)
+                audience: .init(project: project),
+                forwarding: .project(project)
             )
         case .group(let reference):
             let (group, projects) = try await self.services.access.authorizedGroup(reference.value, for: principal)
             // Group answers depend on who asks.
-            return ReadScope(projects: projects, title: group.name, root: "groups/\(reference.raw)/-/packages/pypi", audience: .caller)
+            return ReadScope(
+                projects: projects,
+                title: group.name,
+                root: "groups/\(reference.raw)/-/packages/pypi",
+                audience: .caller,
+                forwarding: .group(group)
+            )
         }
     }
 

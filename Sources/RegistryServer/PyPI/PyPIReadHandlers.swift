@@ -11,8 +11,10 @@ struct PyPIReadHandlers {
     let request: Request
     /// `http(s)://host/api/v4`
     let baseURL: String
+    /// Names and files no local package has, from the upstream index when forwarding allows.
+    let upstream: UpstreamReads
 
-    private var isHead: Bool { self.request.method == .head }
+    var isHead: Bool { self.request.method == .head }
 
     /// Answers a read route over `scope`.
     func respond(to read: PyPIRoute.Read, over scope: ReadScope) async throws -> Response {
@@ -37,6 +39,17 @@ struct PyPIReadHandlers {
     }
 
     private func package(_ name: String, _ scope: ReadScope) async throws -> Response {
+        do {
+            return try await self.localPackage(name, scope)
+        } catch RegistryError.notFound(let message) {
+            guard let forwarded = try await self.forwardedPackage(ProjectName.normalize(name), scope) else {
+                throw RegistryError.notFound(message)
+            }
+            return forwarded
+        }
+    }
+
+    private func localPackage(_ name: String, _ scope: ReadScope) async throws -> Response {
         let format = try self.negotiatedFormat()
         let base = "\(self.baseURL)/\(scope.root)"
         let page = try await self.cachedPage(key: "package|\(ProjectName.normalize(name))", base: base, format: format, projects: scope.projects) {
@@ -71,7 +84,15 @@ struct PyPIReadHandlers {
     }
 
     private func file(sha256: String, fileName: String, _ scope: ReadScope) async throws -> Response {
-        let file = try await self.reader.download(sha256: sha256, fileName: fileName, in: scope.projects)
+        let file: PackageFile
+        do {
+            file = try await self.reader.download(sha256: sha256, fileName: fileName, in: scope.projects)
+        } catch RegistryError.notFound(let message) {
+            guard let forwarded = try await self.forwardedFile(sha256: sha256, fileName: fileName, coreMetadata: false, scope) else {
+                throw RegistryError.notFound(message)
+            }
+            return forwarded
+        }
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
         headers[.lastModified] = HTTPDate.format(secondsSinceEpoch: file.uploadedAt.secondsSinceEpoch)
@@ -80,7 +101,15 @@ struct PyPIReadHandlers {
     }
 
     private func coreMetadata(sha256: String, fileName: String, _ scope: ReadScope) async throws -> Response {
-        let metadata = try await self.reader.coreMetadata(sha256: sha256, fileName: fileName, in: scope.projects)
+        let metadata: BlobReference
+        do {
+            metadata = try await self.reader.coreMetadata(sha256: sha256, fileName: fileName, in: scope.projects)
+        } catch RegistryError.notFound(let message) {
+            guard let forwarded = try await self.forwardedFile(sha256: sha256, fileName: fileName, coreMetadata: true, scope) else {
+                throw RegistryError.notFound(message)
+            }
+            return forwarded
+        }
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         return try await self.blob(size: metadata.size, sha256: metadata.sha256, headers: headers, audience: scope.audience)
@@ -88,7 +117,7 @@ struct PyPIReadHandlers {
 
     // MARK: Pieces
 
-    private func negotiatedFormat() throws -> SimpleFormat {
+    func negotiatedFormat() throws -> SimpleFormat {
         // Most requests have no query: skip parsing one (Hummingbird's goes through URLComponents).
         let hasQuery = self.request.head.path?.utf8.contains(UInt8(ascii: "?")) ?? false
         let formatParameter = hasQuery ? self.request.uri.queryParameters["format"].map(String.init) : nil
@@ -99,7 +128,7 @@ struct PyPIReadHandlers {
     }
 
     /// A page with a strong ETag of its bytes, answering `If-None-Match` with 304.
-    private func respond(_ page: RenderedPage, audience: Audience) -> Response {
+    func respond(_ page: RenderedPage, audience: Audience) -> Response {
         var headers = HTTPFields()
         headers[.vary] = "Accept"
         headers[.eTag] = page.entityTag.headerValue
@@ -113,7 +142,7 @@ struct PyPIReadHandlers {
     }
 
     /// Stored content named by its sha256: ETag, `If-None-Match`, `Range` (206/416) and `HEAD`.
-    private func blob(size: Int64, sha256: String, headers: HTTPFields, audience: Audience) async throws -> Response {
+    func blob(size: Int64, sha256: String, headers: HTTPFields, audience: Audience) async throws -> Response {
         var headers = headers
         let tag = EntityTag(opaque: sha256)
         headers[.eTag] = tag.headerValue

@@ -9,6 +9,8 @@ struct ReadScope: Sendable {
     /// `projects/:id/packages/pypi` or `groups/:id/-/packages/pypi`, with the id as the client sent it.
     var root: String
     var audience: Audience
+    /// What forwarding to the upstream index looks at: the project, or the group.
+    var forwarding: ForwardingScope
 }
 
 /// Who may keep a copy of an answer: shared caches for public projects, the caller's own otherwise.

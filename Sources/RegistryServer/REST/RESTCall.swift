@@ -19,6 +19,8 @@ struct RESTCall {
         case list([String])
         case bool(Bool)
         case number(Int64)
+        /// JSON `null`: "no value", which some fields take as "inherit" or "clear".
+        case null
     }
 
     static func make(
@@ -82,6 +84,7 @@ struct RESTCall {
         case let number as NSNumber: return .number(number.int64Value)
         case let text as String: return .string(text)
         case let list as [Any]: return .list(list.compactMap { $0 as? String ?? ($0 as? NSNumber)?.stringValue })
+        case is NSNull: return .null
         default: return nil
         }
     }
@@ -105,7 +108,32 @@ struct RESTCall {
         case .number(let value): String(value)
         case .bool(let value): String(value)
         case .list(let values): values.first
-        case nil: nil
+        case .null, nil: nil
+        }
+    }
+
+    /// Whether the request gave the parameter at all (JSON `null` included).
+    func has(_ name: String) -> Bool { self.parameters[name] != nil }
+
+    /// A boolean parameter, strictly: JSON true/false, or `true`/`false`/`1`/`0` in a form; nil when
+    /// absent; 400 for anything else.
+    func strictBool(_ name: String) throws -> Bool? {
+        switch self.parameters[name] {
+        case nil: return nil
+        case .bool(let value): return value
+        case .number(let value) where value == 0 || value == 1: return value == 1
+        case .string(let text) where ["true", "1", "false", "0"].contains(text.lowercased()): return text.lowercased() == "true" || text == "1"
+        default: throw RESTError.invalidField(name, "must be true or false")
+        }
+    }
+
+    /// A group's forwarding override: true, false, or null / empty / `inherit` to follow its parent.
+    func forwardingOverride(_ name: String) throws -> ForwardingOverride? {
+        switch self.parameters[name] {
+        case nil: return nil
+        case .null: return .inherit
+        case .string(let text) where ["", "null", "inherit"].contains(text.lowercased()): return .inherit
+        default: return try self.strictBool(name).map { $0 ? .enabled : .disabled }
         }
     }
 

@@ -29,7 +29,8 @@ extension RESTRouter {
                 call.path("id"),
                 name: call.string("name"),
                 visibility: try call.visibility(),
-                description: call.string("description")
+                description: call.string("description"),
+                forwarding: try call.forwardingOverride("pypi_package_requests_forwarding")
             )
             return RESTResponse.json(try await Self.group(group, service, call))
         }

@@ -4,7 +4,7 @@ import Registry
 /// Every REST route and what it does. Handlers only translate between HTTP and `ManagementService`,
 /// where the rules live.
 extension RESTRouter {
-    static func make(_ service: ManagementService) -> RESTRouter {
+    static func make(_ service: ManagementService, settings: SettingsService) -> RESTRouter {
         var router = RESTRouter()
         router.addMeta(service)
         router.addUsers(service)
@@ -13,6 +13,8 @@ extension RESTRouter {
         router.addMembers(service)
         router.addDeployTokens(service)
         router.addPackages(service)
+        router.addSettings(settings)
+        router.addReservedNames(service)
         return router
     }
 

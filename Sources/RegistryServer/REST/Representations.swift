@@ -17,6 +17,7 @@ public enum Representations {
             ("full_path", .string(group.fullPath)), ("full_name", .string(fullName ?? group.fullPath.split(separator: "/").joined(separator: " / "))),
             ("parent_id", group.parentID.map(JSONValue.int) ?? .null), ("visibility", .string(group.visibility.rawValue)),
             ("description", .string(group.description)), ("web_url", .string("\(webBase)/groups/\(group.fullPath)")),
+            ("pypi_package_requests_forwarding", group.forwarding.value.map(JSONValue.bool) ?? .null),
         ])
     }
 
@@ -83,5 +84,24 @@ public enum Representations {
             ("size", .int(file.size)), ("file_sha256", .string(file.digests.sha256)), ("file_md5", .string(file.digests.md5)),
             ("created_at", .string(file.uploadedAt.iso8601)),
         ])
+    }
+}
+
+extension Representations {
+    /// GitLab's application settings object, with Wheelhouse's upstream fields; the password is
+    /// never shown, only whether one is set.
+    public static func settings(_ settings: ApplicationSettings) -> JSONValue {
+        .object([
+            ("pypi_package_requests_forwarding", .bool(settings.forwarding)),
+            ("pypi_package_requests_forwarding_mode", .string(settings.forwardingMode.rawValue)),
+            ("pypi_upstream_url", .optional(settings.upstreamURL)),
+            ("pypi_upstream_username", .optional(settings.upstreamUsername)),
+            ("pypi_upstream_password_set", .bool(settings.upstreamPassword != nil)),
+            ("pypi_upstream_ttl_seconds", .int(Int64(settings.upstreamTTLSeconds))),
+        ])
+    }
+
+    public static func reservedName(_ name: ReservedName) -> JSONValue {
+        .object([("name", .string(name.normalizedName)), ("created_at", .string(name.createdAt.iso8601))])
     }
 }

@@ -45,6 +45,33 @@ struct SimpleJSON {
         ])
     }
 
+    /// An upstream project's page, its files served from this scope's own file routes.
+    func upstreamPackage(_ page: UpstreamPage) -> String {
+        JSONValue.object([
+            ("meta", self.meta),
+            ("name", .string(page.name)),
+            ("versions", .array(page.versions.map(JSONValue.string))),
+            ("files", .array(page.files.map(self.upstreamFile))),
+        ]).rendered
+    }
+
+    private func upstreamFile(_ file: UpstreamPage.File) -> JSONValue {
+        let metadata: JSONValue = file.coreMetadataSHA256.map { .object([("sha256", .string($0))]) } ?? .bool(false)
+        let yanked: JSONValue = file.yanked.map { $0.isEmpty ? .bool(true) : .string($0) } ?? .bool(false)
+        var fields: [(String, JSONValue)] = [
+            ("filename", .string(file.filename)),
+            ("url", .string("\(self.baseURL)/files/\(file.sha256)/\(file.filename)")),
+            ("hashes", .object([("sha256", .string(file.sha256))])),
+            ("requires-python", .optional(file.requiresPython)),
+            ("core-metadata", metadata),
+            ("dist-info-metadata", metadata),
+            ("yanked", yanked),
+        ]
+        if let size = file.size { fields.append(("size", .int(size))) }
+        if let uploadTime = file.uploadTime { fields.append(("upload-time", .string(uploadTime))) }
+        return .object(fields)
+    }
+
     /// Every version with a file, in PEP 440 order.
     static func versions(of files: [ListedFile]) -> [String] {
         var seen = Set<String>()

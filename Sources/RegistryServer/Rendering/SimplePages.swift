@@ -35,6 +35,26 @@ struct SimplePages {
         return self.page(title: name, links: links)
     }
 
+    /// An upstream project's page, its files served from this scope's own file routes.
+    func upstreamPackage(_ page: UpstreamPage) -> String {
+        var links = ""
+        for file in page.files {
+            let href = "\(self.baseURL)/files/\(file.sha256)/\(file.filename)#sha256=\(file.sha256)"
+            links += "<a href=\"\(HTML.escape(href))\""
+            if let requiresPython = file.requiresPython {
+                links += " data-requires-python=\"\(HTML.escape(requiresPython))\""
+            }
+            if let metadata = file.coreMetadataSHA256 {
+                links += " data-dist-info-metadata=\"sha256=\(metadata)\" data-core-metadata=\"sha256=\(metadata)\""
+            }
+            if let reason = file.yanked {
+                links += " data-yanked=\"\(HTML.escape(reason))\""
+            }
+            links += ">\(HTML.escape(file.filename))</a><br>"
+        }
+        return self.page(title: page.name, links: links)
+    }
+
     private func page(title: String, links: String) -> String {
         """
         <!DOCTYPE html>
