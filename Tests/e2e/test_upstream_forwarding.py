@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import time
 import uuid
 from types import SimpleNamespace
 
@@ -301,7 +302,10 @@ def test_deleting_the_last_file_reserves_the_name_and_the_cli_clears_it(fw, up, 
     assert proc.returncode == 0, describe(proc)
     proc = fw.wh.cli("project", "unreserve", "acme/app", name)
     assert proc.returncode != 0 and proc.stderr.strip(), describe(proc)
-    assert forwarded(fw, up, mode, "group:acme", name)
+    deadline = time.monotonic() + 3  # a CLI change reaches the running server within a second
+    while not forwarded(fw, up, mode, "group:acme", name):
+        assert time.monotonic() < deadline, f"{name} still not forwarded 3 s after unreserve"
+        time.sleep(0.1)
 
 
 def test_reserved_names_need_a_maintainer(fw):

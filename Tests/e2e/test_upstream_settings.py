@@ -246,7 +246,7 @@ def test_cli_set_prints_the_settings_and_reads_the_password_from_stdin(fresh):
 
 
 @pytest.mark.parametrize("args", [
-    [TTL, "abc"], [TTL, "-5"], [TTL, "2592001"], [MODE, "mirror"], [URL, "ftp://127.0.0.1/x/"],
+    [TTL, "abc"], [TTL, "1.5"], [TTL, "2592001"], [MODE, "mirror"], [URL, "ftp://127.0.0.1/x/"],
     [URL, "nonsense"], [F, "true"], [F, "maybe"], ["pypi_no_such_setting", "1"],
 ], ids=lambda a: ":".join(a))
 def test_cli_bad_value_exits_1_with_one_error_line_and_changes_nothing(fresh, args):
