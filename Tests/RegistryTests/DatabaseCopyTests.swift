@@ -45,6 +45,15 @@ import Testing
             let request = UploadRequest(fileName: "demo-1.0.tar.gz", name: "Demo", version: "1.0", requiresPython: ">=3.9")
             _ = try await source.services.publisher.publish(request, upload: try await source.upload([1, 2, 3]), to: project)
             _ = try await source.services.maintenance.setYank(Yank(reason: "broken"), project: project, name: "demo", version: "1.0", fileName: nil)
+            // A deleted package leaves its name reserved; the settings are rows of their own.
+            let other = UploadRequest(fileName: "other-1.0.tar.gz", name: "other", version: "1.0", requiresPython: nil)
+            _ = try await source.services.publisher.publish(other, upload: try await source.upload([4, 5, 6]), to: project)
+            let package = try await source.store.packages(in: [project.id], name: "other", order: .init(), page: .init(page: 1, perPage: 20)).items[0]
+            try await source.services.maintenance.deletePackage(package)
+            let settings = try await source.services.settings.update(
+                SettingsChange(forwarding: true, upstreamURL: "http://127.0.0.1:9/simple", upstreamPassword: "s3cret"),
+                by: nil
+            )
 
             try await TemporaryRegistry.with { target in
                 let counts = try await DatabaseCopy.copy(from: source.database, to: target.database)
@@ -52,12 +61,15 @@ import Testing
                 #expect(
                     Dictionary(uniqueKeysWithValues: counts.map { ($0.table, $0.rows) }) == [
                         "users": 1, "namespaces": 3, "projects": 1, "members": 1, "personal_access_tokens": 1,
-                        "deploy_tokens": 1, "packages": 1, "package_files": 1,
+                        "deploy_tokens": 1, "packages": 1, "package_files": 1, "application_settings": 5, "reserved_names": 1,
+                        "upstream_blobs": 0,
                     ]
                 )
                 let principal = try await target.services.authenticator.authenticate(.anyToken(token.secret))
                 let copiedProject = try await target.services.access.authorizedProject("acme/sub/lib", for: principal, action: .upload)
                 #expect(copiedProject.id == project.id)
+                #expect(try await target.services.settings.current() == settings)
+                #expect(try await target.store.reservedNames(in: project.id).map(\.normalizedName) == ["other"])
                 let before = try await source.services.reader.files(of: "demo", in: [project])
                 #expect(try await target.services.reader.files(of: "DEMO", in: [copiedProject]) == before)
                 #expect(before.first?.file.yank == Yank(reason: "broken"))

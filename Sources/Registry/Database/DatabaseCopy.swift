@@ -18,7 +18,7 @@ public enum DatabaseCopy {
             [
                 ("id", .integer), ("kind", .text), ("parent_id", .optionalInteger), ("path", .text), ("full_path", .text),
                 ("name", .text), ("visibility", .text), ("owner_id", .optionalInteger), ("created_at", .integer),
-                ("description", .text),
+                ("description", .text), ("pypi_forwarding", .optionalInteger),
             ]
         ),
         (
@@ -66,6 +66,15 @@ public enum DatabaseCopy {
                 ("yanked", .integer), ("yanked_reason", .optionalText),
             ]
         ),
+        ("application_settings", [("name", .text), ("value", .text)]),
+        ("reserved_names", [("project_id", .integer), ("normalized_name", .text), ("created_at", .integer)]),
+        ("upstream_blobs", [("sha256", .text), ("size", .integer), ("cached_at", .integer)]),
+        // upstream_pages is a cache: the target fetches those pages again when they are asked for.
+    ]
+
+    /// The order tables without an `id` are read in (a snapshot, so pages by offset are consistent).
+    static let orderOfKeylessTables = [
+        "application_settings": "name", "reserved_names": "project_id, normalized_name", "upstream_blobs": "sha256",
     ]
 
     static let batchSize = 500
@@ -89,6 +98,20 @@ public enum DatabaseCopy {
             var counts: [(table: String, rows: Int)] = []
             for (table, columns) in self.tables {
                 var copied = 0
+                if let order = self.orderOfKeylessTables[table] {
+                    while true {
+                        let rows = try await sourceDB.raw(
+                            """
+                            SELECT * FROM \(unsafeRaw: table) ORDER BY \(unsafeRaw: order) LIMIT \(bind: self.batchSize) OFFSET \(bind: copied)
+                            """
+                        ).all()
+                        guard !rows.isEmpty else { break }
+                        try await targetDB.raw(try self.insert(rows, into: table, columns: columns)).run()
+                        copied += rows.count
+                    }
+                    counts.append((table, copied))
+                    continue
+                }
                 var lastID: Int64 = 0
                 while true {
                     let rows = try await sourceDB.raw(
