@@ -24,6 +24,7 @@ from types import SimpleNamespace
 import pytest
 
 from distributions import sdist, wheel
+from static_index import StaticIndex
 from whlib import REPO, Clients, Wheelhouse, describe, describe_response
 
 README = REPO / "README.md"
@@ -31,6 +32,7 @@ SECTION = "## A first session"
 FIRST_LINE = 'wh=".build/release/wheelhouse"'
 PUBLISH_PROSE = "Publish and install"
 README_PORT = 8080  # what "The two commands" and the publish commands name
+FORWARDING = "## One index URL for private and public packages"
 
 
 # ---------------------------------------------------------------- the README's blocks
@@ -64,10 +66,10 @@ def sh_blocks(lines: list[str]) -> list[tuple[str, str]]:
     return blocks
 
 
-def readme_block(which: str, matches) -> str:
-    found = [text for prose, text in sh_blocks(section_lines(SECTION)) if matches(prose, text)]
+def readme_block(which: str, matches, section: str = SECTION) -> str:
+    found = [text for prose, text in sh_blocks(section_lines(section)) if matches(prose, text)]
     if len(found) != 1:
-        pytest.fail(f"{README}: expected one ```sh block for {which} under {SECTION!r}, "
+        pytest.fail(f"{README}: expected one ```sh block for {which} under {section!r}, "
                     f"found {len(found)}", pytrace=False)
     return found[0]
 
@@ -242,3 +244,54 @@ def test_publish_and_install_run_as_written(first_session, wheelhouse_bin, monke
                                    "import lib; print(lib.VALUE)"],
                                   capture_output=True, text=True, timeout=60)
     assert uv_installed.stdout.strip() == "1.0.0", describe(uv_installed)  # uv, from group acme
+
+
+# ---------------------------------------------------------------- one index URL (forwarding)
+
+def test_forwarding_runs_as_written(first_session, wheelhouse_bin, monkeypatch):
+    """The forwarding section's two blocks, as written: the settings commands (with `$wh` as the
+    first session set it, and UPSTREAM a local upstream index holding a `requests` that needs
+    `idna`), then the one-URL install of the private `lib` and the public `requests`."""
+    s = first_session
+    assert s.proc.returncode == 0, describe(s.proc)
+    blocks = [text for _, text in sh_blocks(section_lines(FORWARDING))]
+    assert len(blocks) == 2, f"{README}: expected the settings block and the install block under {FORWARDING!r}"
+    settings_block, install_block = blocks
+    assert "pip install" in install_block, install_block
+
+    with StaticIndex() as upstream:
+        upstream.add_dist("requests", wheel("requests", "2.99.0", extra_meta="Requires-Dist: idna>=3\n"))
+        upstream.add_dist("idna", wheel("idna", "3.99"))
+        env = newcomer_env(s.scratch, UPSTREAM=upstream.url)
+        proc = run_as_written('wh=".build/release/wheelhouse"\n' + settings_block, s.workdir, env)
+        assert proc.returncode == 0, describe(proc)
+        assert f"pypi_upstream_url: {upstream.url}" in proc.stdout, describe(proc)
+        assert "pypi_package_requests_forwarding: true" in proc.stdout, describe(proc)
+
+        require_free(README_PORT)
+        monkeypatch.chdir(s.workdir)
+        server = ReadmeServer(wheelhouse_bin, s.workdir / "wheelhouse-data", s.scratch / "forwarding-server.log",
+                              port=README_PORT, database_url=None)
+        server.start()
+        pip_target = s.scratch / "forwarding-target"
+        try:
+            token = personal_secret(server, s.proc)
+            auth = {"PRIVATE-TOKEN": token}
+            # `lib` is the package the README published above; publish it here if that test did not run.
+            if not server.get("projects/1/packages", headers=auth).json():
+                lib = wheel("lib", "1.0.0")
+                r = server.upload(1, lib.data, lib.filename, name="lib", version="1.0.0", auth=("__token__", token))
+                assert r.status_code == 201, describe_response(r)
+            env = newcomer_env(s.scratch, TOKEN=token, PIP_TARGET=str(pip_target))
+            proc = run_as_written(install_block, s.workdir, env)
+            assert proc.returncode == 0, describe(proc)
+        finally:
+            assert server.stop() == 0, server.log_tail()
+        fetched = upstream.paths()
+        assert any(p.startswith("/simple/requests") for p in fetched), fetched
+        assert any(p.startswith("/simple/idna") for p in fetched), fetched
+        assert not any(p.startswith("/simple/lib") for p in fetched), "a local name was forwarded"
+    clients = Clients(s.scratch)
+    assert clients.imported(pip_target, "lib") == "1.0.0"
+    assert clients.imported(pip_target, "requests") == "2.99.0"
+    assert clients.imported(pip_target, "idna") == "3.99"

@@ -24,12 +24,14 @@ public final class UpstreamPages: Sendable {
         var cached: CachedUpstreamPage
     }
 
-    static let memoryCapacity = 256
+    /// The pages kept in memory, in bytes of their stored form (the database keeps them all):
+    /// some upstream pages are megabytes, so the bound is on size, not count.
+    static let memoryBudget = 64 * 1024 * 1024
 
     let store: MetadataStore
     let client: UpstreamClient?
     let logger: Logger
-    private let memory = NIOLockedValueBox<[String: Entry]>([:])
+    private let memory = NIOLockedValueBox<(entries: [String: Entry], bytes: Int)>(([:], 0))
     private let refreshes = SingleFlight<String, Answer>()
 
     init(store: MetadataStore, client: UpstreamClient?, logger: Logger) {
@@ -42,7 +44,7 @@ public final class UpstreamPages: Sendable {
     /// and nothing is cached.
     public func page(of normalizedName: String, from index: UpstreamIndex) async throws -> Answer {
         let key = index.simpleURL + "|" + normalizedName
-        if let entry = self.memory.withLockedValue({ $0[key] }), Self.isFresh(entry.cached, ttl: index.ttl) {
+        if let entry = self.memory.withLockedValue({ $0.entries[key] }), Self.isFresh(entry.cached, ttl: index.ttl) {
             return Answer(page: entry.page, source: .hit, generation: Self.generation(entry.cached))
         }
         return try await self.refreshes.run(key) {
@@ -51,7 +53,7 @@ public final class UpstreamPages: Sendable {
     }
 
     private func refresh(_ normalizedName: String, key: String, from index: UpstreamIndex) async throws -> Answer {
-        var known = self.memory.withLockedValue { $0[key] }
+        var known = self.memory.withLockedValue { $0.entries[key] }
         if let stored = try await self.store.cachedUpstreamPage(upstream: index.simpleURL, normalizedName: normalizedName),
             known.map({ stored.fetchedAt.microseconds > $0.cached.fetchedAt.microseconds }) ?? true,
             let page = Self.decode(stored.page)
@@ -110,9 +112,16 @@ public final class UpstreamPages: Sendable {
     }
 
     private func remember(_ entry: Entry, key: String) {
+        let size = entry.cached.page.utf8.count
         self.memory.withLockedValue { memory in
-            if memory.count >= Self.memoryCapacity, memory[key] == nil { memory.removeAll(keepingCapacity: true) }
-            memory[key] = entry
+            if let replaced = memory.entries[key] { memory.bytes -= replaced.cached.page.utf8.count }
+            if memory.bytes + size > Self.memoryBudget {
+                memory.entries.removeAll(keepingCapacity: true)
+                memory.bytes = 0
+            }
+            guard size <= Self.memoryBudget else { return }
+            memory.entries[key] = entry
+            memory.bytes += size
         }
     }
 

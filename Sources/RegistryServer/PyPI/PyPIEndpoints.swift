@@ -8,8 +8,9 @@ struct PyPIEndpoints: Sendable {
     let services: RegistryServices
     /// Rendered simple pages, valid while the projects they show are unchanged.
     let pages = VersionedCache<RenderedPage>()
-    /// Rendered upstream pages, valid while the upstream page they show is the same.
-    let upstreamPages = VersionedCache<RenderedPage>(capacity: 1_024)
+    /// Rendered upstream pages, valid while the upstream page they show is the same. Few: some are
+    /// megabytes, and a miss costs only a render of the page held by `UpstreamPages`.
+    let upstreamPages = VersionedCache<RenderedPage>(capacity: 64)
     let maxUploadSize: Int64
 
     func respond(to route: PyPIRoute, _ request: Request, context: RegistryRequestContext, baseURL: String) async throws -> Response {
