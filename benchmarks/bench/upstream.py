@@ -53,8 +53,8 @@ def options(argv=None) -> argparse.Namespace:
     parser.add_argument("--bin", type=Path, help="a Wheelhouse binary (default: build the release binary)")
     parser.add_argument("--quick", action="store_true", help="1 s loads, one round")
     parser.add_argument("--seconds", type=int, help="seconds per wrk run (default 3, --quick 1)")
-    parser.add_argument("--rounds", type=int, help="warm installs per proxy, and loads per Wheelhouse side, "
-                        "the median kept (default 3, --quick 1)")
+    parser.add_argument("--rounds", type=int, help="rounds of cold and warm installs (each on proxies started "
+                        "afresh), and of loads on each Wheelhouse side, the median kept (default 3, --quick 1)")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk warm-up before each run (default 1)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
@@ -200,36 +200,41 @@ class Servers:
 
 
 def closure_installs(bench: Run, servers: Servers, upstream: StaticUpstream) -> None:
-    """For uv, then pip: every proxy afresh, one cold install through each, then `rounds` warm
-    installs through each in turn (the median kept), and one straight from the upstream for
-    reference. The upstream's log gives what each cold install made the proxy fetch."""
+    """For uv, then pip, `rounds` rounds, each on proxies started afresh: one install straight
+    from the upstream (for reference), a cold install through each proxy, then a warm one through
+    each; each median is kept, so that a moment of interference on the shared cores moves one
+    round, not a figure. The upstream's log gives what a cold install made each proxy fetch."""
     args, work, extra = bench.args, bench.work, bench.extra
     expect = set(upstream.closure)
     requirements = list(static_upstream.CLOSURE)
     for client in (installs.UV, installs.PIP):
-        servers.start_empty()
         venv = work / "venvs" / client
-        seconds = installs.install(client, servers.index_url(UPSTREAM), requirements, venv, expect)
-        extra[f"{client}_direct_s"] = seconds
-        log(f"{client} install straight from the upstream: {seconds:.2f} s")
-        for server in servers.proxies:
-            time.sleep(1.2)  # the upstream's log buffer is flushed every second
-            before = static_upstream.access_log(work)
-            seconds = installs.install(client, servers.index_url(server), requirements, venv, expect)
-            time.sleep(1.2)
-            after = static_upstream.access_log(work)
-            extra[f"{client}_cold_s|{server}"] = seconds
-            extra[f"{client}_cold_upstream|{server}"] = [after[0] - before[0], after[1] - before[1]]
-            log(f"{client} cold install through {server}: {seconds:.2f} s, "
-                f"{after[0] - before[0]} upstream requests, {(after[1] - before[1]) / MiB:.1f} MiB")
-        warm: dict[str, list[float]] = {server: [] for server in servers.proxies}
+        times: dict[str, list[float]] = {}
         for round in range(args.rounds):
+            servers.start_empty()
+            of = f" (round {round + 1} of {args.rounds})" if args.rounds > 1 else ""
+            seconds = installs.install(client, servers.index_url(UPSTREAM), requirements, venv, expect)
+            times.setdefault("direct", []).append(seconds)
+            log(f"{client} install straight from the upstream{of}: {seconds:.2f} s")
             for server in servers.proxies:
-                warm[server].append(installs.install(client, servers.index_url(server), requirements, venv, expect))
-                log(f"{client} warm install through {server} (round {round + 1} of {args.rounds}): "
-                    f"{warm[server][-1]:.2f} s")
-        for server, times in warm.items():
-            extra[f"{client}_warm_s|{server}"] = statistics.median(times)
+                time.sleep(1.2)  # the upstream's log buffer is flushed every second
+                before = static_upstream.access_log(work)
+                seconds = installs.install(client, servers.index_url(server), requirements, venv, expect)
+                time.sleep(1.2)
+                after = static_upstream.access_log(work)
+                times.setdefault(f"cold|{server}", []).append(seconds)
+                extra[f"{client}_cold_upstream|{server}"] = [after[0] - before[0], after[1] - before[1]]
+                log(f"{client} cold install through {server}{of}: {seconds:.2f} s, "
+                    f"{after[0] - before[0]} upstream requests, {(after[1] - before[1]) / MiB:.1f} MiB")
+            for server in servers.proxies:
+                seconds = installs.install(client, servers.index_url(server), requirements, venv, expect)
+                times.setdefault(f"warm|{server}", []).append(seconds)
+                log(f"{client} warm install through {server}{of}: {seconds:.2f} s")
+        extra[f"{client}_direct_s"] = statistics.median(times.pop("direct"))
+        for key, values in times.items():
+            phase, server = key.split("|")
+            extra[f"{client}_{phase}_s|{server}"] = statistics.median(values)
+            extra[f"{client}_{phase}_runs_s|{server}"] = values
 
 
 def page_answer(status: int, headers: dict, body: bytes, variant: str) -> tuple[int | None, str | None]:
@@ -358,6 +363,8 @@ def run(args, work: Path, binary: Path, nginx_bin: str, wrk_bin: str) -> Run:
     log(f"upstream: {len(upstream.projects)} projects at {upstream.simple_url}")
     wh.upstream_url = upstream.simple_url
     servers = Servers(bench, upstream, wh)
+    # Another job on the shared cores skews every figure: the report says how busy they were.
+    bench.extra["loadavg_start"] = os.getloadavg()[0]
     try:
         closure_installs(bench, servers, upstream)
         local_sha256 = upload_local_twins(servers, upstream, args, work / "upstream-made" / "local")
@@ -365,6 +372,7 @@ def run(args, work: Path, binary: Path, nginx_bin: str, wrk_bin: str) -> Run:
         download_loads(bench, servers, upstream, local_sha256)
     finally:
         servers.stop()
+    bench.extra["loadavg_end"] = os.getloadavg()[0]
     return bench
 
 
@@ -437,7 +445,8 @@ def report(bench: Run) -> str:
     lines = [
         "Wheelhouse benchmark, scenario 7: caching an upstream index" + (" (--quick)" if args.quick else ""),
         f"machine: {os.cpu_count()} cores ({affinity} usable), {time.strftime('%Y-%m-%d %H:%M %Z')}; "
-        f"everything on 127.0.0.1, the clients and the load generator share the cores",
+        f"everything on 127.0.0.1, the clients and the load generator share the cores; load average "
+        f"{extra['loadavg_start']:.1f} at the start, {extra['loadavg_end']:.1f} at the end",
         f"Wheelhouse: {binary} (built {time.strftime('%Y-%m-%d %H:%M', time.localtime(binary.stat().st_mtime))}, "
         f"repo at {git_revision()}), cache mode, group index, WHEELHOUSE_LOG_LEVEL=warning, SQLite",
         f"devpi-server {version_of('devpi-server')} (waitress, 50 threads); proxpi {version_of('proxpi')} "
@@ -446,7 +455,7 @@ def report(bench: Run) -> str:
         f"the closure of {' '.join(static_upstream.CLOSURE)} ({extra['closure_wheels']} wheels, "
         f"{extra['closure_mib']:.1f} MiB) and the measured pages' files",
         f"clients: uv {version_of('uv')} (--no-cache), pip {version_of('pip')} (--no-cache-dir), into a fresh venv; "
-        f"warm installs: median of {args.rounds}",
+        f"cold and warm installs: median of {args.rounds} rounds, each on proxies started afresh",
         f"load: wrk -t{args.threads} -c{args.connections} -d{args.seconds}s --latency after a {args.warmup} s warm-up; "
         f"cells are req/s (or MiB/s) then p50/p99 latency; WH cached and WH local alternate {args.rounds} rounds, "
         f"the median kept; devpi, proxpi and nginx run once",
