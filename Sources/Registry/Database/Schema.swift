@@ -151,7 +151,9 @@ enum Schema {
             ),
             // The upstream index (issue 12): instance settings, a per-group forwarding override (NULL
             // inherits), names that once had a package and so never forward, and the upstream's
-            // project pages and files as cached, shared by every instance over this database.
+            // project pages and files as cached, shared by every instance over this database. A page
+            // is keyed by its name alone: pointing the settings at another upstream (or at a closed
+            // port, when the upstream is gone) keeps serving what was cached.
             Migration(
                 version: 5,
                 statements: [
@@ -167,13 +169,12 @@ enum Schema {
                     """,
                     """
                     CREATE TABLE upstream_pages (
-                        upstream \(sortableText) NOT NULL,
-                        normalized_name \(sortableText) NOT NULL,
+                        normalized_name \(sortableText) PRIMARY KEY,
+                        upstream TEXT NOT NULL,
                         page TEXT NOT NULL,
                         entity_tag TEXT,
                         last_modified TEXT,
-                        fetched_at BIGINT NOT NULL,
-                        PRIMARY KEY (upstream, normalized_name)
+                        fetched_at BIGINT NOT NULL
                     )
                     """,
                     "CREATE TABLE upstream_blobs (sha256 \(sortableText) PRIMARY KEY, size BIGINT NOT NULL, cached_at BIGINT NOT NULL)",

@@ -54,6 +54,11 @@ public struct RegistryServices: Sendable {
         let settings = SettingsService(store: store, freshness: freshness)
         self.settings = settings
         self.forwarding = ForwardingPolicy(store: store, settings: settings, freshness: freshness)
+        if let upstream {
+            // A settings change (or any other administrative one) lets the next request try an
+            // upstream that recently failed, rather than waiting out `UpstreamClient.retryInterval`.
+            freshness.onChange { change in if change == .access { upstream.forgetFailures() } }
+        }
         let pages = UpstreamPages(store: store, client: upstream, logger: logger)
         self.upstreamPages = pages
         self.upstreamFiles = UpstreamFiles(store: store, blobs: blobs, client: upstream, pages: pages, logger: logger)

@@ -67,12 +67,14 @@ extension MetadataStore {
 
     /// Every project below a group, at any depth, whoever may see it.
     func projectIDs(under group: Namespace) async throws -> [ProjectID] {
-        let prefix = group.fullPath.lowercased() + "/"
+        // Paths hold `_`, a LIKE wildcard: escape it (and `%`, `\\`) so that `acme_x` is not below `acme`.
+        let escaped = group.fullPath.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
         return try await self.database.read { db in
             try await db.raw(
                 """
                 SELECT p.id FROM projects p JOIN namespaces n ON n.id = p.namespace_id
-                WHERE n.id = \(bind: group.id) OR substr(lower(n.full_path), 1, \(bind: prefix.count)) = \(bind: prefix)
+                WHERE n.id = \(bind: group.id) OR lower(n.full_path) LIKE \(bind: escaped + "/%") ESCAPE '\\'
                 """
             ).all().map { try $0.decode(column: "id", as: Int64.self) }
         }
@@ -131,11 +133,9 @@ extension MetadataStore {
 
     // MARK: Cached upstream pages and files
 
-    func cachedUpstreamPage(upstream: String, normalizedName: String) async throws -> CachedUpstreamPage? {
+    func cachedUpstreamPage(_ normalizedName: String) async throws -> CachedUpstreamPage? {
         try await self.database.read { db in
-            try await db.raw(
-                "SELECT * FROM upstream_pages WHERE upstream = \(bind: upstream) AND normalized_name = \(bind: normalizedName)"
-            ).first().map { row in
+            try await db.raw("SELECT * FROM upstream_pages WHERE normalized_name = \(bind: normalizedName)").first().map { row in
                 CachedUpstreamPage(
                     page: try row.decode(column: "page", as: String.self),
                     entityTag: try row.decode(column: "entity_tag", as: String?.self),
@@ -146,30 +146,9 @@ extension MetadataStore {
         }
     }
 
-    /// The cached pages among these names (the candidates a file name could belong to).
-    func cachedUpstreamPages(upstream: String, normalizedNames: [String]) async throws -> [String: CachedUpstreamPage] {
-        guard !normalizedNames.isEmpty else { return [:] }
-        return try await self.database.read { db in
-            var pages: [String: CachedUpstreamPage] = [:]
-            for row in try await db.raw(
-                "SELECT * FROM upstream_pages WHERE upstream = \(bind: upstream) AND normalized_name IN (\(binds: normalizedNames))"
-            ).all() {
-                pages[try row.decode(column: "normalized_name", as: String.self)] = CachedUpstreamPage(
-                    page: try row.decode(column: "page", as: String.self),
-                    entityTag: try row.decode(column: "entity_tag", as: String?.self),
-                    lastModified: try row.decode(column: "last_modified", as: String?.self),
-                    fetchedAt: Timestamp(microseconds: try row.decode(column: "fetched_at", as: Int64.self))
-                )
-            }
-            return pages
-        }
-    }
-
     func saveUpstreamPage(_ cached: CachedUpstreamPage, upstream: String, normalizedName: String) async throws {
         try await self.database.transaction { db in
-            try await db.raw(
-                "DELETE FROM upstream_pages WHERE upstream = \(bind: upstream) AND normalized_name = \(bind: normalizedName)"
-            ).run()
+            try await db.raw("DELETE FROM upstream_pages WHERE normalized_name = \(bind: normalizedName)").run()
             try await db.raw(
                 """
                 INSERT INTO upstream_pages (upstream, normalized_name, page, entity_tag, last_modified, fetched_at)
@@ -181,13 +160,10 @@ extension MetadataStore {
     }
 
     /// Marks a page as checked now (the upstream answered 304).
-    func touchUpstreamPage(upstream: String, normalizedName: String, at time: Timestamp) async throws {
+    func touchUpstreamPage(_ normalizedName: String, at time: Timestamp) async throws {
         try await self.database.transaction { db in
             try await db.raw(
-                """
-                UPDATE upstream_pages SET fetched_at = \(bind: time.microseconds)
-                WHERE upstream = \(bind: upstream) AND normalized_name = \(bind: normalizedName)
-                """
+                "UPDATE upstream_pages SET fetched_at = \(bind: time.microseconds) WHERE normalized_name = \(bind: normalizedName)"
             ).run()
         }
     }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -41,8 +42,14 @@ public final class UpstreamClient: Sendable {
     /// Pages larger than this are refused (the public index's largest project pages are a few MiB).
     public static let maximumPageSize = 32 * 1024 * 1024
 
+    /// After a host could not be reached (or timed out), requests to it fail at once for this long
+    /// (one probe at a time goes through after it), so that a down upstream costs one connect
+    /// timeout, not one per request: stale pages are served straight away.
+    public static let retryInterval = Duration.seconds(10)
+
     private let http: HTTPClient
     let userAgent: String
+    private let unreachable = UnreachableHosts(retryInterval: UpstreamClient.retryInterval)
 
     public init(userAgent: String) {
         var configuration = HTTPClient.Configuration(
@@ -53,6 +60,11 @@ public final class UpstreamClient: Sendable {
         configuration.httpVersion = .automatic
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.userAgent = userAgent
+    }
+
+    /// Forgets which hosts failed: after a settings change, the next request tries again at once.
+    public func forgetFailures() {
+        self.unreachable.forgetAll()
     }
 
     public func shutdown() async throws {
@@ -134,12 +146,17 @@ public final class UpstreamClient: Sendable {
                 let pair = "\(username):\(index.password ?? "")"
                 request.headers.replaceOrAdd(name: "Authorization", value: "Basic " + Data(pair.utf8).base64EncodedString())
             }
+            let origin = "\(scheme)://\(target.host ?? ""):\(target.port.map(String.init) ?? "")"
+            if let recent = self.unreachable.recentFailure(of: origin) { throw recent }
             let response: HTTPClientResponse
             do {
                 response = try await self.http.execute(request, deadline: deadline)
             } catch {
-                throw Self.failure(error, url: current)
+                let failure = Self.failure(error, url: current)
+                self.unreachable.record(failure, of: origin)
+                throw failure
             }
+            self.unreachable.recordAnswer(from: origin)
             guard [301, 302, 303, 307, 308].contains(response.status.code) else { return (response, current) }
             guard let location = response.headers.first(name: "Location"),
                 let next = URL(string: location, relativeTo: target)?.absoluteURL.absoluteString
@@ -168,5 +185,54 @@ public final class UpstreamClient: Sendable {
             }
         }
         return .unreachable("\(url): \(error)")
+    }
+}
+
+/// Hosts that recently could not be reached, each with the failure to repeat while it is fresh.
+final class UnreachableHosts: Sendable {
+    private struct Entry {
+        var failure: UpstreamFailure
+        var until: ContinuousClock.Instant
+        var probing = false
+    }
+
+    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    let retryInterval: Duration
+
+    init(retryInterval: Duration) {
+        self.retryInterval = retryInterval
+    }
+
+    /// The failure to answer with now, or nil when a request may go to the host (as its probe,
+    /// once the interval has passed).
+    func recentFailure(of origin: String) -> UpstreamFailure? {
+        let now = ContinuousClock.now
+        return self.entries.withLockedValue { entries in
+            guard var entry = entries[origin] else { return nil }
+            guard entry.until <= now, !entry.probing else { return entry.failure }
+            entry.probing = true
+            entries[origin] = entry
+            return nil
+        }
+    }
+
+    func record(_ failure: UpstreamFailure, of origin: String) {
+        switch failure {
+        case .unreachable, .timedOut:
+            let until = ContinuousClock.now + self.retryInterval
+            self.entries.withLockedValue { $0[origin] = Entry(failure: failure, until: until) }
+        case .badAnswer:
+            self.recordAnswer(from: origin)
+        }
+    }
+
+    func forgetAll() {
+        self.entries.withLockedValue { $0.removeAll() }
+    }
+
+    func recordAnswer(from origin: String) {
+        self.entries.withLockedValue { entries in
+            if entries[origin] != nil { entries[origin] = nil }
+        }
     }
 }

@@ -39,12 +39,14 @@ public final class UpstreamFiles: Sendable {
         self.logger = logger
     }
 
-    /// Finds a file of an upstream project page: `filename` must name a distribution of the
-    /// project, and the page must list it with this sha256. 404 otherwise.
-    public func locate(sha256: String, filename: String, coreMetadata: Bool, from index: UpstreamIndex) async throws -> UpstreamFileLocation {
+    /// Finds a file of a cached upstream project page: `filename` must name a distribution of the
+    /// project, and the page, as a `simple/:name` request cached it, must list it with this sha256.
+    /// 404 otherwise: a file route never makes the upstream be asked for a page.
+    public func locate(sha256: String, filename: String, coreMetadata: Bool) async throws -> UpstreamFileLocation {
         guard let parsed = try? DistributionFilename(parsing: filename) else { throw RegistryError.notFound("404 Package File Not Found") }
-        let answer = try await self.pages.page(of: parsed.name.normalized, from: index)
-        guard let file = answer.page.file(sha256: sha256.lowercased(), filename: filename) else {
+        guard let page = try await self.pages.cachedPage(of: parsed.name.normalized),
+            let file = page.file(sha256: sha256.lowercased(), filename: filename)
+        else {
             throw RegistryError.notFound("404 Package File Not Found")
         }
         if coreMetadata {

@@ -43,7 +43,8 @@ public final class UpstreamPages: Sendable {
     /// The upstream's page of a project: 404 when the upstream has none, 502/504 when it fails
     /// and nothing is cached.
     public func page(of normalizedName: String, from index: UpstreamIndex) async throws -> Answer {
-        let key = index.simpleURL + "|" + normalizedName
+        // One upstream per instance: a page is known by its name, whichever URL it came from.
+        let key = normalizedName
         if let entry = self.memory.withLockedValue({ $0.entries[key] }), Self.isFresh(entry.cached, ttl: index.ttl) {
             return Answer(page: entry.page, source: .hit, generation: Self.generation(entry.cached))
         }
@@ -54,7 +55,7 @@ public final class UpstreamPages: Sendable {
 
     private func refresh(_ normalizedName: String, key: String, from index: UpstreamIndex) async throws -> Answer {
         var known = self.memory.withLockedValue { $0.entries[key] }
-        if let stored = try await self.store.cachedUpstreamPage(upstream: index.simpleURL, normalizedName: normalizedName),
+        if let stored = try await self.store.cachedUpstreamPage(normalizedName),
             known.map({ stored.fetchedAt.microseconds > $0.cached.fetchedAt.microseconds }) ?? true,
             let page = Self.decode(stored.page)
         {
@@ -74,7 +75,7 @@ public final class UpstreamPages: Sendable {
             case .notModified:
                 guard var entry = known else { throw UpstreamFailure.badAnswer("\(url) answered 304 to an unconditional request") }
                 entry.cached.fetchedAt = .now()
-                try await self.store.touchUpstreamPage(upstream: index.simpleURL, normalizedName: normalizedName, at: entry.cached.fetchedAt)
+                try await self.store.touchUpstreamPage(normalizedName, at: entry.cached.fetchedAt)
                 self.remember(entry, key: key)
                 return Answer(page: entry.page, source: .revalidated, generation: Self.generation(entry.cached))
             case .page(let body, let contentType, let entityTag, let lastModified, let finalURL):
@@ -109,6 +110,15 @@ public final class UpstreamPages: Sendable {
             )
             return Answer(page: known.page, source: .stale, generation: Self.generation(known.cached))
         }
+    }
+
+    /// The page as last cached (here or by another instance), however old, without asking the
+    /// upstream: for the file routes, which never forward on their own.
+    public func cachedPage(of normalizedName: String) async throws -> UpstreamPage? {
+        if let entry = self.memory.withLockedValue({ $0.entries[normalizedName] }) { return entry.page }
+        guard let stored = try await self.store.cachedUpstreamPage(normalizedName), let page = Self.decode(stored.page) else { return nil }
+        self.remember(Entry(page: page, cached: stored), key: normalizedName)
+        return page
     }
 
     private func remember(_ entry: Entry, key: String) {

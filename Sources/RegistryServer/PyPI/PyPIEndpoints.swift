@@ -79,7 +79,10 @@ struct PyPIEndpoints: Sendable {
         guard request.method == .get else { return try await read() }
         let versions = try await self.services.reader.packagesVersions(of: projects)
         var response = try await read()
-        if [.ok, .partialContent, .notModified].contains(response.status),
+        // An upstream page is kept for replay only when it was a cache hit, so that the
+        // `Wheelhouse-Upstream` a replay repeats is still true.
+        let upstreamSource = response.headers[.wheelhouseUpstream]
+        if [.ok, .partialContent, .notModified].contains(response.status), upstreamSource == nil || upstreamSource == "hit",
             let mark = ReplayableAnswer(
                 projects: projects.map(\.id),
                 versions: versions,

@@ -57,7 +57,7 @@ extension PyPIReadHandlers {
             case .cache(let index) = try await services.forwarding.forwarding(of: parsed.name.normalized, for: scope.forwarding)
         else { return nil }
         let files = services.upstreamFiles
-        let location = try await files.locate(sha256: sha256, filename: fileName, coreMetadata: coreMetadata, from: index)
+        let location = try await files.locate(sha256: sha256, filename: fileName, coreMetadata: coreMetadata)
         var headers = HTTPFields()
         if coreMetadata {
             headers[.contentType] = "text/plain; charset=utf-8"

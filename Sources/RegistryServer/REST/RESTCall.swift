@@ -81,6 +81,8 @@ struct RESTCall {
     private static func convert(_ value: Any) -> ParameterValue? {
         switch value {
         case let bool as Bool where type(of: value) == type(of: true): return .bool(bool)
+        // A fraction is not a whole number: kept as its text, so that integer fields refuse it.
+        case let number as NSNumber where number.doubleValue != Double(number.int64Value): return .string(number.stringValue)
         case let number as NSNumber: return .number(number.int64Value)
         case let text as String: return .string(text)
         case let list as [Any]: return .list(list.compactMap { $0 as? String ?? ($0 as? NSNumber)?.stringValue })
