@@ -56,8 +56,12 @@ struct PyPIReadHandlers {
             let files = try await self.reader.files(of: name, in: scope.projects)
             guard let first = files.first else { throw RegistryError.notFound("404 Package Not Found") }
             return format == .json
-                ? SimpleJSON(baseURL: base).package(normalizedName: first.package.normalizedName, files: files)
-                : SimplePages(baseURL: base).package(name: first.package.name, files: files)
+                ? SimpleJSON(baseURL: base).package(
+                    normalizedName: first.package.normalizedName,
+                    versions: SimpleJSON.versions(of: files),
+                    files: files.map(SimpleFile.init)
+                )
+                : SimplePages(baseURL: base).package(name: first.package.name, files: files.map(SimpleFile.init))
         }
         return self.respond(page, audience: scope.audience)
     }

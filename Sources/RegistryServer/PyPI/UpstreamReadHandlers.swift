@@ -33,9 +33,11 @@ extension PyPIReadHandlers {
             let base = "\(self.baseURL)/\(scope.root)"
             let key = "\(normalizedName)|\(format.rawValue)|\(base)|\(answer.generation)"
             let page = try await self.upstream.pages.value(for: key, versions: [:]) {
+                let files = answer.page.files.map(SimpleFile.init)
                 let body =
                     format == .json
-                    ? SimpleJSON(baseURL: base).upstreamPackage(answer.page) : SimplePages(baseURL: base).upstreamPackage(answer.page)
+                    ? SimpleJSON(baseURL: base).package(normalizedName: normalizedName, versions: answer.page.versions, files: files)
+                    : SimplePages(baseURL: base).package(name: normalizedName, files: files)
                 return RenderedPage(
                     body: ByteBuffer(string: body),
                     entityTag: EntityTag(opaque: ContentHash.sha256(body.utf8)),

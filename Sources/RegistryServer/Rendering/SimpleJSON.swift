@@ -19,45 +19,19 @@ struct SimpleJSON {
         ]).rendered
     }
 
-    func package(normalizedName: String, files: [ListedFile]) -> String {
+    /// A project's files, each linked to this scope's own file route; local or from the upstream.
+    func package(normalizedName: String, versions: [String], files: [SimpleFile]) -> String {
         JSONValue.object([
             ("meta", self.meta),
             ("name", .string(normalizedName)),
-            ("versions", .array(Self.versions(of: files).map(JSONValue.string))),
+            ("versions", .array(versions.map(JSONValue.string))),
             ("files", .array(files.map(self.file))),
         ]).rendered
     }
 
-    private func file(_ listed: ListedFile) -> JSONValue {
-        let file = listed.file
-        let metadata: JSONValue = file.coreMetadata.map { .object([("sha256", .string($0.sha256))]) } ?? .bool(false)
-        let yanked: JSONValue = file.yank.map { $0.reason.isEmpty ? .bool(true) : .string($0.reason) } ?? .bool(false)
-        return .object([
-            ("filename", .string(file.fileName)),
-            ("url", .string("\(self.baseURL)/files/\(file.digests.sha256)/\(file.fileName)")),
-            ("hashes", .object([("sha256", .string(file.digests.sha256))])),
-            ("requires-python", .optional(file.requiresPython)),
-            ("core-metadata", metadata),
-            ("dist-info-metadata", metadata),
-            ("yanked", yanked),
-            ("size", .int(file.size)),
-            ("upload-time", .string(file.uploadedAt.iso8601)),
-        ])
-    }
-
-    /// An upstream project's page, its files served from this scope's own file routes.
-    func upstreamPackage(_ page: UpstreamPage) -> String {
-        JSONValue.object([
-            ("meta", self.meta),
-            ("name", .string(page.name)),
-            ("versions", .array(page.versions.map(JSONValue.string))),
-            ("files", .array(page.files.map(self.upstreamFile))),
-        ]).rendered
-    }
-
-    private func upstreamFile(_ file: UpstreamPage.File) -> JSONValue {
+    private func file(_ file: SimpleFile) -> JSONValue {
         let metadata: JSONValue = file.coreMetadataSHA256.map { .object([("sha256", .string($0))]) } ?? .bool(false)
-        let yanked: JSONValue = file.yanked.map { $0.isEmpty ? .bool(true) : .string($0) } ?? .bool(false)
+        let yanked: JSONValue = file.yankReason.map { $0.isEmpty ? .bool(true) : .string($0) } ?? .bool(false)
         var fields: [(String, JSONValue)] = [
             ("filename", .string(file.filename)),
             ("url", .string("\(self.baseURL)/files/\(file.sha256)/\(file.filename)")),

@@ -15,30 +15,10 @@ struct SimplePages {
         return self.page(title: title, links: links)
     }
 
-    func package(name: String, files: [ListedFile]) -> String {
+    /// A project's files, each linked to this scope's own file route; local or from the upstream.
+    func package(name: String, files: [SimpleFile]) -> String {
         var links = ""
-        for listed in files {
-            let file = listed.file
-            let href = "\(self.baseURL)/files/\(file.digests.sha256)/\(file.fileName)#sha256=\(file.digests.sha256)"
-            links += "<a href=\"\(HTML.escape(href))\""
-            if let requiresPython = file.requiresPython {
-                links += " data-requires-python=\"\(HTML.escape(requiresPython))\""
-            }
-            if let metadata = file.coreMetadata {
-                links += " data-dist-info-metadata=\"sha256=\(metadata.sha256)\" data-core-metadata=\"sha256=\(metadata.sha256)\""
-            }
-            if let yank = file.yank {
-                links += " data-yanked=\"\(HTML.escape(yank.reason))\""
-            }
-            links += ">\(HTML.escape(file.fileName))</a><br>"
-        }
-        return self.page(title: name, links: links)
-    }
-
-    /// An upstream project's page, its files served from this scope's own file routes.
-    func upstreamPackage(_ page: UpstreamPage) -> String {
-        var links = ""
-        for file in page.files {
+        for file in files {
             let href = "\(self.baseURL)/files/\(file.sha256)/\(file.filename)#sha256=\(file.sha256)"
             links += "<a href=\"\(HTML.escape(href))\""
             if let requiresPython = file.requiresPython {
@@ -47,12 +27,12 @@ struct SimplePages {
             if let metadata = file.coreMetadataSHA256 {
                 links += " data-dist-info-metadata=\"sha256=\(metadata)\" data-core-metadata=\"sha256=\(metadata)\""
             }
-            if let reason = file.yanked {
+            if let reason = file.yankReason {
                 links += " data-yanked=\"\(HTML.escape(reason))\""
             }
             links += ">\(HTML.escape(file.filename))</a><br>"
         }
-        return self.page(title: page.name, links: links)
+        return self.page(title: name, links: links)
     }
 
     private func page(title: String, links: String) -> String {
