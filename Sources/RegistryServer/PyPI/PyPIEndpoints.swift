@@ -6,8 +6,9 @@ import WireHTTP1
 /// authorised once, then the endpoint is answered by its handler.
 struct PyPIEndpoints: Sendable {
     let services: RegistryServices
-    /// Rendered simple pages, valid while the projects they show are unchanged.
-    let pages = VersionedCache<RenderedPage>()
+    /// Rendered simple pages, valid while the projects they show are unchanged; nil for a name
+    /// they have no package of (remembered too: an upstream name asks the database once).
+    let pages = VersionedCache<RenderedPage?>()
     /// Rendered upstream pages, valid while the upstream page they show is the same. Few: some are
     /// megabytes, and a miss costs only a render of the page held by `UpstreamPages`.
     let upstreamPages = VersionedCache<RenderedPage>(capacity: 64)

@@ -7,7 +7,7 @@ import WireHTTP1
 /// conditional and range requests.
 struct PyPIReadHandlers {
     let reader: PackageReader
-    let pages: VersionedCache<RenderedPage>
+    let pages: VersionedCache<RenderedPage?>
     let request: Request
     /// `http(s)://host/api/v4`
     let baseURL: String
@@ -35,26 +35,19 @@ struct PyPIReadHandlers {
                 ? SimpleJSON(baseURL: base).index(packages: listed)
                 : SimplePages(baseURL: base).index(title: scope.title, packages: listed)
         }
+        // An index always renders, if only as an empty list.
+        guard let page else { throw RegistryError.notFound("404 Not Found") }
         return self.respond(page, audience: scope.audience)
     }
 
+    /// A package's page: its local files, else (when no project of the scope has the name) what
+    /// forwarding gives, else 404.
     private func package(_ name: String, _ scope: ReadScope) async throws -> Response {
-        do {
-            return try await self.localPackage(name, scope)
-        } catch RegistryError.notFound(let message) {
-            guard let forwarded = try await self.forwardedPackage(ProjectName.normalize(name), scope) else {
-                throw RegistryError.notFound(message)
-            }
-            return forwarded
-        }
-    }
-
-    private func localPackage(_ name: String, _ scope: ReadScope) async throws -> Response {
         let format = try self.negotiatedFormat()
         let base = "\(self.baseURL)/\(scope.root)"
         let page = try await self.cachedPage(key: "package|\(ProjectName.normalize(name))", base: base, format: format, projects: scope.projects) {
             let files = try await self.reader.files(of: name, in: scope.projects)
-            guard let first = files.first else { throw RegistryError.notFound("404 Package Not Found") }
+            guard let first = files.first else { return nil }
             return format == .json
                 ? SimpleJSON(baseURL: base).package(
                     normalizedName: first.package.normalizedName,
@@ -63,7 +56,11 @@ struct PyPIReadHandlers {
                 )
                 : SimplePages(baseURL: base).package(name: first.package.name, files: files.map(SimpleFile.init))
         }
-        return self.respond(page, audience: scope.audience)
+        if let page { return self.respond(page, audience: scope.audience) }
+        guard let forwarded = try await self.forwardedPackage(ProjectName.normalize(name), scope) else {
+            throw RegistryError.notFound("404 Package Not Found")
+        }
+        return forwarded
     }
 
     /// The page from the cache when none of its projects changed since it was rendered, else rendered
@@ -73,12 +70,12 @@ struct PyPIReadHandlers {
         base: String,
         format: SimpleFormat,
         projects: [Project],
-        render: () async throws -> String
-    ) async throws -> RenderedPage {
+        render: () async throws -> String?
+    ) async throws -> RenderedPage? {
         let versions = try await self.reader.packagesVersions(of: projects)
         let cacheKey = "\(key)|\(format.rawValue)|\(base)|\(projects.map { String($0.id) }.joined(separator: ","))"
         return try await self.pages.value(for: cacheKey, versions: versions) {
-            let body = try await render()
+            guard let body = try await render() else { return nil }
             return RenderedPage(
                 body: ByteBuffer(string: body),
                 entityTag: EntityTag(opaque: ContentHash.sha256(body.utf8)),
