@@ -9,6 +9,13 @@
     scenarios   what is measured and how: the six scenarios, in rounds, each server's median kept
     reporting   the table, its ratios and targets, the header, the JSON of raw figures
 
+and scenario 7, run alone (`benchmarks/run upstream`), caching an upstream index:
+
+    upstream         the scenario, its table, its entry point
+    static_upstream  the closure downloaded once, nginx serving it with PEP 503/691 pages
+    proxies          devpi-server and proxpi pointed at that upstream
+    installs         timed uv and pip installs into fresh venvs, without client caches
+
 Wheels, sdists and the server process come from Tests/harness, shared with the end-to-end suite;
 it is put on sys.path here, before any module of this package imports from it.
 """
