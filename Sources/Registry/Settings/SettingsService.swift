@@ -4,6 +4,8 @@ public struct SettingsService: Sendable {
     let store: MetadataStore
     let freshness: Freshness
     private let cache = ExpiringCache<Int, ApplicationSettings>(lifetime: CacheLifetimes.settings, capacity: 1)
+    /// Requests arriving while the settings are being read again share that read.
+    private let reading = SingleFlight<Int, ApplicationSettings>()
 
     init(store: MetadataStore, freshness: Freshness) {
         self.store = store
@@ -14,7 +16,12 @@ public struct SettingsService: Sendable {
 
     /// The settings now (at most `CacheLifetimes.settings` old when changed elsewhere).
     public func current() async throws -> ApplicationSettings {
-        try await self.cache.value(for: 0) { Self.decode(try await self.store.settingsRows()) }
+        if let settings = self.cache.value(for: 0) { return settings }
+        return try await self.reading.run(0) {
+            let settings = Self.decode(try await self.store.settingsRows())
+            self.cache.set(settings, for: 0)
+            return settings
+        }
     }
 
     /// The settings, for an administrator.

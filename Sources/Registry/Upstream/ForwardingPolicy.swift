@@ -22,6 +22,9 @@ public struct ForwardingPolicy: Sendable {
     let settings: SettingsService
     /// Decisions per scope and name, expired by every change made here (an upload takes a name at once).
     private let decisions = ExpiringCache<String, Bool>(lifetime: CacheLifetimes.packagesVersions)
+    /// One computation per key at a time: when a decision expires under load, the requests
+    /// arriving meanwhile share one set of queries instead of each making its own.
+    private let computing = SingleFlight<String, Bool>()
 
     init(store: MetadataStore, settings: SettingsService, freshness: Freshness) {
         self.store = store
@@ -39,8 +42,16 @@ public struct ForwardingPolicy: Sendable {
         case .project(let project): key = "p\(project.id)|\(settings.forwarding)|\(normalizedName)"
         case .group(let group): key = "g\(group.id)|\(settings.forwarding)|\(normalizedName)"
         }
-        let forwards = try await self.decisions.value(for: key) {
-            try await self.forwards(normalizedName, for: scope, instance: settings.forwarding)
+        let forwards: Bool
+        if let decided = self.decisions.value(for: key) {
+            forwards = decided
+        } else {
+            let instance = settings.forwarding
+            forwards = try await self.computing.run(key) {
+                let decided = try await self.forwards(normalizedName, for: scope, instance: instance)
+                self.decisions.set(decided, for: key)
+                return decided
+            }
         }
         guard forwards else { return .none }
         switch settings.forwardingMode {
