@@ -61,10 +61,6 @@ public struct ForwardingPolicy: Sendable {
     }
 
     /// Whether forwarding is on for the scope, at the instance or by its nearest override.
-    public func isEnabled(for scope: ForwardingScope) async throws -> Bool {
-        try await self.isEnabled(for: scope, instance: try await self.settings.current().forwarding)
-    }
-
     private func isEnabled(for scope: ForwardingScope, instance: Bool) async throws -> Bool {
         let namespaceID: NamespaceID
         switch scope {

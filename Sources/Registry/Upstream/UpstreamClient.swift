@@ -231,8 +231,6 @@ final class UnreachableHosts: Sendable {
     }
 
     func recordAnswer(from origin: String) {
-        self.entries.withLockedValue { entries in
-            if entries[origin] != nil { entries[origin] = nil }
-        }
+        self.entries.withLockedValue { $0[origin] = nil }
     }
 }

@@ -82,8 +82,8 @@ public final class UpstreamFiles: Sendable {
         throw RegistryError.upstreamFailed("502 Bad Gateway: \(location.filename) could not be fetched from the upstream index")
     }
 
-    /// Starts fetching a file, or nil when this process is already fetching it (wait with
-    /// `waitForRunningFetch`). The download must be streamed to its end or it is abandoned.
+    /// Starts fetching a file, or nil when this process is already fetching it (`fetched` waits
+    /// for that one). The download must be streamed to its end or it is abandoned.
     public func download(_ location: UpstreamFileLocation, index: UpstreamIndex, maximumSize: Int64) async throws -> UpstreamDownload? {
         let claimed = self.running.withLockedValue { running in
             guard running[location.sha256] == nil else { return false }
@@ -120,7 +120,7 @@ public final class UpstreamFiles: Sendable {
     }
 
     /// Returns when this process's running fetch of the blob (if any) has ended, well or not.
-    public func waitForRunningFetch(of sha256: String) async {
+    private func waitForRunningFetch(of sha256: String) async {
         await withCheckedContinuation { continuation in
             let waiting = self.running.withLockedValue { running in
                 guard running[sha256] != nil else { return false }

@@ -76,11 +76,7 @@ struct PyPIReadHandlers {
         let cacheKey = "\(key)|\(format.rawValue)|\(base)|\(projects.map { String($0.id) }.joined(separator: ","))"
         return try await self.pages.value(for: cacheKey, versions: versions) {
             guard let body = try await render() else { return nil }
-            return RenderedPage(
-                body: ByteBuffer(string: body),
-                entityTag: EntityTag(opaque: ContentHash.sha256(body.utf8)),
-                contentType: format == .legacyHTML ? "text/html; charset=utf-8" : format.rawValue
-            )
+            return RenderedPage(body, as: format)
         }
     }
 
@@ -214,4 +210,11 @@ struct RenderedPage: Sendable {
     var body: ByteBuffer
     var entityTag: EntityTag
     var contentType: String
+
+    /// A page as rendered in `format`, with the strong entity tag of its bytes.
+    init(_ body: String, as format: SimpleFormat) {
+        self.body = ByteBuffer(string: body)
+        self.entityTag = EntityTag(opaque: ContentHash.sha256(body.utf8))
+        self.contentType = format == .legacyHTML ? "text/html; charset=utf-8" : format.rawValue
+    }
 }

@@ -38,11 +38,7 @@ extension PyPIReadHandlers {
                     format == .json
                     ? SimpleJSON(baseURL: base).package(normalizedName: normalizedName, versions: answer.page.versions, files: files)
                     : SimplePages(baseURL: base).package(name: normalizedName, files: files)
-                return RenderedPage(
-                    body: ByteBuffer(string: body),
-                    entityTag: EntityTag(opaque: ContentHash.sha256(body.utf8)),
-                    contentType: format == .legacyHTML ? "text/html; charset=utf-8" : format.rawValue
-                )
+                return RenderedPage(body, as: format)
             }
             var response = self.respond(page, audience: scope.audience)
             response.headers[.wheelhouseUpstream] = answer.source.rawValue
