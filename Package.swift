@@ -47,10 +47,13 @@ let package = Package(
         ),
         // The system zlib (already needed by ZIPFoundation on Linux), to stream-inflate sdists for PKG-INFO.
         .systemLibrary(name: "CWheelhouseZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // AWS Signature Version 4, ours (no Swift S3 SDK resolves here): pure, no I/O, no clock, so it
+        // is tested step by step against AWS's published cases and botocore's own signer.
+        .target(name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Registry",
             dependencies: [
-                "PythonPackaging", "CWheelhouseZlib",
+                "PythonPackaging", "CWheelhouseZlib", "AWSSigV4",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -95,6 +98,7 @@ let package = Package(
         ),
         .testTarget(name: "PythonPackagingTests", dependencies: ["PythonPackaging"]),
         .testTarget(name: "MultipartStreamTests", dependencies: ["MultipartStream"]),
+        .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"]),
         .testTarget(
             name: "WireHTTP1Tests",
             dependencies: ["WireHTTP1", .product(name: "NIOEmbedded", package: "swift-nio")]
