@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "wheelhouse",
             dependencies: [
-                "Registry", "RegistryServer",
+                "Registry", "RegistryServer", "AWSSigV4",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]

@@ -1,3 +1,4 @@
+import AWSSigV4
 import ArgumentParser
 import Logging
 import NIOPosix
@@ -26,6 +27,14 @@ struct DataOptions: ParsableArguments {
     var blobDirectory: String?
 
     @Option(
+        name: .customLong("blob-store"),
+        help: "file:PATH, or s3://BUCKET[/PREFIX] for an S3-compatible bucket (env WHEELHOUSE_BLOB_STORE; default file:<data-dir>/blobs)."
+    )
+    var blobStore: String?
+
+    @OptionGroup var s3: S3Options
+
+    @Option(
         name: .customLong("database-pool-size"),
         help: "Database connections (env WHEELHOUSE_DATABASE_POOL_SIZE; default 10 on PostgreSQL, 4 readers on SQLite)."
     )
@@ -37,6 +46,26 @@ struct DataOptions: ParsableArguments {
 
     var resolvedBlobDirectory: String {
         self.blobDirectory ?? EnvironmentSetting.value("BLOB_DIR") ?? self.resolvedDataDirectory + "/blobs"
+    }
+
+    /// `--blob-store`, else `--blob-dir` (the older spelling of `file:`), else the data dir's blobs.
+    func blobStoreLocation() throws -> BlobStoreLocation {
+        let store = self.blobStore ?? EnvironmentSetting.value("BLOB_STORE")
+        let directory = self.blobDirectory ?? EnvironmentSetting.value("BLOB_DIR")
+        guard let store else { return .file(path: directory ?? self.resolvedDataDirectory + "/blobs") }
+        if directory != nil { throw ValidationError("give --blob-store or --blob-dir, not both") }
+        do { return try BlobStoreLocation(parsing: store) } catch { throw ValidationError("\(error)") }
+    }
+
+    /// Opens the store at `location`; an object store spools its uploads under the data dir.
+    func makeBlobStore(_ location: BlobStoreLocation, downloadMode: S3Configuration.DownloadMode = .proxy, logger: Logger) throws -> any BlobStore {
+        switch location {
+        case .file(let path):
+            return try LocalBlobStore(root: path)
+        case .s3(let bucket, let prefix):
+            let configuration = try self.s3.configuration(bucket: bucket, prefix: prefix, downloadMode: downloadMode)
+            return try S3BlobStore(configuration: configuration, spoolDirectory: self.resolvedDataDirectory + "/spool", logger: logger)
+        }
     }
 
     func databaseLocation() throws -> DatabaseLocation {
@@ -60,15 +89,17 @@ struct DataOptions: ParsableArguments {
     /// Where the registry is, for messages: the database (without its password) and the blobs.
     var summary: String {
         let database = (try? self.databaseLocation().description) ?? "?"
-        return "\(database) with blobs in \(self.resolvedBlobDirectory)"
+        let blobs = (try? self.blobStoreLocation().description) ?? "?"
+        return "\(database) with blobs in \(blobs)"
     }
 
     /// Opens the registry's stores, creating the data directory on first use.
-    func openRegistry(logger: Logger) async throws -> OpenRegistry {
-        let database = try await MetadataDatabase.open(try self.databaseLocation(), poolSize: try self.poolSize(), logger: logger)
-        let blobs: LocalBlobStore
-        do { blobs = try LocalBlobStore(root: self.resolvedBlobDirectory) } catch {
-            await database.close()
+    func openRegistry(downloadMode: S3Configuration.DownloadMode = .proxy, logger: Logger) async throws -> OpenRegistry {
+        let location = try self.blobStoreLocation()
+        let blobs = try self.makeBlobStore(location, downloadMode: downloadMode, logger: logger)
+        let database: MetadataDatabase
+        do { database = try await MetadataDatabase.open(try self.databaseLocation(), poolSize: try self.poolSize(), logger: logger) } catch {
+            try? await blobs.shutdown()
             throw error
         }
         return OpenRegistry(database: database, store: MetadataStore(database: database), blobs: blobs)
@@ -78,7 +109,57 @@ struct DataOptions: ParsableArguments {
 struct OpenRegistry {
     var database: MetadataDatabase
     var store: MetadataStore
-    var blobs: LocalBlobStore
+    var blobs: any BlobStore
+
+    func close() async {
+        try? await self.blobs.shutdown()
+        await self.database.close()
+    }
+}
+
+/// How to reach an S3-compatible bucket; credentials come only from the environment
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), as every AWS tool reads them.
+struct S3Options: ParsableArguments {
+    @Option(
+        name: .customLong("s3-endpoint"),
+        help: "URL of an S3-compatible store, e.g. http://127.0.0.1:9000 (env WHEELHOUSE_S3_ENDPOINT; default AWS's endpoint for the region)."
+    )
+    var endpoint: String?
+
+    @Option(name: .customLong("s3-region"), help: "The bucket's region (env WHEELHOUSE_S3_REGION, else AWS_REGION; default us-east-1).")
+    var region: String?
+
+    @Option(
+        name: .customLong("s3-addressing"),
+        help: "path or virtual-host (env WHEELHOUSE_S3_ADDRESSING; default path with --s3-endpoint, else virtual-host)."
+    )
+    var addressing: String?
+
+    func configuration(bucket: String, prefix: String, downloadMode: S3Configuration.DownloadMode) throws -> S3Configuration {
+        let environment = EnvironmentSetting.aws
+        guard let credentials = AWSCredentials(environment: environment) else {
+            throw ValidationError(
+                "s3:// needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)"
+            )
+        }
+        let region =
+            self.region ?? EnvironmentSetting.value("S3_REGION") ?? environment["AWS_REGION"].flatMap { $0.isEmpty ? nil : $0 } ?? "us-east-1"
+        let addressing = try (self.addressing ?? EnvironmentSetting.value("S3_ADDRESSING")).map {
+            guard let value = S3Configuration.Addressing(rawValue: $0) else { throw ValidationError("--s3-addressing is path or virtual-host") }
+            return value
+        }
+        do {
+            return try S3Configuration(
+                bucket: bucket,
+                prefix: prefix,
+                region: region,
+                credentials: credentials,
+                endpoint: self.endpoint ?? EnvironmentSetting.value("S3_ENDPOINT"),
+                addressing: addressing,
+                downloadMode: downloadMode
+            )
+        } catch { throw ValidationError("\(error)") }
+    }
 }
 
 /// Runs an admin action against the data directory and turns refusals into one line on stderr.
@@ -105,7 +186,7 @@ extension AdminCommand {
         let services = RegistryServices(store: registry.store, blobs: registry.blobs, logger: logger)
         let outcome: Result<(json: JSONValue, text: String), any Error>
         do { outcome = .success(try await self.run(services)) } catch { outcome = .failure(error) }
-        await registry.database.close()
+        await registry.close()
         switch outcome {
         case .success(let (json, text)):
             print(self.output.json ? json.rendered : text)

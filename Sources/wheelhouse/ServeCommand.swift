@@ -18,6 +18,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-upload-size"), help: "Largest accepted file in bytes (env WHEELHOUSE_MAX_UPLOAD_SIZE; default 3 GiB).")
     var maxUploadSize: Int64?
 
+    @Option(
+        name: .customLong("s3-download"),
+        help:
+            "With an s3:// blob store: proxy (stream files through Wheelhouse) or redirect (302 to a presigned URL) (env WHEELHOUSE_S3_DOWNLOAD; default proxy)."
+    )
+    var s3Download: String?
+
     @OptionGroup var data: DataOptions
 
     func run() async throws {
@@ -25,9 +32,22 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = EnvironmentSetting.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
 
         let configuration = try self.serverConfiguration()
-        let registry = try await self.data.openRegistry(logger: logger)
-        let removed = try registry.blobs.removeStaleUploads()
-        if removed > 0 { logger.notice("removed \(removed) partial uploads left by an earlier stop") }
+        let downloadMode = try (self.s3Download ?? EnvironmentSetting.value("S3_DOWNLOAD")).map {
+            guard let mode = S3Configuration.DownloadMode(rawValue: $0) else { throw ValidationError("--s3-download is proxy or redirect") }
+            return mode
+        }
+        let registry = try await self.data.openRegistry(downloadMode: downloadMode ?? .proxy, logger: logger)
+        // A store that cannot be used stops the start with one line naming it, not a stack trace
+        // and not a server that fails every upload.
+        do {
+            try await registry.blobs.checkAccess()
+            let removed = try await registry.blobs.removeStaleUploads(olderThan: .seconds(3600))
+            if removed > 0 { logger.notice("removed \(removed) partial uploads left by an earlier stop") }
+        } catch {
+            await registry.close()
+            CommandLineError.print("\(error)")
+            throw ExitCode.failure
+        }
 
         let upstream = UpstreamClient(userAgent: "Wheelhouse/\(WheelhouseVersion.current)")
         let services = RegistryServices(store: registry.store, blobs: registry.blobs, logger: logger, upstream: upstream)
@@ -36,18 +56,18 @@ struct ServeCommand: AsyncParsableCommand {
             "wheelhouse serving",
             metadata: [
                 "address": "\(configuration.host):\(configuration.port)", "database": "\((try? self.data.databaseLocation())?.description ?? "?")",
-                "blobs": "\(self.data.resolvedBlobDirectory)",
+                "blobs": "\((try? self.data.blobStoreLocation())?.description ?? "?")",
             ]
         )
         do {
             try await application.runService()
         } catch {
             try? await upstream.shutdown()
-            await registry.database.close()
+            await registry.close()
             throw error
         }
         try? await upstream.shutdown()
-        await registry.database.close()
+        await registry.close()
     }
 
     private func serverConfiguration() throws -> ServerConfiguration {

@@ -16,11 +16,13 @@ import Darwin
 public struct LocalBlobStore: BlobStore {
     public let root: String
     private let threadPool: NIOThreadPool
+    /// `<root>/tmp`: on the same file system as the blobs, so that a commit is a rename.
+    private let spool: UploadSpool
 
     public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
         self.root = root
         self.threadPool = threadPool
-        try FileSystemCalls.makeDirectories(root + "/tmp")
+        self.spool = try UploadSpool(directory: root + "/tmp", threadPool: threadPool)
         try FileSystemCalls.makeDirectories(root + "/sha256")
     }
 
@@ -36,11 +38,7 @@ public struct LocalBlobStore: BlobStore {
     }
 
     public func makeUpload() async throws -> BlobUpload {
-        let path = "\(self.root)/tmp/upload-\(Hex.random(bytes: 16))"
-        let descriptor = try await self.threadPool.runIfActive {
-            try FileSystemCalls.createExclusive(path)
-        }
-        return BlobUpload(path: path, descriptor: descriptor, threadPool: self.threadPool)
+        try await self.spool.makeUpload()
     }
 
     /// Renames the finished upload into place and fsyncs its directory.
@@ -57,15 +55,7 @@ public struct LocalBlobStore: BlobStore {
     }
 
     public func stage(_ bytes: [UInt8]) async throws -> (BlobUpload, BlobReference) {
-        let upload = try await self.makeUpload()
-        do {
-            try await upload.append(ByteBuffer(bytes: bytes))
-            let digests = try await upload.finish()
-            return (upload, BlobReference(sha256: digests.sha256, size: Int64(bytes.count)))
-        } catch {
-            upload.discard()
-            throw error
-        }
+        try await self.spool.stage(bytes)
     }
 
     /// Reads up to this many bytes inline, without a trip to the thread pool.
@@ -117,9 +107,8 @@ public struct LocalBlobStore: BlobStore {
 
     /// Call at start-up, before serving. Several instances may share this directory, so only files
     /// untouched for `age` go: an upload in progress elsewhere writes to its file as its bytes arrive.
-    public func removeStaleUploads(olderThan age: Duration = .seconds(3600)) throws -> Int {
-        let cutoff = Int(time(nil)) - Int(age.components.seconds)
-        return try FileSystemCalls.removeFiles(in: self.root + "/tmp", withPrefix: "upload-", modifiedBefore: cutoff)
+    public func removeStaleUploads(olderThan age: Duration = .seconds(3600)) async throws -> Int {
+        try self.spool.removeStale(olderThan: age)
     }
 
     public func size(ofSHA256 sha256: String) async throws -> Int64? {

@@ -40,6 +40,10 @@ public struct PackagePublisher: Sendable {
         var stagedMetadata: (BlobUpload, BlobReference)?
         if let extracted { stagedMetadata = try await self.blobs.stage(extracted.bytes) }
         defer { stagedMetadata?.0.discard() }
+        // Sent to the store before the lock and the transaction (an object store's upload takes as
+        // long as the bytes take); the commit under the lock then only makes sure they are still there.
+        try await self.blobs.transfer(upload, sha256: digests.sha256)
+        if let (metadataUpload, metadata) = stagedMetadata { try await self.blobs.transfer(metadataUpload, sha256: metadata.sha256) }
         let blobs = self.blobs
         let outcome = try await self.freshness.afterWrite(.packages) {
             try await self.store.recordFile(

@@ -66,9 +66,24 @@ public struct PackageReader: Sendable {
     public func bytes(ofBlob sha256: String, range: ClosedRange<Int64>) async throws -> ByteBuffer {
         do {
             return try await self.blobs.read(sha256: sha256, range: range)
-        } catch let error as FileSystemError where error.isNotFound {
+        } catch  where BlobStoreError.isNotFound(error) {
             throw RegistryError.notFound("404 Package File Not Found")
         }
+    }
+
+    /// `range` of a blob as a stream, for one with no local file; 404 when it has gone since.
+    public func chunks(ofBlob sha256: String, range: ClosedRange<Int64>) async throws -> BlobChunks {
+        do {
+            return try await self.blobs.chunks(sha256: sha256, range: range)
+        } catch  where BlobStoreError.isNotFound(error) {
+            throw RegistryError.notFound("404 Package File Not Found")
+        }
+    }
+
+    /// Where the client may fetch a file itself (the object store's presigned URL), or nil when
+    /// this server sends it.
+    public func downloadURL(ofBlob sha256: String, fileName: String) -> String? {
+        self.blobs.downloadURL(forSHA256: sha256, fileName: fileName)
     }
 
     /// Where a blob's file lies, for sending it with sendfile; nil when the store has no local files.

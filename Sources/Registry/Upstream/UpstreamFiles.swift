@@ -137,6 +137,7 @@ public final class UpstreamFiles: Sendable {
     }
 
     fileprivate func keep(_ upload: BlobUpload, as location: UpstreamFileLocation, size: Int64) async throws {
+        try await self.blobs.transfer(upload, sha256: location.sha256)
         try await self.blobs.commit(upload, sha256: location.sha256)
         try await self.store.recordUpstreamBlob(sha256: location.sha256, size: size)
         self.logger.info("cached an upstream file", metadata: ["file": "\(location.filename)", "sha256": "\(location.sha256)", "bytes": "\(size)"])

@@ -94,6 +94,9 @@ struct PyPIReadHandlers {
         headers[.contentType] = "application/octet-stream"
         headers[.lastModified] = HTTPDate.format(secondsSinceEpoch: file.uploadedAt.secondsSinceEpoch)
         headers[.contentDisposition] = "attachment; filename=\"\(file.fileName)\""
+        if !self.isHead, let url = self.reader.downloadURL(ofBlob: file.digests.sha256, fileName: file.fileName) {
+            return Self.redirect(to: url)
+        }
         return try await self.blob(size: file.size, sha256: file.digests.sha256, headers: headers, audience: scope.audience)
     }
 
@@ -113,6 +116,15 @@ struct PyPIReadHandlers {
     }
 
     // MARK: Pieces
+
+    /// A file GET answered by the object store itself (`--s3-download redirect`), after the same
+    /// checks as a download. Not cached: the presigned URL expires.
+    static func redirect(to url: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = url
+        headers[.cacheControl] = "no-store"
+        return Response(status: .found, headers: headers)
+    }
 
     func negotiatedFormat() throws -> SimpleFormat {
         // Most requests have no query: skip parsing one (Hummingbird's goes through URLComponents).
@@ -171,9 +183,6 @@ struct PyPIReadHandlers {
 }
 
 extension PyPIReadHandlers {
-    /// How much of a blob with no local file is read at a time (see `answer`).
-    static let streamedChunk: Int64 = 1024 * 1024
-
     /// An answer carrying `range` of a blob: a small one read into memory (where it can be
     /// replayed); a larger one sent from its file with sendfile by `FileBody.Writer`, or, from a
     /// store whose blobs are not local files, read and sent a chunk at a time (memory stays bounded).
@@ -183,18 +192,11 @@ extension PyPIReadHandlers {
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }
         guard self.reader.localPath(ofBlob: sha256) != nil else {
-            let reader = self.reader
-            // The first chunk is read before the head is sent, so a missing blob is still a clean 404.
-            let first = range.lowerBound...min(range.upperBound, range.lowerBound + Self.streamedChunk - 1)
-            let head = try await reader.bytes(ofBlob: sha256, range: first)
+            // The store is asked before the head is sent, so a missing blob is still a clean 404
+            // and a store that is down a clean 503.
+            let chunks = try await self.reader.chunks(ofBlob: sha256, range: range)
             let body = ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
-                try await writer.write(head)
-                var offset = first.upperBound + 1
-                while offset <= range.upperBound {
-                    let last = min(range.upperBound, offset + Self.streamedChunk - 1)
-                    try await writer.write(try await reader.bytes(ofBlob: sha256, range: offset...last))
-                    offset = last + 1
-                }
+                for try await chunk in chunks { try await writer.write(chunk) }
                 try await writer.finish(nil)
             }
             return Response(status: status, headers: headers, body: body)

@@ -1,0 +1,379 @@
+import AWSSigV4
+import AsyncHTTPClient
+import Crypto
+import Logging
+import NIOCore
+import NIOPosix
+import PythonPackaging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Blobs in an S3-compatible bucket, each at `[prefix/]sha256/<sha256>`.
+///
+/// An upload is spooled to a local temporary file while it is hashed (as with the local store),
+/// then sent under its final key before its row commits. Spooling, not streaming into a multipart
+/// upload, because the key is the content's sha256, known only at the end: streaming would write a
+/// temporary object and then copy it (a second full write in the bucket, and UploadPartCopy above
+/// 5 GiB), the wheel's metadata is read from the end of the file before the row is recorded, and a
+/// crash leaves a local file (swept at start-up) rather than a temporary object. Content already in
+/// the bucket is not sent again.
+public final class S3BlobStore: BlobStore {
+    /// Larger files go as a multipart upload of `partSize` parts, `partsInFlight` at a time (the
+    /// memory an upload holds: parts are read from the spooled file, hashed and sent).
+    public static let singlePutLimit: Int64 = 16 * 1024 * 1024
+    public static let partSize: Int64 = 8 * 1024 * 1024
+    public static let partsInFlight = 3
+    /// How long a redirect to a presigned URL stays valid (GitLab's choice too).
+    public static let redirectLifetimeSeconds = 600
+
+    public let configuration: S3Configuration
+    private let client: S3Client
+    private let spool: UploadSpool
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+    /// Core metadata and small files are read often (resolvers read every `.metadata`), so their
+    /// bytes stay in memory: 32 MiB in all, entries up to 256 KiB.
+    private let smallBlobs = SmallBlobCache(capacity: 32 * 1024 * 1024, largestEntry: 256 * 1024)
+
+    public init(configuration: S3Configuration, spoolDirectory: String, logger: Logger, threadPool: NIOThreadPool = .singleton) throws {
+        self.configuration = configuration
+        self.spool = try UploadSpool(directory: spoolDirectory, threadPool: threadPool)
+        self.threadPool = threadPool
+        self.logger = logger
+        self.client = S3Client(configuration: configuration, logger: logger)
+    }
+
+    public func shutdown() async throws {
+        try await self.client.shutdown()
+    }
+
+    // MARK: Writing
+
+    public func makeUpload() async throws -> BlobUpload {
+        try await self.spool.makeUpload()
+    }
+
+    public func stage(_ bytes: [UInt8]) async throws -> (BlobUpload, BlobReference) {
+        try await self.spool.stage(bytes)
+    }
+
+    public func transfer(_ upload: BlobUpload, sha256: String) async throws {
+        try await self.failingAsUnavailable("store \(sha256)") {
+            try await self.ensureStored(upload, sha256: sha256)
+        }
+    }
+
+    /// Under the blob lock: the object was sent by `transfer`, but a deletion of the last file with
+    /// the same bytes may have removed it since; then it is sent again from the spooled file.
+    public func commit(_ upload: BlobUpload, sha256: String) async throws {
+        try await self.failingAsUnavailable("store \(sha256)") {
+            try await self.ensureStored(upload, sha256: sha256)
+        }
+        upload.discard()
+    }
+
+    private func ensureStored(_ upload: BlobUpload, sha256: String) async throws {
+        let key = self.configuration.key(forSHA256: sha256)
+        if let stored = try await self.objectSize(key: key), stored == upload.size { return }
+        if upload.size <= Self.singlePutLimit {
+            try await self.putObject(key: key, from: upload.path, size: upload.size, sha256: sha256)
+        } else {
+            try await self.putMultipart(key: key, from: upload.path, size: upload.size)
+        }
+        self.logger.debug("stored a blob in the bucket", metadata: ["key": "\(key)", "bytes": "\(upload.size)"])
+    }
+
+    /// One PUT streamed from the file. Its signed payload hash is the blob's sha256, so the store
+    /// itself refuses bytes that are not the blob's.
+    private func putObject(key: String, from path: String, size: Int64, sha256: String) async throws {
+        let threadPool = self.threadPool
+        _ = try await self.client.send(
+            S3Client.Call(
+                method: .PUT,
+                key: key,
+                headers: [("content-type", "application/octet-stream")],
+                payload: .sha256(sha256),
+                body: { .stream(FileChunks(path: path, range: 0..<size, threadPool: threadPool), length: .known(size)) },
+                bodyLength: size
+            )
+        )
+    }
+
+    private func putMultipart(key: String, from path: String, size: Int64) async throws {
+        let started = try await self.client.send(S3Client.Call(method: .POST, key: key, query: [("uploads", "")], idempotent: false))
+        let answer = String(buffer: try await started.body.collect(upTo: 64 * 1024))
+        guard let uploadID = S3XML.text("UploadId", in: answer[...]), !uploadID.isEmpty else {
+            throw S3Failure.refused(status: 200, code: "NoUploadId", message: "the store started no multipart upload")
+        }
+        do {
+            let partCount = Int((size + Self.partSize - 1) / Self.partSize)
+            var tags = [String](repeating: "", count: partCount)
+            try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                var nextPart = 1
+                func addPart(_ number: Int) {
+                    group.addTask { (number, try await self.putPart(number, of: key, uploadID: uploadID, from: path, size: size)) }
+                }
+                while nextPart <= min(partCount, Self.partsInFlight) {
+                    addPart(nextPart)
+                    nextPart += 1
+                }
+                while let (number, tag) = try await group.next() {
+                    tags[number - 1] = tag
+                    if nextPart <= partCount {
+                        addPart(nextPart)
+                        nextPart += 1
+                    }
+                }
+            }
+            let parts = tags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3XML.escape($0.element))</ETag></Part>" }
+            let document = ByteBuffer(string: "<CompleteMultipartUpload>\(parts.joined())</CompleteMultipartUpload>")
+            let completed = try await self.client.send(
+                S3Client.Call(
+                    method: .POST,
+                    key: key,
+                    query: [("uploadId", uploadID)],
+                    headers: [("content-type", "application/xml")],
+                    payload: .sha256(ContentHash.sha256(document.readableBytesView)),
+                    body: { .bytes(document) },
+                    bodyLength: Int64(document.readableBytes)
+                )
+            )
+            // S3 may answer 200 and still report an error in the body.
+            let result = String(buffer: try await completed.body.collect(upTo: 64 * 1024))
+            if let code = S3XML.text("Code", in: result[...]), result.contains("<Error>") {
+                throw S3Failure.refused(status: 200, code: code, message: S3XML.text("Message", in: result[...]) ?? "")
+            }
+        } catch {
+            await self.abortMultipart(key: key, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    /// Reads part `number` from the file, hashes it and sends it; returns its ETag.
+    private func putPart(_ number: Int, of key: String, uploadID: String, from path: String, size: Int64) async throws -> String {
+        let offset = Int64(number - 1) * Self.partSize
+        let count = Int(min(Self.partSize, size - offset))
+        let bytes = try await self.threadPool.runIfActive { try FileChunks.read(path: path, offset: offset, count: count) }
+        let digest = ContentHash.sha256(bytes.readableBytesView)
+        let response = try await self.client.send(
+            S3Client.Call(
+                method: .PUT,
+                key: key,
+                query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                payload: .sha256(digest),
+                body: { .bytes(bytes) },
+                bodyLength: Int64(count)
+            )
+        )
+        guard let tag = response.headers.first(name: "etag") else {
+            throw S3Failure.refused(status: Int(response.status.code), code: "NoETag", message: "the store gave part \(number) no ETag")
+        }
+        return tag
+    }
+
+    private func abortMultipart(key: String, uploadID: String) async {
+        do {
+            _ = try await self.client.send(S3Client.Call(method: .DELETE, key: key, query: [("uploadId", uploadID)], accepting: [404]))
+        } catch {
+            self.logger.warning(
+                "could not abort a multipart upload; the start-up sweep will",
+                metadata: ["key": "\(key)", "error": "\(error)"]
+            )
+        }
+    }
+
+    // MARK: Reading
+
+    public func size(ofSHA256 sha256: String) async throws -> Int64? {
+        try await self.failingAsUnavailable("look up \(sha256)") {
+            try await self.objectSize(key: self.configuration.key(forSHA256: sha256))
+        }
+    }
+
+    private func objectSize(key: String) async throws -> Int64? {
+        let response = try await self.client.send(S3Client.Call(method: .HEAD, key: key, accepting: [404]))
+        guard response.status != .notFound else { return nil }
+        return response.headers.first(name: "content-length").flatMap(Int64.init)
+    }
+
+    public func read(sha256: String, range: ClosedRange<Int64>) async throws -> ByteBuffer {
+        if let cached = self.smallBlobs.bytes(of: sha256, range: range) { return cached }
+        let count = Int(range.upperBound - range.lowerBound + 1)
+        let bytes = try await self.failingAsUnavailable("read \(sha256)") {
+            let response = try await self.get(sha256: sha256, range: range)
+            let body = try await response.body.collect(upTo: count)
+            guard body.readableBytes == count else {
+                throw S3Failure.refused(status: 206, code: "ShortRead", message: "the store sent \(body.readableBytes) of \(count) bytes")
+            }
+            return body
+        }
+        if range.lowerBound == 0 { self.smallBlobs.keep(bytes, of: sha256) }
+        return bytes
+    }
+
+    /// Streams from one GET: the client's reading paces the bucket's sending (AsyncHTTPClient
+    /// reads from the connection only as the body is consumed).
+    public func chunks(sha256: String, range: ClosedRange<Int64>) async throws -> BlobChunks {
+        let response = try await self.failingAsUnavailable("read \(sha256)") { try await self.get(sha256: sha256, range: range) }
+        let cursor = ResponseCursor(response.body.makeAsyncIterator())
+        let expected = range.upperBound - range.lowerBound + 1
+        let logger = self.logger
+        return BlobChunks {
+            do {
+                let chunk = try await cursor.next()
+                cursor.received += Int64(chunk?.readableBytes ?? 0)
+                if chunk == nil && cursor.received != expected {
+                    throw S3Failure.refused(status: 206, code: "ShortRead", message: "the store sent \(cursor.received) of \(expected) bytes")
+                }
+                return chunk
+            } catch {
+                // The head is sent by now: the connection is cut short, and the operator told why.
+                logger.error("a download from the bucket broke off", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                throw error
+            }
+        }
+    }
+
+    private func get(sha256: String, range: ClosedRange<Int64>) async throws -> HTTPClientResponse {
+        let response = try await self.client.send(
+            S3Client.Call(
+                method: .GET,
+                key: self.configuration.key(forSHA256: sha256),
+                headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound)")],
+                accepting: [404]
+            )
+        )
+        if response.status == .notFound { throw BlobStoreError.notFound(sha256: sha256) }
+        return response
+    }
+
+    public func localPath(forSHA256 sha256: String) -> String? { nil }
+
+    public func downloadURL(forSHA256 sha256: String, fileName: String) -> String? {
+        guard self.configuration.downloadMode == .redirect else { return nil }
+        return self.client.presignedGET(
+            key: self.configuration.key(forSHA256: sha256),
+            query: [("response-content-disposition", "attachment; filename=\"\(fileName)\"")],
+            expiresInSeconds: Self.redirectLifetimeSeconds
+        )
+    }
+
+    // MARK: Maintenance
+
+    public func remove(sha256: String) async throws {
+        self.smallBlobs.forget(sha256)
+        try await self.failingAsUnavailable("delete \(sha256)") {
+            _ = try await self.client.send(S3Client.Call(method: .DELETE, key: self.configuration.key(forSHA256: sha256), accepting: [404]))
+        }
+    }
+
+    /// ListObjectsV2, a thousand keys a page.
+    public func forEachBlob(_ visit: (String) async throws -> Void) async throws {
+        var token: String?
+        repeat {
+            var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", self.configuration.blobKeyPrefix)]
+            if let token { query.append(("continuation-token", token)) }
+            let page = try await self.failingAsUnavailable("list blobs") {
+                let response = try await self.client.send(S3Client.Call(method: .GET, key: nil, query: query))
+                return String(buffer: try await response.body.collect(upTo: 16 * 1024 * 1024))
+            }
+            for entry in S3XML.elements("Contents", in: page[...]) {
+                guard let key = S3XML.text("Key", in: entry), let name = key.split(separator: "/").last,
+                    name.utf8.count == 64, name.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+                else { continue }
+                try await visit(String(name))
+            }
+            token = S3XML.text("IsTruncated", in: page[...]) == "true" ? S3XML.text("NextContinuationToken", in: page[...]) : nil
+        } while token != nil
+    }
+
+    /// Spooled files older than `age`, and multipart uploads under the prefix started before then.
+    public func removeStaleUploads(olderThan age: Duration) async throws -> Int {
+        var removed = try self.spool.removeStale(olderThan: age)
+        let cutoff = AmzDate(secondsSince1970: Int64(time(nil)) - age.components.seconds)
+        var markers: (key: String, upload: String)?
+        repeat {
+            var query: [(name: String, value: String)] = [("uploads", ""), ("prefix", self.configuration.storePrefix)]
+            if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.upload)] }
+            let page = try await self.failingAsUnavailable("list multipart uploads") {
+                let response = try await self.client.send(S3Client.Call(method: .GET, key: nil, query: query))
+                return String(buffer: try await response.body.collect(upTo: 16 * 1024 * 1024))
+            }
+            for upload in S3XML.elements("Upload", in: page[...]) {
+                guard let key = S3XML.text("Key", in: upload), let id = S3XML.text("UploadId", in: upload),
+                    let initiated = S3XML.text("Initiated", in: upload), Self.isoCompact(initiated) < cutoff.timestamp
+                else { continue }
+                await self.abortMultipart(key: key, uploadID: id)
+                removed += 1
+            }
+            markers =
+                S3XML.text("IsTruncated", in: page[...]) == "true"
+                ? (S3XML.text("NextKeyMarker", in: page[...]) ?? "", S3XML.text("NextUploadIdMarker", in: page[...]) ?? "") : nil
+        } while markers != nil
+        return removed
+    }
+
+    /// `2026-12-02T19:05:25.000Z` as `20261202T190525Z`, comparable with `AmzDate.timestamp`.
+    static func isoCompact(_ iso: String) -> String {
+        let digits = iso.prefix(19).filter(\.isNumber)
+        return digits.count == 14 ? "\(digits.prefix(8))T\(digits.suffix(6))Z" : iso
+    }
+
+    /// One listing of at most one key under the prefix: proves the endpoint answers, the bucket
+    /// exists and the credentials are good, with S3's error code when not.
+    public func checkAccess() async throws {
+        do {
+            let response = try await self.client.send(
+                S3Client.Call(method: .GET, key: nil, query: [("list-type", "2"), ("max-keys", "1"), ("prefix", self.configuration.blobKeyPrefix)])
+            )
+            _ = try await response.body.collect(upTo: 1024 * 1024)
+        } catch let failure as S3Failure {
+            throw BlobStoreAccessError(
+                store: self.configuration.storeDescription,
+                endpoint: self.configuration.endpoint,
+                reason: failure.description
+            )
+        }
+    }
+
+    /// Every failure of the bucket but a missing blob is a 503 for the client (worth retrying);
+    /// the operator gets the reason in the log.
+    private func failingAsUnavailable<T: Sendable>(_ operation: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let failure as S3Failure {
+            self.logger.error(
+                "the blob store failed",
+                metadata: ["operation": "\(operation)", "store": "\(self.configuration.storeDescription)", "error": "\(failure)"]
+            )
+            throw RegistryError.unavailable("the blob store did not answer")
+        }
+    }
+}
+
+/// `serve`'s one line when the bucket cannot be used.
+public struct BlobStoreAccessError: Error, CustomStringConvertible {
+    public let store: String
+    public let endpoint: String
+    public let reason: String
+
+    public var description: String { "cannot use blob store \(self.store) at \(self.endpoint): \(self.reason)" }
+}
+
+/// The iterator of one GET's body, consumed by one download at a time.
+private final class ResponseCursor: @unchecked Sendable {
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    var received: Int64 = 0
+
+    init(_ iterator: HTTPClientResponse.Body.AsyncIterator) {
+        self.iterator = iterator
+    }
+
+    func next() async throws -> ByteBuffer? {
+        try await self.iterator.next()
+    }
+}

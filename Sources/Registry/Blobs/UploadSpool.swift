@@ -1,0 +1,51 @@
+import NIOCore
+import NIOPosix
+import PythonPackaging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A directory of temporary files that new blobs are written to while they stream in and are
+/// hashed: the first half of every store's upload. The local store renames them into place; the
+/// object store sends them to the bucket once their sha256 is known.
+public struct UploadSpool: Sendable {
+    public let directory: String
+    let threadPool: NIOThreadPool
+
+    public init(directory: String, threadPool: NIOThreadPool = .singleton) throws {
+        self.directory = directory
+        self.threadPool = threadPool
+        try FileSystemCalls.makeDirectories(directory)
+    }
+
+    public func makeUpload() async throws -> BlobUpload {
+        let path = "\(self.directory)/upload-\(Hex.random(bytes: 16))"
+        let descriptor = try await self.threadPool.runIfActive {
+            try FileSystemCalls.createExclusive(path)
+        }
+        return BlobUpload(path: path, descriptor: descriptor, threadPool: self.threadPool)
+    }
+
+    /// Writes small content held in memory to a new upload, finished and ready to commit.
+    public func stage(_ bytes: [UInt8]) async throws -> (BlobUpload, BlobReference) {
+        let upload = try await self.makeUpload()
+        do {
+            try await upload.append(ByteBuffer(bytes: bytes))
+            let digests = try await upload.finish()
+            return (upload, BlobReference(sha256: digests.sha256, size: Int64(bytes.count)))
+        } catch {
+            upload.discard()
+            throw error
+        }
+    }
+
+    /// Removes files of uploads cut off by a crash once untouched for `age`: several instances may
+    /// share the directory, and an upload in progress writes to its file as its bytes arrive.
+    public func removeStale(olderThan age: Duration) throws -> Int {
+        let cutoff = Int(time(nil)) - Int(age.components.seconds)
+        return try FileSystemCalls.removeFiles(in: self.directory, withPrefix: "upload-", modifiedBefore: cutoff)
+    }
+}
