@@ -3,7 +3,7 @@
 The one harness for Tests/e2e (whlib.Wheelhouse builds on it: PostgreSQL per data dir, a requests
 session, upload helpers) and benchmarks/ (imported with `sys.path.insert(0, <repo>/Tests/harness)`).
 
-    wh = Server(binary, data_dir, log_path, database_url=None, blob_dir=None)
+    wh = Server(binary, data_dir, log_path, database_url=None, blob_dir=None, blob_store=None)
     wh.start()                      # launch() + wait_healthy(): GET /-/health answers 200
     wh.startup_seconds              # process start to the first healthy answer
     wh.user("alice"); tok = wh.token("alice", "api")["token"]   # the admin CLI, parsed from --json
@@ -13,9 +13,15 @@ session, upload helpers) and benchmarks/ (imported with `sys.path.insert(0, <rep
     wh.log_tail()                   # the last lines the server wrote to log_path
 
 Every command, `serve` and the CLI alike, gets the same storage arguments (--data-dir, and
---database-url / --blob-dir when set), so both see one registry. The server listens on 127.0.0.1,
-and its environment is this process's without any WHEELHOUSE_* variable (a developer's settings
-must not reach the server under test), plus `env`.
+--database-url / --blob-dir / --blob-store when set), so both see one registry. The server listens
+on 127.0.0.1, and its environment is this process's without any WHEELHOUSE_* variable (a
+developer's settings must not reach the server under test), plus `env`.
+
+Blobs in a bucket: `blob_store` is an ObjectStore (Tests/harness/s3_server.py's S3Server.store()
+makes one: --blob-store s3://BUCKET/PREFIX, --s3-endpoint, --s3-region, the credentials). A server
+on one inherits no AWS_* variable from this process, only the store's. `Server.default_blob_store`,
+when set, is asked for the store of every server made with neither blob_dir nor blob_store: how
+Tests/e2e puts its whole run on one bucket (WHEELHOUSE_E2E_BLOB_STORE=s3).
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import socket
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HOST = "127.0.0.1"
@@ -56,6 +63,17 @@ def proc_status_kib(pid: int, keys=("VmRSS", "VmHWM")) -> dict[str, int]:
     return values
 
 
+@dataclass
+class ObjectStore:
+    """Blobs somewhere other than a directory: `url` is --blob-store's value (s3://BUCKET/PREFIX),
+    `args` the options that go with it on every command (--s3-endpoint URL --s3-region R), `env`
+    the variables every command needs (credentials; the same settings as WHEELHOUSE_* variables,
+    for a server configured from its environment)."""
+    url: str
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+
 class ServerError(RuntimeError):
     """The server exited before it was healthy, or was not healthy in time (the log tail says why)."""
 
@@ -75,11 +93,18 @@ class Server:
     `serve_args` are appended to `serve`'s command line; `env` is added to the environment of the
     server and the CLI. With `new_session` the server runs in a session of its own, so a terminal's
     Ctrl-C reaches only the driver, which then stops the server itself. `proc` is the running
-    subprocess.Popen (None before launch and after stop or kill)."""
+    subprocess.Popen (None before launch and after stop or kill).
+
+    `blob_store` (an ObjectStore) puts the blobs in a bucket instead of `blob_dir`."""
+
+    # callable(server) -> ObjectStore | None: the store of a server made with neither blob_dir
+    # nor blob_store (None: the server's own default, <data-dir>/blobs).
+    default_blob_store = None
 
     def __init__(self, binary: Path, data_dir: Path, log_path: Path, *, port: int | None = None,
                  database_url: str | None = None, blob_dir: Path | None = None, serve_args=(),
-                 env: dict | None = None, new_session: bool = False):
+                 env: dict | None = None, new_session: bool = False,
+                 blob_store: ObjectStore | None = None):
         self.binary = Path(binary)
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_path)
@@ -89,6 +114,9 @@ class Server:
         self.serve_args = list(serve_args)
         self.extra_env = dict(env or {})
         self.new_session = new_session
+        self.blob_store = blob_store
+        if self.blob_store is None and self.blob_dir is None and Server.default_blob_store:
+            self.blob_store = Server.default_blob_store(self)
         self.proc: subprocess.Popen | None = None
         self.startup_seconds: float | None = None
         self._launched_at = 0.0
@@ -110,13 +138,15 @@ class Server:
         return f"{self.api}/groups/{gid}/-/packages/pypi"
 
     def storage_args(self) -> list[str]:
-        """--data-dir, plus --database-url / --blob-dir when set: what `serve` and every admin
-        command are given."""
+        """--data-dir, plus --database-url / --blob-dir / --blob-store (and its options) when set:
+        what `serve` and every admin command are given."""
         args = ["--data-dir", str(self.data_dir)]
         if self.database_url:
             args += ["--database-url", self.database_url]
         if self.blob_dir:
             args += ["--blob-dir", str(self.blob_dir)]
+        if self.blob_store:
+            args += ["--blob-store", self.blob_store.url, *self.blob_store.args]
         return args
 
     @property
@@ -126,6 +156,9 @@ class Server:
 
     def environment(self) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WHEELHOUSE_")}
+        if self.blob_store:  # the store's credentials only, never a developer's AWS_* settings
+            env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+            env.update(self.blob_store.env)
         env.update(self.extra_env)
         return env
 
