@@ -10,10 +10,17 @@ reconfigure one.
 Database mode: WHEELHOUSE_E2E_DATABASE=postgres puts every server the suite starts (and the
 admin CLI run against it) on its own fresh PostgreSQL database, on the server named by
 WHEELHOUSE_TEST_POSTGRES_URL or on a cluster the session starts itself
-(Tests/postgres_cluster.py). Tests marked `sqlite_only` are skipped in that mode."""
+(Tests/postgres_cluster.py). Tests marked `sqlite_only` are skipped in that mode.
+
+Blob store mode: WHEELHOUSE_E2E_BLOB_STORE=s3 puts every server the suite starts without a blob
+dir of its own on one session-wide S3 server (Tests/harness/s3_server.py: moto, signatures
+checked), each under a prefix of its own (one per data dir). Tests marked `file_store_only` are
+skipped in that mode. The `s3` fixture is that session's S3 server whatever the mode (started on
+first use): test_object_storage.py runs on it in every pass."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import itertools
 import os
 import signal
@@ -25,7 +32,9 @@ from types import SimpleNamespace
 import pytest
 
 import whlib
+import s3_server
 from distributions import Dist, sdist, start_build, wheel, write_project
+from server import ObjectStore, Server
 from simple_api import utcnow, wheel_metadata
 from whlib import Clients, Wheelhouse, upload_ok
 
@@ -34,29 +43,96 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "sqlite_only(reason): meaningful only when the server under test uses "
                    "SQLite in its data dir; skipped when WHEELHOUSE_E2E_DATABASE=postgres")
+    config.addinivalue_line(
+        "markers", "file_store_only(reason): meaningful only when the server under test keeps "
+                   "its blobs in a directory; skipped when WHEELHOUSE_E2E_BLOB_STORE=s3")
     whlib.database_mode()  # an unknown WHEELHOUSE_E2E_DATABASE fails the run here
+    if blob_store_mode() == "s3":  # (an unknown WHEELHOUSE_E2E_BLOB_STORE fails it here)
+        Server.default_blob_store = SESSION_S3.store_for
 
 
 def pytest_report_header(config):
     mode = whlib.database_mode()
     if mode == "postgres":
         where = os.environ.get("WHEELHOUSE_TEST_POSTGRES_URL") or "a cluster started by the session"
-        return f"wheelhouse database: postgres ({where})"
-    return "wheelhouse database: sqlite"
+        lines = [f"wheelhouse database: postgres ({where})"]
+    else:
+        lines = ["wheelhouse database: sqlite"]
+    if blob_store_mode() == "s3":
+        lines.append("wheelhouse blobs: s3 (one moto server for the session, a prefix per server)")
+    else:
+        lines.append("wheelhouse blobs: file (each server's directory)")
+    return lines
+
+
+def _marker_reason(marker) -> str:
+    return marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
 
 
 def pytest_collection_modifyitems(config, items):
-    if not whlib.postgres_mode():
-        return
     for item in items:
         marker = item.get_closest_marker("sqlite_only")
-        if marker:
-            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
-            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+        if marker and whlib.postgres_mode():
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {_marker_reason(marker)}"))
+        marker = item.get_closest_marker("file_store_only")
+        if marker and blob_store_mode() == "s3":
+            item.add_marker(pytest.mark.skip(reason=f"file store only: {_marker_reason(marker)}"))
 
 
 def pytest_sessionfinish(session, exitstatus):
     whlib.SESSION_POSTGRES.shutdown()
+    SESSION_S3.shutdown()
+
+
+# ---------------------------------------------------------------- blob store mode
+
+def blob_store_mode() -> str:
+    """WHEELHOUSE_E2E_BLOB_STORE: "file" (the default) or "s3"; anything else is an error."""
+    mode = (os.environ.get("WHEELHOUSE_E2E_BLOB_STORE") or "file").strip().lower()
+    if mode not in ("file", "s3"):
+        raise RuntimeError(f"WHEELHOUSE_E2E_BLOB_STORE={mode!r}: expected 'file' or 's3'")
+    return mode
+
+
+class _SessionS3:
+    """The S3 server (moto, signatures checked) of the session, started on first use: the
+    bucket every server lives in under WHEELHOUSE_E2E_BLOB_STORE=s3, and the `s3` fixture."""
+
+    def __init__(self):
+        self.s3: s3_server.S3Server | None = None
+
+    def server(self) -> s3_server.S3Server:
+        if self.s3 is None:
+            try:
+                self.s3 = s3_server.S3Server().start()
+            except s3_server.S3NotFound as e:
+                pytest.fail(f"the S3 tests need moto and boto3: {e}", pytrace=False)
+        return self.s3
+
+    @staticmethod
+    def prefix_for(data_dir: Path) -> str:
+        """One prefix per data dir (two Server objects on one data dir are one registry, so they
+        share it), readable in a listing: e2e/<the test's directory>-<hash of the path>."""
+        path = str(Path(data_dir).resolve())
+        return f"e2e/{Path(data_dir).parent.name[:40]}-{hashlib.sha1(path.encode()).hexdigest()[:10]}"
+
+    def store_for(self, server: Server) -> ObjectStore:
+        return self.server().store(self.prefix_for(server.data_dir))
+
+    def shutdown(self):
+        if self.s3 is not None:
+            self.s3.stop()
+            self.s3 = None
+
+
+SESSION_S3 = _SessionS3()
+
+
+@pytest.fixture(scope="session")
+def s3() -> s3_server.S3Server:
+    """The session's S3 server (moto with signature checks, bucket `wheelhouse-test`); tests that
+    take it down or pause it start one of their own instead."""
+    return SESSION_S3.server()
 
 
 _SESSION_T0 = time.time()
