@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 import s3_server
 from distributions import Dist
+from server import proc_status_kib
 
 from . import loaders
 from .client import links, request
@@ -539,6 +540,9 @@ def run(args, work: Path, binary: Path, wrk_bin: str) -> Run:
         for reg in (*regs.values(), redirect):
             reg.wh.stop()
     bench.extra["loadavg_end"] = os.getloadavg()[0]
+    for name, server in (("moto", s3), ("moto_redirect", redirect_s3)):
+        if server.proc is not None and server.proc.poll() is None:
+            bench.extra[f"{name}_peak_rss_kib"] = proc_status_kib(server.proc.pid)["VmHWM"]
     return bench
 
 
@@ -633,7 +637,8 @@ def report(bench: Run) -> str:
         f"repo at {git_revision()}), WHEELHOUSE_LOG_LEVEL=warning, SQLite; "
         f"s3://{BUCKET}/{PREFIX} (proxy mode) and file: on two instances, each its own data dir",
         f"S3: moto {version_of('moto')} server, signature checks on (IAM user and policy); redirect mode on a "
-        f"second moto without them (moto cannot check presigned URLs); boto3 {version_of('boto3')}",
+        f"second moto without them (moto cannot check presigned URLs); boto3 {version_of('boto3')}; moto's "
+        f"peak RSS {extra.get('moto_peak_rss_kib', 0) / MiB:.1f} GiB (it holds every object in memory)",
         f"uploads: twine's multipart form streamed from disk, alternating file and s3; peak RSS is VmHWM, reset "
         f"before each size, minus the idle RSS after a small warm-up upload",
         f"downloads: Python http.client, a new connection per GET, the body read and dropped; MiB/s over the wall "
