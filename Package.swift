@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Registry",
+                "Registry", "AWSSigV4",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
             ],
@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RegistryTests",
-            dependencies: ["Registry", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["Registry", "TestSupport", "AWSSigV4", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         .testTarget(
             name: "RegistryServerTests",

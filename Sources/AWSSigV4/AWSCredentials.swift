@@ -1,8 +1,9 @@
 /// The keys a request is signed with, read from the environment the way every AWS tool reads them.
 ///
-/// The secret and the session token never appear in `description`, so a credentials value that
-/// reaches a log line or an error message by accident shows only the access key's id.
-public struct AWSCredentials: Sendable, CustomStringConvertible {
+/// The secret and the session token never appear in `description`, nor in the reflection that
+/// `dump` and `Mirror` walk, so a credentials value that reaches a log line, an error message or
+/// a debug dump by accident shows only the access key's id.
+public struct AWSCredentials: Sendable, CustomStringConvertible, CustomReflectable {
     public var accessKeyID: String
     public var secretAccessKey: String
     /// For temporary credentials (STS); sent as `X-Amz-Security-Token`.
@@ -25,4 +26,17 @@ public struct AWSCredentials: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "AWSCredentials(accessKeyID: \(self.accessKeyID), secret: <redacted>)" }
+
+    /// Without it, `dump(credentials)` (and anything else that reflects the stored properties)
+    /// would print the secret and the token in full.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "accessKeyID": self.accessKeyID, "secretAccessKey": "<redacted>",
+                "sessionToken": self.sessionToken == nil ? "nil" : "<redacted>",
+            ],
+            displayStyle: .struct
+        )
+    }
 }

@@ -61,9 +61,12 @@ public struct SigV4Signer: Sendable {
 
     // MARK: Presigned URLs
 
-    /// The query of a presigned URL for `request` (its own query items first, then the `X-Amz-*`
-    /// ones, `X-Amz-Signature` last), already encoded: append it to the path after `?`. Only the
-    /// request's headers (`host`, at least) are signed, and the payload is `UNSIGNED-PAYLOAD`.
+    /// The query of a presigned URL for `request`, already encoded: append it to the path after
+    /// `?`. Its items, the request's own and the `X-Amz-*` ones together, are in canonical order
+    /// (exactly the canonical query that was signed), then `X-Amz-Signature` last. (botocore writes
+    /// the request's own items first, then the `X-Amz-*` ones: S3 accepts either, since it sorts
+    /// the query itself.) Only the request's headers (`host`, at least) are signed, and the
+    /// payload is `UNSIGNED-PAYLOAD`.
     public func presignedQuery(for request: SignableRequest, expiresInSeconds expires: Int, at date: AmzDate) -> String {
         var signable = request
         signable.query += self.presignQueryItems(for: request, expiresInSeconds: expires, at: date)

@@ -79,10 +79,10 @@ public struct BlobCopier: Sendable {
 
     func copy(_ blob: BlobReference) async -> Outcome {
         do {
-            if try await self.destination.size(ofSHA256: blob.sha256) == blob.size,
-                try await Self.digest(of: blob, in: self.destination) == blob.sha256
-            {
-                return .skipped
+            if let present = try await self.destination.size(ofSHA256: blob.sha256) {
+                if present == blob.size, try await Self.digest(of: blob, in: self.destination) == blob.sha256 { return .skipped }
+                // A damaged copy goes first: a store keeps content already under the sha256.
+                try await self.destination.remove(sha256: blob.sha256)
             }
             let upload = try await self.destination.makeUpload()
             defer { upload.discard() }

@@ -31,7 +31,7 @@ public final class S3BlobStore: BlobStore {
     public static let redirectLifetimeSeconds = 600
 
     public let configuration: S3Configuration
-    private let client: S3Client
+    let client: S3Client
     private let spool: UploadSpool
     private let threadPool: NIOThreadPool
     private let logger: Logger
@@ -89,7 +89,7 @@ public final class S3BlobStore: BlobStore {
 
     /// One PUT streamed from the file. Its signed payload hash is the blob's sha256, so the store
     /// itself refuses bytes that are not the blob's.
-    private func putObject(key: String, from path: String, size: Int64, sha256: String) async throws {
+    func putObject(key: String, from path: String, size: Int64, sha256: String) async throws {
         let threadPool = self.threadPool
         _ = try await self.client.send(
             S3Client.Call(
@@ -303,10 +303,7 @@ public final class S3BlobStore: BlobStore {
                 let response = try await self.client.send(S3Client.Call(method: .GET, key: nil, query: query))
                 return String(buffer: try await response.body.collect(upTo: 16 * 1024 * 1024))
             }
-            for upload in S3XML.elements("Upload", in: page[...]) {
-                guard let key = S3XML.text("Key", in: upload), let id = S3XML.text("UploadId", in: upload),
-                    let initiated = S3XML.text("Initiated", in: upload), Self.isoCompact(initiated) < cutoff.timestamp
-                else { continue }
+            for (key, id) in Self.uploads(in: page, startedBefore: cutoff) {
                 await self.abortMultipart(key: key, uploadID: id)
                 removed += 1
             }
@@ -315,6 +312,16 @@ public final class S3BlobStore: BlobStore {
                 ? (S3XML.text("NextKeyMarker", in: page[...]) ?? "", S3XML.text("NextUploadIdMarker", in: page[...]) ?? "") : nil
         } while markers != nil
         return removed
+    }
+
+    /// The multipart uploads of a ListMultipartUploads page started before `cutoff`.
+    static func uploads(in page: String, startedBefore cutoff: AmzDate) -> [(key: String, uploadID: String)] {
+        S3XML.elements("Upload", in: page[...]).compactMap { upload in
+            guard let key = S3XML.text("Key", in: upload), let id = S3XML.text("UploadId", in: upload),
+                let initiated = S3XML.text("Initiated", in: upload), Self.isoCompact(initiated) < cutoff.timestamp
+            else { return nil }
+            return (key, id)
+        }
     }
 
     /// `2026-12-02T19:05:25.000Z` as `20261202T190525Z`, comparable with `AmzDate.timestamp`.

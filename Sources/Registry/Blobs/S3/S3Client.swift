@@ -71,6 +71,9 @@ final class S3Client: Sendable {
         )
         // Downloads stream from the bucket while clients read them: enough connections for many at once.
         http.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        // A refused connection fails the attempt at once; `send` retries on its own schedule (the
+        // pool's own retries would hold the request until its deadline: 10 s per call to a store that is down).
+        http.connectionPool.retryConnectionEstablishment = false
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         self.logger = logger
     }
