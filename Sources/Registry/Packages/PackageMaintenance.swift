@@ -61,8 +61,16 @@ public struct PackageMaintenance: Sendable {
     /// Removes the blobs among `digests` (those of rows just deleted) that nothing references any more.
     /// The deletion that freed them has reported its change already (`afterWrite` here, or
     /// `ManagementService.write` for users, groups and projects).
+    /// The deletion has committed by now, so a store that fails here (a bucket that is down) does
+    /// not turn it into an error for the caller: the blobs stay, unreferenced, until a later
+    /// deletion of the same bytes or a garbage collection removes them.
     func collectGarbage(_ digests: [String]) async throws {
         let blobs = self.blobs
-        try await self.store.removeUnreferencedBlobs(digests) { digest in try await blobs.remove(sha256: digest) }
+        do {
+            try await self.store.removeUnreferencedBlobs(digests) { digest in try await blobs.remove(sha256: digest) }
+        } catch let error as RegistryError {
+            guard case .unavailable = error else { throw error }
+            self.logger.warning("the blobs of a deletion stay in the store for now", metadata: ["sha256": "\(digests)", "error": "\(error)"])
+        }
     }
 }

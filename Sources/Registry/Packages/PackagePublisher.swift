@@ -42,10 +42,48 @@ public struct PackagePublisher: Sendable {
         defer { stagedMetadata?.0.discard() }
         // Sent to the store before the lock and the transaction (an object store's upload takes as
         // long as the bytes take); the commit under the lock then only makes sure they are still there.
+        let transferred = [digests.sha256] + (stagedMetadata.map { [$0.1.sha256] } ?? [])
         try await self.blobs.transfer(upload, sha256: digests.sha256)
         if let (metadataUpload, metadata) = stagedMetadata { try await self.blobs.transfer(metadataUpload, sha256: metadata.sha256) }
         let blobs = self.blobs
-        let outcome = try await self.freshness.afterWrite(.packages) {
+        let outcome: PublishOutcome
+        do {
+            outcome = try await self.record(
+                checked,
+                upload: upload,
+                digests: digests,
+                requiresPython: requiresPython,
+                metadata: stagedMetadata,
+                to: project
+            )
+        } catch {
+            // Refused after all (the name taken at the same moment, the database down): what was
+            // sent and nothing refers to goes again, under the blob lock like any deletion.
+            try? await self.store.removeUnreferencedBlobs(transferred) { digest in try await blobs.remove(sha256: digest) }
+            throw error
+        }
+        if case .created(let file) = outcome {
+            self.logger.info(
+                "published",
+                metadata: [
+                    "project": "\(project.pathWithNamespace)", "file": "\(file.fileName)", "size": "\(file.size)",
+                    "sha256": "\(file.digests.sha256)",
+                ]
+            )
+        }
+        return outcome
+    }
+
+    private func record(
+        _ checked: CheckedUpload,
+        upload: BlobUpload,
+        digests: FileDigests,
+        requiresPython: String?,
+        metadata stagedMetadata: (BlobUpload, BlobReference)?,
+        to project: Project
+    ) async throws -> PublishOutcome {
+        let blobs = self.blobs
+        return try await self.freshness.afterWrite(.packages) {
             try await self.store.recordFile(
                 projectID: project.id,
                 name: checked.name.raw,
@@ -65,15 +103,5 @@ public struct PackagePublisher: Sendable {
                 }
             )
         }
-        if case .created(let file) = outcome {
-            self.logger.info(
-                "published",
-                metadata: [
-                    "project": "\(project.pathWithNamespace)", "file": "\(file.fileName)", "size": "\(file.size)",
-                    "sha256": "\(file.digests.sha256)",
-                ]
-            )
-        }
-        return outcome
     }
 }
