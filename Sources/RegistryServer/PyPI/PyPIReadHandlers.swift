@@ -94,7 +94,10 @@ struct PyPIReadHandlers {
         headers[.contentType] = "application/octet-stream"
         headers[.lastModified] = HTTPDate.format(secondsSinceEpoch: file.uploadedAt.secondsSinceEpoch)
         headers[.contentDisposition] = "attachment; filename=\"\(file.fileName)\""
-        if !self.isHead, let url = self.reader.downloadURL(ofBlob: file.digests.sha256, fileName: file.fileName) {
+        // A client that has the file (If-None-Match) gets its 304 here, not a trip to the store.
+        if !self.isHead, !EntityTag.ifNoneMatch(self.request.headers[.ifNoneMatch], matches: EntityTag(opaque: file.digests.sha256)),
+            let url = self.reader.downloadURL(ofBlob: file.digests.sha256, fileName: file.fileName)
+        {
             return Self.redirect(to: url)
         }
         return try await self.blob(size: file.size, sha256: file.digests.sha256, headers: headers, audience: scope.audience)
