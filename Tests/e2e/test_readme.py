@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from distributions import sdist, wheel
+from s3_server import Forwarder, S3NotFound, S3Server
 from static_index import StaticIndex
-from whlib import REPO, Clients, Wheelhouse, describe, describe_response
+from whlib import REPO, Clients, Wheelhouse, describe, describe_response, index_url, sha256
 
 README = REPO / "README.md"
 SECTION = "## A first session"
@@ -33,6 +37,7 @@ FIRST_LINE = 'wh=".build/release/wheelhouse"'
 PUBLISH_PROSE = "Publish and install"
 README_PORT = 8080  # what "The two commands" and the publish commands name
 FORWARDING = "## One index URL for private and public packages"
+OBJECT_STORAGE = "## Blobs in an S3-compatible bucket"
 
 
 # ---------------------------------------------------------------- the README's blocks
@@ -188,7 +193,7 @@ class ReadmeServer(Wheelhouse):
         return [".build/release/wheelhouse", "serve"], self.environment()
 
 
-def require_free(port: int):
+def require_free(port: int, named_by: str = "publish and install commands"):
     """Fails (never skips) when something listens on the port the README names."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
@@ -197,7 +202,7 @@ def require_free(port: int):
             return
         except OSError as e:
             error = e
-    pytest.fail(f"127.0.0.1:{port} is taken ({error}). The README's publish and install commands "
+    pytest.fail(f"127.0.0.1:{port} is taken ({error}). The README's {named_by} "
                 f"name that port, so this test needs it free: stop what listens there "
                 f"(`ss -ltnp 'sport = :{port}'`) and run again.", pytrace=False)
 
@@ -295,3 +300,187 @@ def test_forwarding_runs_as_written(first_session, wheelhouse_bin, monkeypatch):
     assert clients.imported(pip_target, "lib") == "1.0.0"
     assert clients.imported(pip_target, "requests") == "2.99.0"
     assert clients.imported(pip_target, "idna") == "3.99"
+
+
+# ---------------------------------------------------------------- blobs in a bucket
+
+COPY_SUMMARY = re.compile(r"copied (\d+) blobs \((\d+) bytes\), skipped 0 already present, 0 failed")
+
+
+def options(argv: list[str]) -> dict[str, str]:
+    """`--name value` pairs of a command line (every option of the README's lines takes one)."""
+    flags = [i for i, a in enumerate(argv) if a.startswith("--")]
+    found = {argv[i]: argv[i + 1] for i in flags if i + 1 < len(argv)}
+    if len(found) != len(flags) or any(v.startswith("--") for v in found.values()):
+        pytest.fail(f"{README}: expected `--option value` pairs in {shlex.join(argv)!r}", pytrace=False)
+    return found
+
+
+def object_storage_block() -> SimpleNamespace:
+    """The section's one ```sh block, taken apart: `export` lines first, a `$wh blobs copy` from
+    the first session's file store into a bucket, and last the `$wh serve` on that bucket. The
+    bucket, endpoint and directories the test sets up are read from the block, so what it runs is
+    what the README says; a block of another shape fails here."""
+    blocks = [text for _, text in sh_blocks(section_lines(OBJECT_STORAGE))]
+    if len(blocks) != 1:
+        pytest.fail(f"{README}: expected one ```sh block under {OBJECT_STORAGE!r}, found {len(blocks)}",
+                    pytrace=False)
+    lines = [ln for ln in blocks[0].splitlines() if ln.strip()]
+    shape = ("export lines, then one `$wh blobs copy` line, then the `$wh serve` line")
+    argvs = [shlex.split(ln) for ln in lines]
+    exports = [a for a in argvs if a[0] == "export"]
+    copies = [a for a in argvs if a[:3] == ["$wh", "blobs", "copy"]]
+    if (len(argvs) < 3 or argvs[-1][:2] != ["$wh", "serve"] or len(copies) != 1
+            or argvs[:-2] != exports or argvs[-2] != copies[0]
+            or any("=" not in v for a in exports for v in a[1:])):
+        pytest.fail(f"{README}: the block under {OBJECT_STORAGE!r} is no longer {shape}:\n{blocks[0]}",
+                    pytrace=False)
+    exported = dict(v.split("=", 1) for a in exports for v in a[1:])
+    if not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= exported.keys():
+        pytest.fail(f"{README}: the block under {OBJECT_STORAGE!r} exports no credentials: {exported}",
+                    pytrace=False)
+    copy, serve = options(copies[0][3:]), options(argvs[-1][2:])
+    if not copy.get("--from", "").startswith("file:") or not copy.get("--to", "").startswith("s3://"):
+        pytest.fail(f"{README}: the copy under {OBJECT_STORAGE!r} is no longer from file: to s3://: "
+                    f"{lines[-2]}", pytrace=False)
+    if (serve.get("--blob-store"), serve.get("--s3-endpoint")) != (copy["--to"], copy.get("--s3-endpoint")):
+        pytest.fail(f"{README}: the serve under {OBJECT_STORAGE!r} does not name the bucket and "
+                    f"endpoint the copy filled:\n{blocks[0]}", pytrace=False)
+    endpoint = urllib.parse.urlsplit(copy.get("--s3-endpoint", ""))
+    if (endpoint.scheme, endpoint.hostname) != ("http", "127.0.0.1") or not endpoint.port:
+        pytest.fail(f"{README}: the endpoint under {OBJECT_STORAGE!r} is not http://127.0.0.1:PORT, "
+                    f"where this test can start a store: {copy.get('--s3-endpoint')!r}", pytrace=False)
+    store = urllib.parse.urlsplit(copy["--to"])
+    prefix = store.path.strip("/")
+    return SimpleNamespace(text=blocks[0], head="\n".join(lines[:-1]) + "\n", serve_argv=argvs[-1],
+                           exported=exported, source=Path(copy["--from"][len("file:"):]),
+                           bucket=store.netloc, keys=f"{prefix}/sha256/" if prefix else "sha256/",
+                           port=endpoint.port)
+
+
+class ReadmeS3(S3Server):
+    """Tests/harness's S3 server (moto) where the README's endpoint names it: its forwarder
+    listens on that port instead of a free one. Signatures are not checked: the README's keys
+    are made up, so moto (which would check them against IAM keys it made) must take any."""
+
+    def __init__(self, port: int, bucket: str):
+        super().__init__(bucket=bucket, check_signatures=False, forwarder=False)
+        self.readme_port = port
+
+    def start(self, timeout: float = 30.0) -> "ReadmeS3":
+        super().start(timeout)  # moto on a free port, with the bucket
+        try:
+            self.forwarder = Forwarder(self.moto_port, port=self.readme_port).up()
+        except OSError:
+            self.stop()
+            raise
+        return self
+
+
+class ReadmeCommandServer(ReadmeServer):
+    """The README's own serve line (`$wh` as the first session sets it), with the variables the
+    block exported, and no AWS_* setting of this process's: what the newcomer's shell runs."""
+
+    def __init__(self, argv: list[str], exported: dict, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.argv, self.exported = argv, exported
+
+    def serve_command(self) -> tuple[list[str], dict]:
+        env = {k: v for k, v in self.environment().items() if not k.startswith("AWS_")}
+        env.update(self.exported)
+        return list(self.argv), env
+
+
+@pytest.mark.file_store_only("the README copies ./wheelhouse-data/blobs, where the first session's "
+                             "files are only when the suite keeps blobs in directories")
+def test_object_storage_runs_as_written(first_session, wheelhouse_bin, monkeypatch):
+    """The object storage block, as written: the first session's blobs copied into a bucket of a
+    store on the README's endpoint (moto, on that port), then the README's serve line on the
+    bucket, and pip installing `lib` through it. The local blob directory is moved aside while
+    that server runs, so the installed bytes can only have come from the bucket."""
+    s = first_session
+    assert s.proc.returncode == 0, describe(s.proc)
+    block = object_storage_block()
+    wh_path = shlex.split(FIRST_LINE)[0].split("=", 1)[1]
+    serve_argv = [wh_path if a == "$wh" else a for a in block.serve_argv]
+    assert s.server.stop() == 0, s.server.log_tail()  # a no-op when an earlier test stopped it
+    require_free(README_PORT)
+    monkeypatch.chdir(s.workdir)  # serve's defaults are relative to where it starts
+
+    # `lib` is the package the README published above; publish it here if that test did not run.
+    server = ReadmeServer(wheelhouse_bin, s.workdir / "wheelhouse-data", s.scratch / "object-storage-publish.log",
+                          port=README_PORT, database_url=None)
+    server.start()
+    try:
+        token = personal_secret(server, s.proc)
+        auth = {"PRIVATE-TOKEN": token}
+        if not server.get("projects/1/packages", headers=auth).json():
+            lib = wheel("lib", "1.0.0")
+            r = server.upload(1, lib.data, lib.filename, name="lib", version="1.0.0", auth=("__token__", token))
+            assert r.status_code == 201, describe_response(r)
+        r = server.get("projects/1/packages", headers=auth)
+        assert r.status_code == 200, describe_response(r)
+        [package] = [p for p in r.json() if p["name"] == "lib"]
+        r = server.get(f"projects/1/packages/{package['id']}/package_files", headers=auth)
+        assert r.status_code == 200, describe_response(r)
+        lib_files = {f["file_name"]: f["file_sha256"] for f in r.json()}
+        assert "lib-1.0.0-py3-none-any.whl" in lib_files, lib_files
+    finally:
+        assert server.stop() == 0, server.log_tail()  # the copy runs with no server, as written
+
+    require_free(block.port, named_by="object storage commands")
+    blobs = s.workdir / block.source
+    assert blobs.is_dir(), f"{blobs} (the copy's --from) does not exist"
+    try:
+        s3 = ReadmeS3(block.port, block.bucket).start()
+    except S3NotFound as e:
+        pytest.fail(f"this test needs moto and boto3: {e}", pytrace=False)
+    try:
+        env = {k: v for k, v in newcomer_env(s.scratch).items() if not k.startswith("AWS_")}
+        proc = run_as_written(FIRST_LINE + "\n" + block.head, s.workdir, env)
+        assert proc.returncode == 0, describe(proc)
+        summary = [COPY_SUMMARY.fullmatch(ln.strip()) for ln in proc.stdout.splitlines() if ln.strip()]
+        assert summary and summary[-1], describe(proc)
+        copied, nbytes = int(summary[-1].group(1)), int(summary[-1].group(2))
+        assert copied >= 1, describe(proc)
+        secret = block.exported["AWS_SECRET_ACCESS_KEY"]
+        assert secret not in proc.stdout + proc.stderr, "the copy printed the secret key"
+
+        # The bucket was empty: what the copy says it copied is exactly what is there, each
+        # object named by the sha256 of its bytes, `lib`'s files among them.
+        objects = s3.objects(block.keys)
+        assert (len(objects), sum(objects.values())) == (copied, nbytes), (objects, proc.stdout)
+        for key in objects:
+            assert sha256(s3.get_bytes(key)) == key.rsplit("/", 1)[-1], key
+        for name, digest in lib_files.items():
+            assert f"{block.keys}{digest}" in objects, (name, digest, sorted(objects))
+
+        moved = blobs.with_name(blobs.name + ".moved")
+        blobs.rename(moved)
+        try:
+            require_free(README_PORT)
+            server = ReadmeCommandServer(serve_argv, block.exported, wheelhouse_bin,
+                                         s.workdir / "wheelhouse-data",
+                                         s.scratch / "object-storage-server.log",
+                                         port=README_PORT, database_url=None)
+            server.start()
+            target = s.scratch / "object-storage-target"
+            try:
+                clients = Clients(s.scratch)
+                proc = clients.pip_install(index_url(server.project_url(1), token),
+                                           "lib", target=target)
+                assert proc.returncode == 0, describe(proc)
+            finally:
+                assert server.stop() == 0, server.log_tail()
+            assert secret not in s.scratch.joinpath("object-storage-server.log").read_text(), \
+                "the server logged the secret key"
+            assert clients.imported(target, "lib") == "1.0.0"  # the wheel's bytes, from the bucket
+            if blobs.exists():  # the server on the bucket may make the directory, but no blob in it
+                written = [p for p in blobs.rglob("*") if p.is_file()]
+                assert not written, f"the server on the bucket wrote to {blobs}: {written}"
+        finally:
+            if blobs.exists() and not any(p.is_file() for p in blobs.rglob("*")):
+                shutil.rmtree(blobs)
+            moved.rename(blobs)  # fails, keeping both, if the server wrote blobs there
+    finally:
+        s3.stop()
