@@ -29,7 +29,7 @@ struct BlobCopierTests {
                 let blobs = try await registry.store.referencedBlobs(after: "", limit: 10)
                 let damaged = blobs[0]
                 let other = try await bucket.stage([UInt8](repeating: 7, count: Int(damaged.size)))
-                try await bucket.putObject(
+                try await bucket.writer.write(
                     key: bucket.configuration.key(forSHA256: damaged.sha256),
                     from: other.0.path,
                     size: damaged.size,

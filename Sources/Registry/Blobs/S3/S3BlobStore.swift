@@ -32,6 +32,7 @@ public final class S3BlobStore: BlobStore {
 
     public let configuration: S3Configuration
     let client: S3Client
+    let writer: S3ObjectWriter
     private let spool: UploadSpool
     private let threadPool: NIOThreadPool
     private let logger: Logger
@@ -45,6 +46,7 @@ public final class S3BlobStore: BlobStore {
         self.threadPool = threadPool
         self.logger = logger
         self.client = S3Client(configuration: configuration, logger: logger)
+        self.writer = S3ObjectWriter(client: self.client, threadPool: threadPool, logger: logger)
     }
 
     public func shutdown() async throws {
@@ -79,111 +81,8 @@ public final class S3BlobStore: BlobStore {
     private func ensureStored(_ upload: BlobUpload, sha256: String) async throws {
         let key = self.configuration.key(forSHA256: sha256)
         if let stored = try await self.objectSize(key: key), stored == upload.size { return }
-        if upload.size <= Self.singlePutLimit {
-            try await self.putObject(key: key, from: upload.path, size: upload.size, sha256: sha256)
-        } else {
-            try await self.putMultipart(key: key, from: upload.path, size: upload.size)
-        }
+        try await self.writer.write(key: key, from: upload.path, size: upload.size, sha256: sha256)
         self.logger.debug("stored a blob in the bucket", metadata: ["key": "\(key)", "bytes": "\(upload.size)"])
-    }
-
-    /// One PUT streamed from the file. Its signed payload hash is the blob's sha256, so the store
-    /// itself refuses bytes that are not the blob's.
-    func putObject(key: String, from path: String, size: Int64, sha256: String) async throws {
-        let threadPool = self.threadPool
-        _ = try await self.client.send(
-            S3Client.Call(
-                method: .PUT,
-                key: key,
-                headers: [("content-type", "application/octet-stream")],
-                payload: .sha256(sha256),
-                body: { .stream(FileChunks(path: path, range: 0..<size, threadPool: threadPool), length: .known(size)) },
-                bodyLength: size
-            )
-        )
-    }
-
-    private func putMultipart(key: String, from path: String, size: Int64) async throws {
-        let started = try await self.client.send(S3Client.Call(method: .POST, key: key, query: [("uploads", "")], idempotent: false))
-        let answer = String(buffer: try await started.body.collect(upTo: 64 * 1024))
-        guard let uploadID = S3XML.text("UploadId", in: answer[...]), !uploadID.isEmpty else {
-            throw S3Failure.refused(status: 200, code: "NoUploadId", message: "the store started no multipart upload")
-        }
-        do {
-            let partCount = Int((size + Self.partSize - 1) / Self.partSize)
-            var tags = [String](repeating: "", count: partCount)
-            try await withThrowingTaskGroup(of: (Int, String).self) { group in
-                var nextPart = 1
-                func addPart(_ number: Int) {
-                    group.addTask { (number, try await self.putPart(number, of: key, uploadID: uploadID, from: path, size: size)) }
-                }
-                while nextPart <= min(partCount, Self.partsInFlight) {
-                    addPart(nextPart)
-                    nextPart += 1
-                }
-                while let (number, tag) = try await group.next() {
-                    tags[number - 1] = tag
-                    if nextPart <= partCount {
-                        addPart(nextPart)
-                        nextPart += 1
-                    }
-                }
-            }
-            let parts = tags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3XML.escape($0.element))</ETag></Part>" }
-            let document = ByteBuffer(string: "<CompleteMultipartUpload>\(parts.joined())</CompleteMultipartUpload>")
-            let completed = try await self.client.send(
-                S3Client.Call(
-                    method: .POST,
-                    key: key,
-                    query: [("uploadId", uploadID)],
-                    headers: [("content-type", "application/xml")],
-                    payload: .sha256(ContentHash.sha256(document.readableBytesView)),
-                    body: { .bytes(document) },
-                    bodyLength: Int64(document.readableBytes)
-                )
-            )
-            // S3 may answer 200 and still report an error in the body.
-            let result = String(buffer: try await completed.body.collect(upTo: 64 * 1024))
-            if let code = S3XML.text("Code", in: result[...]), result.contains("<Error>") {
-                throw S3Failure.refused(status: 200, code: code, message: S3XML.text("Message", in: result[...]) ?? "")
-            }
-        } catch {
-            await self.abortMultipart(key: key, uploadID: uploadID)
-            throw error
-        }
-    }
-
-    /// Reads part `number` from the file, hashes it and sends it; returns its ETag.
-    private func putPart(_ number: Int, of key: String, uploadID: String, from path: String, size: Int64) async throws -> String {
-        let offset = Int64(number - 1) * Self.partSize
-        let count = Int(min(Self.partSize, size - offset))
-        let bytes = try await self.threadPool.runIfActive { try FileChunks.read(path: path, offset: offset, count: count) }
-        let digest = ContentHash.sha256(bytes.readableBytesView)
-        let response = try await self.client.send(
-            S3Client.Call(
-                method: .PUT,
-                key: key,
-                query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                payload: .sha256(digest),
-                body: { .bytes(bytes) },
-                bodyLength: Int64(count)
-            )
-        )
-        guard let tag = response.headers.first(name: "etag") else {
-            throw S3Failure.refused(status: Int(response.status.code), code: "NoETag", message: "the store gave part \(number) no ETag")
-        }
-        return tag
-    }
-
-    private func abortMultipart(key: String, uploadID: String) async {
-        do {
-            _ = try await self.client.send(S3Client.Call(method: .DELETE, key: key, query: [("uploadId", uploadID)], accepting: [404]))
-        } catch {
-            self.logger.warning(
-                "could not abort a multipart upload; the start-up sweep will",
-                metadata: ["key": "\(key)", "error": "\(error)"]
-            )
-        }
     }
 
     // MARK: Reading
@@ -304,7 +203,7 @@ public final class S3BlobStore: BlobStore {
                 return String(buffer: try await response.body.collect(upTo: 16 * 1024 * 1024))
             }
             for (key, id) in Self.uploads(in: page, startedBefore: cutoff) {
-                await self.abortMultipart(key: key, uploadID: id)
+                await self.writer.abortMultipart(key: key, uploadID: id)
                 removed += 1
             }
             markers =
