@@ -216,6 +216,7 @@ def test_a_client_leaving_mid_file_leaves_no_descriptor_open(big):
     assert hashlib.sha256(requests.get(url).content).hexdigest() == d.sha256
 
 
+@pytest.mark.file_store_only(reason="deletes the blob file from the blob directory; test_object_storage.py has the bucket version")
 def test_a_blob_gone_from_disk_is_a_clean_404(big):
     wh, p, d, url = big
     assert requests.get(url).status_code == 200

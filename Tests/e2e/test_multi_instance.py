@@ -454,6 +454,7 @@ def test_yank_on_a_is_seen_on_b(pair, tmp_path):
 
 # ---------------------------------------------------------------- migrate-data
 
+@pytest.mark.file_store_only(reason="the one-box registry's blobs must be in its data dir for the migrated instance to find them")
 def test_migrate_data_from_a_one_box_sqlite_registry(wheelhouse_bin, pg, mi_root, tmp_path):
     old = Wheelhouse(wheelhouse_bin, mi_root / "onebox" / "data", mi_root / "onebox" / "server.log",
                      database_url=None)  # SQLite in the data dir, whatever the suite's mode

@@ -27,7 +27,7 @@ extension MetadataStore {
         try await self.database.read { db in
             let row = try await db.raw(
                 """
-                SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM (
+                SELECT COUNT(*) AS count, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM (
                     SELECT sha256, MAX(size) AS size FROM (
                         SELECT sha256, size FROM package_files
                         UNION ALL SELECT metadata_sha256 AS sha256, metadata_size AS size FROM package_files WHERE metadata_sha256 IS NOT NULL
