@@ -114,21 +114,28 @@ public final class S3BlobStore: BlobStore {
         return bytes
     }
 
-    /// Streams from one GET: the client's reading paces the bucket's sending (AsyncHTTPClient
-    /// reads from the connection only as the body is consumed).
+    /// Streams from one GET (`S3BodyStream`): the client's reading paces the bucket's sending. The
+    /// connection's reads (up to 64 KiB each) are gathered into chunks of `streamedChunkSize`, so
+    /// that the answer goes out in few large writes rather than one hop to the client's event loop
+    /// per read.
     public func chunks(sha256: String, range: ClosedRange<Int64>) async throws -> BlobChunks {
-        let response = try await self.failingAsUnavailable("read \(sha256)") { try await self.get(sha256: sha256, range: range) }
-        let cursor = ResponseCursor(response.body.makeAsyncIterator())
-        let expected = range.upperBound - range.lowerBound + 1
+        let stream = try await self.failingAsUnavailable("read \(sha256)") {
+            let (status, stream) = try await self.client.stream(
+                S3Client.Call(
+                    method: .GET,
+                    key: self.configuration.key(forSHA256: sha256),
+                    headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound)")],
+                    accepting: [404]
+                )
+            )
+            if status == 404 { throw BlobStoreError.notFound(sha256: sha256) }
+            return stream
+        }
+        let cursor = ResponseCursor(stream.chunks.makeAsyncIterator(), expected: range.upperBound - range.lowerBound + 1)
         let logger = self.logger
         return BlobChunks {
             do {
-                let chunk = try await cursor.next()
-                cursor.received += Int64(chunk?.readableBytes ?? 0)
-                if chunk == nil && cursor.received != expected {
-                    throw S3Failure.refused(status: 206, code: "ShortRead", message: "the store sent \(cursor.received) of \(expected) bytes")
-                }
-                return chunk
+                return try await cursor.nextChunk(gathering: Self.streamedChunkSize)
             } catch {
                 // The head is sent by now: the connection is cut short, and the operator told why.
                 logger.error("a download from the bucket broke off", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
@@ -136,6 +143,8 @@ public final class S3BlobStore: BlobStore {
             }
         }
     }
+
+    static let streamedChunkSize = 1024 * 1024
 
     private func get(sha256: String, range: ClosedRange<Int64>) async throws -> HTTPClientResponse {
         let response = try await self.client.send(
@@ -272,14 +281,36 @@ public struct BlobStoreAccessError: Error, CustomStringConvertible {
 
 /// The iterator of one GET's body, consumed by one download at a time.
 private final class ResponseCursor: @unchecked Sendable {
-    private var iterator: HTTPClientResponse.Body.AsyncIterator
-    var received: Int64 = 0
+    private var iterator: S3BodyStream.Chunks.AsyncIterator
+    private let expected: Int64
+    private var received: Int64 = 0
+    private var finished = false
 
-    init(_ iterator: HTTPClientResponse.Body.AsyncIterator) {
+    init(_ iterator: S3BodyStream.Chunks.AsyncIterator, expected: Int64) {
         self.iterator = iterator
+        self.expected = expected
     }
 
-    func next() async throws -> ByteBuffer? {
-        try await self.iterator.next()
+    /// The next `size` bytes or more (less at the end), nil after the last; a body shorter than
+    /// the range asked for is an error, never a short answer.
+    func nextChunk(gathering size: Int) async throws -> ByteBuffer? {
+        var gathered: ByteBuffer?
+        while !self.finished {
+            guard var chunk = try await self.iterator.next() else {
+                self.finished = true
+                guard self.received == self.expected else {
+                    throw S3Failure.refused(status: 206, code: "ShortRead", message: "the store sent \(self.received) of \(self.expected) bytes")
+                }
+                break
+            }
+            self.received += Int64(chunk.readableBytes)
+            if gathered == nil {
+                if chunk.readableBytes >= size { return chunk }
+                gathered = ByteBufferAllocator().buffer(capacity: size + 64 * 1024)
+            }
+            gathered!.writeBuffer(&chunk)
+            if gathered!.readableBytes >= size { break }
+        }
+        return gathered
     }
 }

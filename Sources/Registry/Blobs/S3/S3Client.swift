@@ -1,6 +1,7 @@
 import AWSSigV4
 import AsyncHTTPClient
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -116,30 +117,91 @@ final class S3Client: Sendable {
         }
     }
 
-    private func attempt(_ call: Call) async throws -> HTTPClientResponse {
+    /// The URL and the headers of `call`, signed now.
+    private func signed(_ call: Call) -> (url: String, headers: HTTPHeaders) {
         let (host, path) = self.configuration.address(ofKey: call.key)
         let query = SigV4Encoding.canonicalQuery(call.query)
-        var request = HTTPClientRequest(url: "\(self.configuration.scheme)://\(host)\(path)\(query.isEmpty ? "" : "?" + query)")
-        request.method = call.method
         let toSign: [(name: String, value: String)] = [("host", host)] + call.headers
         let signable = SignableRequest(method: call.method.rawValue, path: path, query: call.query, headers: toSign)
         let now = AmzDate(secondsSince1970: Int64(time(nil)))
+        var headers = HTTPHeaders()
         for (name, value) in call.headers + self.signer.signedHeaders(for: signable, payload: call.payload, at: now) {
-            request.headers.add(name: name, value: value)
+            headers.add(name: name, value: value)
         }
+        return ("\(self.configuration.scheme)://\(host)\(path)\(query.isEmpty ? "" : "?" + query)", headers)
+    }
+
+    /// A GET whose body is read into `S3BodyStream`'s deeper buffer (downloads); answers other than
+    /// 2xx and `call.accepting` throw as `send` does, with the same retries.
+    func stream(_ call: Call) async throws -> (status: Int, stream: S3BodyStream) {
+        var attempt = 1
+        while true {
+            do {
+                return try await self.streamAttempt(call)
+            } catch let failure as S3Failure where failure.isTransient && attempt < Self.attempts {
+                try await Task.sleep(for: Self.retryDelays[attempt - 1])
+                attempt += 1
+            }
+        }
+    }
+
+    private func streamAttempt(_ call: Call) async throws -> (status: Int, stream: S3BodyStream) {
+        let (url, headers) = self.signed(call)
+        let request = try HTTPClient.Request(url: url, method: call.method, headers: headers)
+        let eventLoop = self.http.eventLoopGroup.any()
+        let stream = S3BodyStream(eventLoop: eventLoop)
+        // No deadline on the task: it would cut a long download; the head has `answerTimeout`, and
+        // the body the client's idle read timeout.
+        let task = self.http.execute(request: request, delegate: stream, eventLoop: .delegate(on: eventLoop), logger: self.logger)
+        stream.demand.onTerminate { task.cancel() }
+        let timedOut = NIOLockedValueBox(false)
+        let timeout = eventLoop.scheduleTask(in: Self.answerTimeout) {
+            timedOut.withLockedValue { $0 = true }
+            task.cancel()
+        }
+        let head: HTTPResponseHead
+        do {
+            head = try await stream.head.futureResult.get()
+            timeout.cancel()
+        } catch {
+            timeout.cancel()
+            throw timedOut.withLockedValue { $0 } ? S3Failure.timedOut : Self.failure(from: error)
+        }
+        let status = Int(head.status.code)
+        if (200..<300).contains(status) || call.accepting.contains(status) { return (status, stream) }
+        var body = ByteBuffer()
+        for try await var chunk in stream.chunks where body.readableBytes < 64 * 1024 { body.writeBuffer(&chunk) }
+        let text = String(buffer: body)
+        let code = S3XML.text("Code", in: text[...]) ?? (status == 404 ? "NotFound" : status == 403 ? "AccessDenied" : "HTTP\(status)")
+        throw S3Failure.refused(status: status, code: code, message: S3XML.text("Message", in: text[...]) ?? "")
+    }
+
+    /// A connection-level error as an `S3Failure`.
+    private static func failure(from error: any Error) -> any Error {
+        switch error {
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout:
+            return S3Failure.timedOut
+        case let error as HTTPClientError where error == .remoteConnectionClosed || error == .cancelled:
+            return S3Failure.unreachable("the connection was closed")
+        case is CancellationError:
+            return error
+        default:
+            return S3Failure.unreachable(Self.describeConnectionFailure(error))
+        }
+    }
+
+    private func attempt(_ call: Call) async throws -> HTTPClientResponse {
+        let (url, headers) = self.signed(call)
+        var request = HTTPClientRequest(url: url)
+        request.method = call.method
+        request.headers = headers
         if let body = call.body { request.body = try body() }
         let deadline = NIODeadline.now() + Self.answerTimeout + .seconds(call.bodyLength / (1024 * 1024))
         let response: HTTPClientResponse
         do {
             response = try await self.http.execute(request, deadline: deadline, logger: self.logger)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw S3Failure.timedOut
-        } catch let error as HTTPClientError where error == .remoteConnectionClosed || error == .cancelled {
-            throw S3Failure.unreachable("the connection was closed")
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
-            throw S3Failure.unreachable(Self.describeConnectionFailure(error))
+            throw Self.failure(from: error)
         }
         let status = Int(response.status.code)
         if (200..<300).contains(status) || call.accepting.contains(status) { return response }
