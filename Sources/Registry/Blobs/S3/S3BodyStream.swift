@@ -7,11 +7,10 @@ import NIOHTTP1
 ///
 /// AsyncHTTPClient's async body holds one read (up to 64 KiB) at a time: every read is a round
 /// trip between the connection's event loop and the consumer, and the socket's read interest is
-/// switched off and on again each time. That halved the speed of proxied downloads. Here the
-/// connection keeps reading until `highWatermark` reads wait for the consumer, and it resumes once
-/// they are down to `lowWatermark`: memory stays bounded (about 2 MiB a download with the
-/// gathering of `S3BlobStore.chunks`) and a slow
-/// client still slows the bucket.
+/// switched off and on again each time. Here the connection keeps reading until `highWatermark`
+/// reads wait for the consumer, and resumes once they are down to `lowWatermark`: memory stays
+/// bounded (about 2 MiB a download, with the gathering in `S3BlobStore.chunks`), and a slow client
+/// still slows the bucket.
 final class S3BodyStream: HTTPClientResponseDelegate, @unchecked Sendable {
     typealias Response = Void
     typealias Chunks = NIOThrowingAsyncSequenceProducer<
