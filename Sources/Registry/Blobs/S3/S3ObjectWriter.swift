@@ -1,7 +1,9 @@
 import AsyncHTTPClient
+import Crypto
 import Logging
 import NIOCore
 import NIOPosix
+import PythonPackaging
 
 /// Sends a spooled file to one key of the bucket: one PUT up to `S3BlobStore.singlePutLimit`,
 /// else a multipart upload whose parts are read from the file, hashed and sent a few at a time
@@ -90,7 +92,10 @@ struct S3ObjectWriter: Sendable {
         let offset = Int64(number - 1) * S3BlobStore.partSize
         let count = Int(min(S3BlobStore.partSize, size - offset))
         let bytes = try await self.threadPool.runIfActive { try FileChunks.read(path: path, offset: offset, count: count) }
-        let digest = ContentHash.sha256(bytes.readableBytesView)
+        // Hashed in place: a copy of each part in flight would be as large as the parts themselves.
+        var hasher = SHA256()
+        bytes.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        let digest = Hex.encode(hasher.finalize())
         let response = try await self.client.send(
             S3Client.Call(
                 method: .PUT,
