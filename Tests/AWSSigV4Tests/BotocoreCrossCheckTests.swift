@@ -217,7 +217,7 @@ final class BotocoreCrossCheckTests: XCTestCase {
         process.arguments = arguments
         let stdout = Pipe()
         let stderr = FileManager.default.temporaryDirectory.appendingPathComponent("botocore_cases-\(UUID().uuidString).stderr")
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: stderr) }
         process.standardOutput = stdout
         process.standardError = try FileHandle(forWritingTo: stderr)
