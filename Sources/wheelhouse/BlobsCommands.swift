@@ -37,7 +37,8 @@ struct BlobsCopyCommand: AsyncParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() async throws {
-        var logger = Logger(label: "wheelhouse")
+        // Log lines go to stderr: stdout carries only the summary line.
+        var logger = Logger(label: "wheelhouse") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
         let source: BlobStoreLocation
         let destination: BlobStoreLocation

@@ -101,6 +101,29 @@ struct S3BlobStoreTests {
         }
     }
 
+    /// A client that stops reading for longer than the bucket's idle deadline (a paused laptop, a
+    /// buffering proxy) still gets the whole file: that deadline runs only while bytes are awaited.
+    @Test func aConsumerThatPausesIsNotCutOff() async throws {
+        try await TemporaryDirectory.with("wheelhouse-s3") { directory in
+            try await TestS3.withStore(try TestS3.configuration(), spoolingIn: directory) { store in
+                let bytes = Self.randomBytes(24 * 1024 * 1024)  // more than every buffer on the way holds
+                let (upload, digests) = try await Self.write(bytes, to: store)
+                try await store.transfer(upload, sha256: digests.sha256)
+                try await store.commit(upload, sha256: digests.sha256)
+                var streamed = ByteBuffer()
+                var iterator = try await store.chunks(sha256: digests.sha256, range: 0...Int64(bytes.count - 1)).makeAsyncIterator()
+                guard var first = try await iterator.next() else {
+                    Issue.record("no first chunk")
+                    return
+                }
+                streamed.writeBuffer(&first)
+                try await Task.sleep(for: .nanoseconds(S3BodyStream.idleTimeout.nanoseconds) + .seconds(2))
+                while var chunk = try await iterator.next() { streamed.writeBuffer(&chunk) }
+                #expect(streamed == ByteBuffer(bytes: bytes))
+            }
+        }
+    }
+
     /// The same bytes committed twice, as two projects' uploads would be, are one object.
     @Test func identicalContentIsOneObject() async throws {
         try await TemporaryDirectory.with("wheelhouse-s3") { directory in
@@ -215,7 +238,7 @@ extension S3BlobStore {
     /// For tests: the keys of open multipart uploads under the store's prefix.
     func openMultipartUploads() async throws -> [String] {
         let response = try await self.client.send(
-            S3Client.Call(method: .GET, key: nil, query: [("uploads", ""), ("prefix", self.configuration.storePrefix)])
+            S3Client.Call(method: .GET, key: nil, query: [("uploads", ""), ("prefix", self.configuration.blobKeyPrefix)])
         )
         let page = String(buffer: try await response.body.collect(upTo: 1024 * 1024))
         return S3XML.elements("Upload", in: page[...]).compactMap { S3XML.text("Key", in: $0) }

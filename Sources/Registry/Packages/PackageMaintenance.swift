@@ -62,8 +62,8 @@ public struct PackageMaintenance: Sendable {
     /// The deletion that freed them has reported its change already (`afterWrite` here, or
     /// `ManagementService.write` for users, groups and projects).
     /// The deletion has committed by now, so a store that fails here (a bucket that is down) does
-    /// not turn it into an error for the caller: the blobs stay, unreferenced, until a later
-    /// deletion of the same bytes or a garbage collection removes them.
+    /// not turn it into an error for the caller: the blobs stay, unreferenced (and logged), until
+    /// a later deletion of the same bytes removes them; no collection sweeps the store yet.
     func collectGarbage(_ digests: [String]) async throws {
         let blobs = self.blobs
         do {

@@ -103,20 +103,38 @@ extension MetadataStore {
 
     /// Runs `remove` for each digest that no file row (nor the upstream cache) references any more, while holding the write
     /// lock, so that no upload can record a row for that content in between.
+    /// A batch at a time, each in a short transaction of its own under the blob lock, and the
+    /// batch's removals sixteen at once: a project of thousands of files in a bucket (a DELETE is
+    /// tens of milliseconds there) stays far inside the database's write deadline, past which the
+    /// lock would go while a DELETE is still on its way.
     func removeUnreferencedBlobs(_ digests: [String], remove: @escaping @Sendable (String) async throws -> Void) async throws {
         let unique = Array(Set(digests))
-        guard !unique.isEmpty else { return }
-        try await self.database.transaction(locking: [.blobs]) { db in
-            for digest in unique {
-                let referenced =
-                    try await db.raw(
-                        """
-                        SELECT 1 AS x FROM package_files WHERE sha256 = \(bind: digest) OR metadata_sha256 = \(bind: digest)
-                        UNION ALL SELECT 1 AS x FROM upstream_blobs WHERE sha256 = \(bind: digest)
-                        LIMIT 1
-                        """
-                    ).first() != nil
-                if !referenced { try await remove(digest) }
+        for start in stride(from: 0, to: unique.count, by: 128) {
+            let batch = unique[start..<min(unique.count, start + 128)]
+            try await self.database.transaction(locking: [.blobs]) { db in
+                var unreferenced: [String] = []
+                for digest in batch {
+                    let referenced =
+                        try await db.raw(
+                            """
+                            SELECT 1 AS x FROM package_files WHERE sha256 = \(bind: digest) OR metadata_sha256 = \(bind: digest)
+                            UNION ALL SELECT 1 AS x FROM upstream_blobs WHERE sha256 = \(bind: digest)
+                            LIMIT 1
+                            """
+                        ).first() != nil
+                    if !referenced { unreferenced.append(digest) }
+                }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var pending = unreferenced[...]
+                    for _ in 0..<16 {
+                        guard let digest = pending.popFirst() else { break }
+                        group.addTask { try await remove(digest) }
+                    }
+                    while try await group.next() != nil {
+                        guard let digest = pending.popFirst() else { continue }
+                        group.addTask { try await remove(digest) }
+                    }
+                }
             }
         }
     }

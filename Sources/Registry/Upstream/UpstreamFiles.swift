@@ -182,7 +182,8 @@ public final class UpstreamDownload: @unchecked Sendable {
     }
 
     /// Reads the whole file, handing each chunk to `send` (the last one only once verified), then
-    /// stores it. Throws, having stored nothing, when the bytes are wrong, too many, or stop coming.
+    /// stores it (a failure to store is logged, not thrown: the client has its verified file). Throws,
+    /// having stored nothing, when the bytes are wrong, too many, or stop coming.
     public func stream(_ send: (ByteBuffer) async throws -> Void) async throws {
         defer {
             self.finished = true
@@ -214,7 +215,17 @@ public final class UpstreamDownload: @unchecked Sendable {
             )
             throw UpstreamFailure.badAnswer("the bytes of \(self.location.filename) do not match the sha256 its page gives").registryError
         }
-        try await self.files.keep(self.upload, as: self.location, size: size)
+        // Verified: the client gets its last bytes now, not after the file reaches the store (a
+        // bucket takes as long as the bytes take, and may be down). A file that cannot be kept is
+        // fetched again by the next request.
         if let held { try await send(held) }
+        do {
+            try await self.files.keep(self.upload, as: self.location, size: size)
+        } catch {
+            self.files.logger.error(
+                "could not keep a verified upstream file",
+                metadata: ["file": "\(self.location.filename)", "sha256": "\(self.location.sha256)", "error": "\(error)"]
+            )
+        }
     }
 }

@@ -37,8 +37,9 @@ public final class S3BlobStore: BlobStore {
     private let threadPool: NIOThreadPool
     private let logger: Logger
     /// Core metadata and small files are read often (resolvers read every `.metadata`), so their
-    /// bytes stay in memory: 32 MiB in all, entries up to 256 KiB.
-    private let smallBlobs = SmallBlobCache(capacity: 32 * 1024 * 1024, largestEntry: 256 * 1024)
+    /// bytes stay in memory: 32 MiB in all, entries up to 64 KiB (the reads answered from memory;
+    /// larger ones stream).
+    private let smallBlobs = SmallBlobCache(capacity: 32 * 1024 * 1024, largestEntry: 64 * 1024)
 
     public init(configuration: S3Configuration, spoolDirectory: String, logger: Logger, threadPool: NIOThreadPool = .singleton) throws {
         self.configuration = configuration
@@ -129,6 +130,10 @@ public final class S3BlobStore: BlobStore {
                 )
             )
             if status == 404 { throw BlobStoreError.notFound(sha256: sha256) }
+            // A store that ignores Range answers 200 with the whole object: right only from offset 0.
+            guard status == 206 || (status == 200 && range.lowerBound == 0) else {
+                throw S3Failure.refused(status: status, code: "NotPartial", message: "the store did not answer the range with 206")
+            }
             return stream
         }
         let cursor = ResponseCursor(stream.chunks.makeAsyncIterator(), expected: range.upperBound - range.lowerBound + 1)
@@ -156,6 +161,9 @@ public final class S3BlobStore: BlobStore {
             )
         )
         if response.status == .notFound { throw BlobStoreError.notFound(sha256: sha256) }
+        guard response.status == .partialContent || (response.status == .ok && range.lowerBound == 0) else {
+            throw S3Failure.refused(status: Int(response.status.code), code: "NotPartial", message: "the store did not answer the range with 206")
+        }
         return response
     }
 
@@ -205,7 +213,7 @@ public final class S3BlobStore: BlobStore {
         let cutoff = AmzDate(secondsSince1970: Int64(time(nil)) - age.components.seconds)
         var markers: (key: String, upload: String)?
         repeat {
-            var query: [(name: String, value: String)] = [("uploads", ""), ("prefix", self.configuration.storePrefix)]
+            var query: [(name: String, value: String)] = [("uploads", ""), ("prefix", self.configuration.blobKeyPrefix)]
             if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.upload)] }
             let page = try await self.failingAsUnavailable("list multipart uploads") {
                 let response = try await self.client.send(S3Client.Call(method: .GET, key: nil, query: query))
@@ -260,10 +268,13 @@ public final class S3BlobStore: BlobStore {
     private func failingAsUnavailable<T: Sendable>(_ operation: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let failure as S3Failure {
+        } catch let error where error is BlobStoreError || error is RegistryError || error is CancellationError {
+            throw error
+        } catch {
+            // An S3 error answer, or a body that broke off or overflowed after its head.
             self.logger.error(
                 "the blob store failed",
-                metadata: ["operation": "\(operation)", "store": "\(self.configuration.storeDescription)", "error": "\(failure)"]
+                metadata: ["operation": "\(operation)", "store": "\(self.configuration.storeDescription)", "error": "\(error)"]
             )
             throw RegistryError.unavailable("the blob store did not answer")
         }
@@ -304,6 +315,9 @@ private final class ResponseCursor: @unchecked Sendable {
                 break
             }
             self.received += Int64(chunk.readableBytes)
+            if self.received > self.expected {
+                throw S3Failure.refused(status: 200, code: "LongRead", message: "the store sent more than the \(self.expected) bytes asked for")
+            }
             if gathered == nil {
                 if chunk.readableBytes >= size { return chunk }
                 gathered = ByteBufferAllocator().buffer(capacity: size + 64 * 1024)

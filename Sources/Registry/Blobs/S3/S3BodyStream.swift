@@ -19,6 +19,10 @@ final class S3BodyStream: HTTPClientResponseDelegate, @unchecked Sendable {
 
     static let lowWatermark = 4
     static let highWatermark = 16
+    /// The longest the bucket may leave a read unanswered while the client waits for bytes. The
+    /// HTTP client's own read timeout cannot be used: it also runs while a slow client holds the
+    /// connection paused, and would cut its download.
+    static let idleTimeout = TimeAmount.seconds(10)
 
     /// Completed with the answer's head, or failed if none comes.
     let head: EventLoopPromise<HTTPResponseHead>
@@ -27,6 +31,7 @@ final class S3BodyStream: HTTPClientResponseDelegate, @unchecked Sendable {
     let demand: Demand
     /// Touched only on the request's event loop, where AsyncHTTPClient calls the delegate.
     private var headReceived = false
+    private var idleTimer: Scheduled<Void>?
 
     init(eventLoop: any EventLoop) {
         self.head = eventLoop.makePromise(of: HTTPResponseHead.self)
@@ -44,22 +49,40 @@ final class S3BodyStream: HTTPClientResponseDelegate, @unchecked Sendable {
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         self.headReceived = true
         self.head.succeed(head)
+        self.awaitBucket(task)
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
     func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         switch self.source.yield(buffer) {
-        case .produceMore: return task.eventLoop.makeSucceededVoidFuture()
-        case .stopProducing: return self.demand.waitForMore(on: task.eventLoop)
-        case .dropped: return task.eventLoop.makeFailedFuture(CancellationError())
+        case .produceMore:
+            self.awaitBucket(task)
+            return task.eventLoop.makeSucceededVoidFuture()
+        case .stopProducing:
+            // Paused for the client: its pace, not the bucket's, so no deadline meanwhile.
+            self.idleTimer?.cancel()
+            self.idleTimer = nil
+            let resumed = self.demand.waitForMore(on: task.eventLoop)
+            resumed.whenSuccess { self.awaitBucket(task) }
+            return resumed
+        case .dropped:
+            return task.eventLoop.makeFailedFuture(CancellationError())
         }
     }
 
+    /// (Re)starts the deadline for the bucket's next bytes.
+    private func awaitBucket(_ task: HTTPClient.Task<Void>) {
+        self.idleTimer?.cancel()
+        self.idleTimer = task.eventLoop.scheduleTask(in: Self.idleTimeout) { task.cancel() }
+    }
+
     func didFinishRequest(task: HTTPClient.Task<Void>) throws {
+        self.idleTimer?.cancel()
         self.source.finish()
     }
 
     func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
+        self.idleTimer?.cancel()
         if !self.headReceived { self.head.fail(error) }
         self.source.finish(error)
     }

@@ -48,7 +48,7 @@ enum S3Failure: Error, CustomStringConvertible {
 ///
 /// Deadlines: a connection within `connectTimeout`; an answer's head within `answerTimeout`, plus a
 /// second per MiB the request sends; after that, no pause in a body longer than `idleReadTimeout`.
-/// Idempotent requests (all of S3's but the multipart start and completion) are tried up to
+/// Idempotent requests (all of S3's but the multipart start) are tried up to
 /// `attempts` times when the store is unreachable or answers 500/502/503/504.
 final class S3Client: Sendable {
     static let connectTimeout = TimeAmount.seconds(3)
@@ -60,6 +60,10 @@ final class S3Client: Sendable {
     let configuration: S3Configuration
     private let signer: SigV4Signer
     private let http: HTTPClient
+    /// Downloads streamed to clients: a pool of their own (a long download holds a connection, and
+    /// must not keep uploads and metadata reads waiting), with no read timeout (`S3BodyStream`
+    /// keeps its own, which does not run while a slow client holds the connection paused).
+    private let streaming: HTTPClient
     private let logger: Logger
 
     init(configuration: S3Configuration, logger: Logger) {
@@ -76,11 +80,21 @@ final class S3Client: Sendable {
         // pool's own retries would hold the request until its deadline: 10 s per call to a store that is down).
         http.connectionPool.retryConnectionEstablishment = false
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+        var streaming = http
+        streaming.timeout = .init(connect: Self.connectTimeout, read: nil)
+        streaming.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+        streaming.connectionPool.retryConnectionEstablishment = false
+        self.streaming = HTTPClient(eventLoopGroupProvider: .singleton, configuration: streaming)
+        // At trace, AsyncHTTPClient logs the parts of answers, and an S3 error answer can echo the
+        // canonical request with the session token in it: never below debug here.
+        var logger = logger
+        if logger.logLevel < .debug { logger.logLevel = .debug }
         self.logger = logger
     }
 
     func shutdown() async throws {
         try await self.http.shutdown()
+        try await self.streaming.shutdown()
     }
 
     /// One S3 request.
@@ -148,16 +162,18 @@ final class S3Client: Sendable {
     private func streamAttempt(_ call: Call) async throws -> (status: Int, stream: S3BodyStream) {
         let (url, headers) = self.signed(call)
         let request = try HTTPClient.Request(url: url, method: call.method, headers: headers)
-        let eventLoop = self.http.eventLoopGroup.any()
+        let eventLoop = self.streaming.eventLoopGroup.any()
         let stream = S3BodyStream(eventLoop: eventLoop)
         // No deadline on the task: it would cut a long download; the head has `answerTimeout`, and
         // the body the client's idle read timeout.
-        let task = self.http.execute(request: request, delegate: stream, eventLoop: .delegate(on: eventLoop), logger: self.logger)
+        let task = self.streaming.execute(request: request, delegate: stream, eventLoop: .delegate(on: eventLoop), logger: self.logger)
         stream.demand.onTerminate { task.cancel() }
         let timedOut = NIOLockedValueBox(false)
         let timeout = eventLoop.scheduleTask(in: Self.answerTimeout) {
             timedOut.withLockedValue { $0 = true }
             task.cancel()
+            // A task refused before it reached the delegate (a client shut down) would never end the wait.
+            stream.head.fail(HTTPClientError.deadlineExceeded)
         }
         let head: HTTPResponseHead
         do {

@@ -59,7 +59,9 @@ public struct S3Configuration: Sendable {
         }
         self.endpoint = endpoint
         self.scheme = scheme
-        self.endpointHost = host
+        // Signed as the HTTP client sends it: without the scheme's default port.
+        let defaultPort = scheme == "https" ? ":443" : ":80"
+        self.endpointHost = host.hasSuffix(defaultPort) ? String(host.dropLast(defaultPort.count)) : host
     }
 
     /// `s3://bucket[/prefix]`, for messages.
@@ -74,9 +76,6 @@ public struct S3Configuration: Sendable {
 
     /// The key prefix every blob's key starts with.
     var blobKeyPrefix: String { self.prefix.isEmpty ? "sha256/" : "\(self.prefix)/sha256/" }
-
-    /// The prefix of everything this registry keeps in the bucket (for listing multipart uploads).
-    var storePrefix: String { self.prefix.isEmpty ? "" : "\(self.prefix)/" }
 
     /// The host header and the encoded path of an object (or of the bucket, for a nil key).
     func address(ofKey key: String?) -> (host: String, path: String) {

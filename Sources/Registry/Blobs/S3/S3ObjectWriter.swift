@@ -82,7 +82,9 @@ struct S3ObjectWriter: Sendable {
                 throw S3Failure.refused(status: 200, code: code, message: S3XML.text("Message", in: result[...]) ?? "")
             }
         } catch {
-            await self.abortMultipart(key: key, uploadID: uploadID)
+            // In a task of its own: the upload's task may be cancelled (the client hung up), and a
+            // cancelled task's requests fail at once.
+            await Task.detached { await self.abortMultipart(key: key, uploadID: uploadID) }.value
             throw error
         }
     }
