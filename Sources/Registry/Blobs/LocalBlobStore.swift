@@ -74,26 +74,7 @@ public struct LocalBlobStore: BlobStore {
     }
 
     private static func read(path: String, range: ClosedRange<Int64>) throws -> ByteBuffer {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw FileSystemError(operation: "open", path: path, errno: errno) }
-        defer { close(descriptor) }
-        let count = Int(range.upperBound - range.lowerBound + 1)
-        var buffer = ByteBufferAllocator().buffer(capacity: count)
-        let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
-            var done = 0
-            while done < count {
-                let result = pread(descriptor, bytes.baseAddress! + done, count - done, off_t(range.lowerBound) + off_t(done))
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw FileSystemError(operation: "read", path: path, errno: errno)
-                }
-                if result == 0 { break }
-                done += result
-            }
-            return done
-        }
-        guard read == count else { throw FileSystemError(operation: "read (short)", path: path, errno: EIO) }
-        return buffer
+        try FileChunks.read(path: path, offset: range.lowerBound, count: Int(range.upperBound - range.lowerBound + 1))
     }
 
     public func remove(sha256: String) async throws {

@@ -116,19 +116,30 @@ final class S3Client: Sendable {
     /// Sends `call` and returns the answer when it is a 2xx or one of `call.accepting`; any other
     /// answer throws `S3Failure.refused` with S3's error code.
     func send(_ call: Call) async throws -> HTTPClientResponse {
-        var attempt = 1
+        try await self.retrying(call) { try await self.attempt(call) }
+    }
+
+    /// Runs `attempt` up to `attempts` times while it fails transiently and `call` is idempotent.
+    private func retrying<Answer>(_ call: Call, _ attempt: () async throws -> Answer) async throws -> Answer {
+        var tried = 1
         while true {
             do {
-                return try await self.attempt(call)
-            } catch let failure as S3Failure where failure.isTransient && call.idempotent && attempt < Self.attempts {
+                return try await attempt()
+            } catch let failure as S3Failure where failure.isTransient && call.idempotent && tried < Self.attempts {
                 self.logger.debug(
                     "retrying an S3 request",
                     metadata: ["method": "\(call.method.rawValue)", "key": "\(call.key ?? "")", "error": "\(failure)"]
                 )
-                try await Task.sleep(for: Self.retryDelays[attempt - 1])
-                attempt += 1
+                try await Task.sleep(for: Self.retryDelays[tried - 1])
+                tried += 1
             }
         }
+    }
+
+    /// S3's error answer (a small XML document; none for HEAD) as `S3Failure.refused`.
+    private static func refusal(status: Int, body: String) -> S3Failure {
+        let code = S3XML.text("Code", in: body[...]) ?? (status == 404 ? "NotFound" : status == 403 ? "AccessDenied" : "HTTP\(status)")
+        return S3Failure.refused(status: status, code: code, message: S3XML.text("Message", in: body[...]) ?? "")
     }
 
     /// The URL and the headers of `call`, signed now.
@@ -148,15 +159,7 @@ final class S3Client: Sendable {
     /// A GET whose body is read into `S3BodyStream`'s deeper buffer (downloads); answers other than
     /// 2xx and `call.accepting` throw as `send` does, with the same retries.
     func stream(_ call: Call) async throws -> (status: Int, stream: S3BodyStream) {
-        var attempt = 1
-        while true {
-            do {
-                return try await self.streamAttempt(call)
-            } catch let failure as S3Failure where failure.isTransient && attempt < Self.attempts {
-                try await Task.sleep(for: Self.retryDelays[attempt - 1])
-                attempt += 1
-            }
-        }
+        try await self.retrying(call) { try await self.streamAttempt(call) }
     }
 
     private func streamAttempt(_ call: Call) async throws -> (status: Int, stream: S3BodyStream) {
@@ -187,9 +190,7 @@ final class S3Client: Sendable {
         if (200..<300).contains(status) || call.accepting.contains(status) { return (status, stream) }
         var body = ByteBuffer()
         for try await var chunk in stream.chunks where body.readableBytes < 64 * 1024 { body.writeBuffer(&chunk) }
-        let text = String(buffer: body)
-        let code = S3XML.text("Code", in: text[...]) ?? (status == 404 ? "NotFound" : status == 403 ? "AccessDenied" : "HTTP\(status)")
-        throw S3Failure.refused(status: status, code: code, message: S3XML.text("Message", in: text[...]) ?? "")
+        throw Self.refusal(status: status, body: String(buffer: body))
     }
 
     /// A connection-level error as an `S3Failure`.
@@ -221,10 +222,8 @@ final class S3Client: Sendable {
         }
         let status = Int(response.status.code)
         if (200..<300).contains(status) || call.accepting.contains(status) { return response }
-        // S3 sends the error as a small XML document (none for HEAD).
         let body = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
-        let code = S3XML.text("Code", in: body[...]) ?? (status == 404 ? "NotFound" : status == 403 ? "AccessDenied" : "HTTP\(status)")
-        throw S3Failure.refused(status: status, code: code, message: S3XML.text("Message", in: body[...]) ?? "")
+        throw Self.refusal(status: status, body: body)
     }
 
     /// "connection refused" rather than a type name, for the one line `serve` prints.
