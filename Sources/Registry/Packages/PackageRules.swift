@@ -64,11 +64,17 @@ enum PackageRules {
         )
     }
 
-    /// An empty `requires_python` means none; anything else must be a short single line.
+    /// An empty `requires_python` means none; anything else must be a short PEP 440 specifier set,
+    /// as Warehouse checks it: pip and uv evaluate it on every resolution, and it is shown on pages.
     static func checkRequiresPython(_ value: String?) throws -> String? {
         guard let value = value?.trimmingWhitespace(), !value.isEmpty else { return nil }
         guard value.utf8.count <= 255, !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw RegistryError.invalid("Invalid requires_python")
+            throw RegistryError.invalid("Invalid requires_python: at most 255 characters on one line")
+        }
+        do {
+            _ = try VersionSpecifierSet(parsing: value)
+        } catch {
+            throw RegistryError.invalid("Invalid requires_python: \(error)")
         }
         return value
     }
