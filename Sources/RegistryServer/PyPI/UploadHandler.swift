@@ -14,6 +14,17 @@ struct UploadHandler {
     /// What a form may add around its file: fields and multipart framing.
     static let formOverhead: Int64 = Int64(maxFieldBytes) + 64 * 1024
 
+    /// The fields that carry one value (core metadata's single-use fields, and the form's own). A
+    /// second one is refused, as Warehouse refuses it, rather than one of the two silently kept. The
+    /// multiple-use fields (`classifiers`, `requires_dist`, `project_urls`, ...) and fields unknown
+    /// here may repeat.
+    static let singleValuedFields: Set<String> = [
+        ":action", "protocol_version", "filetype", "pyversion", "md5_digest", "sha256_digest", "blake2_256_digest",
+        "comment", "gpg_signature", "attestations", "metadata_version", "name", "version", "summary", "description",
+        "description_content_type", "keywords", "home_page", "download_url", "author", "author_email", "maintainer",
+        "maintainer_email", "license", "license_expression", "requires_python",
+    ]
+
     private enum CurrentPart {
         case file
         case field(name: String, value: ByteBuffer)
@@ -35,14 +46,17 @@ struct UploadHandler {
         var current = CurrentPart.ignored
         var upload: BlobUpload?
         var fileName: String?
+        var received: Int64 = 0
         do {
             for try await chunk in request.body {
+                received += Int64(chunk.readableBytes)
                 let events: [MultipartEvent]
                 do { events = try parser.feed(chunk) } catch { throw RegistryError.invalid(error.description) }
                 for event in events {
                     switch event {
                     case .partBegin(let headers):
-                        if headers.name == "content", let name = headers.filename, upload == nil {
+                        if headers.name == "content", let name = headers.filename {
+                            guard upload == nil else { throw RegistryError.invalid("'content' given more than once: one file per upload") }
                             // Refuse a hostile or foreign file name before writing a single byte.
                             upload = try await self.publisher.beginUpload(fileName: name)
                             fileName = name
@@ -69,9 +83,13 @@ struct UploadHandler {
                             break
                         }
                     case .partEnd:
-                        // Repeated fields (classifiers, requires_dist) keep their first value; none of them is read here.
-                        if case .field(let name, let value) = current, fields[name] == nil {
-                            fields[name] = String(decoding: value.readableBytesView, as: UTF8.self)
+                        // Repeated list fields (classifiers, requires_dist) keep their first value; none is read here.
+                        if case .field(let name, let value) = current {
+                            if fields[name] == nil {
+                                fields[name] = String(decoding: value.readableBytesView, as: UTF8.self)
+                            } else if Self.singleValuedFields.contains(name) {
+                                throw RegistryError.invalid("'\(name)' given more than once: it takes one value")
+                            }
                         }
                         current = .ignored
                     }
@@ -100,6 +118,7 @@ struct UploadHandler {
             }
         } catch {
             upload?.discard()
+            if ClientAbort.isConnectionEnd(error) { throw ClientAbort(receivedBytes: received) }
             throw error
         }
     }

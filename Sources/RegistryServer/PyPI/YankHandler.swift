@@ -20,7 +20,7 @@ struct YankHandler {
     let maintenance: PackageMaintenance
 
     func handle(_ request: Request, project: Project, undo: Bool) async throws -> Response {
-        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        let buffer = try await BoundedBody.collect(request, upTo: 64 * 1024, for: "a yank")
         let body: Body
         do {
             body = try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))

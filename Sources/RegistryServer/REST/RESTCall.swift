@@ -23,6 +23,9 @@ struct RESTCall {
         case null
     }
 
+    /// GitLab's REST bodies are small (names, settings, a member's level).
+    static let maxBodyBytes = 1024 * 1024
+
     static func make(
         _ request: Request,
         principal: Principal,
@@ -35,7 +38,7 @@ struct RESTCall {
             Self.add(String(key), .string(String(value)), to: &parameters)
         }
         if request.method == .post || request.method == .put {
-            let body = try await request.body.collect(upTo: 1024 * 1024)
+            let body = try await BoundedBody.collect(request, upTo: Self.maxBodyBytes, for: "the REST API")
             let contentType = request.headers[.contentType]?.lowercased() ?? ""
             if contentType.hasPrefix("application/json") {
                 if body.readableBytes > 0 {
