@@ -40,6 +40,7 @@ struct RegistryResponder: HTTPResponder {
         case .pypi(let route):
             return try await self.pypi.respond(to: route, request, context: context, baseURL: self.baseURL(for: request))
         case .rest(let route, let parameters):
+            if case .deployToken = context.principal, !route.acceptsDeployTokens { throw RegistryError.unauthenticated }
             let call = try await RESTCall.make(
                 request,
                 principal: context.principal,

@@ -11,6 +11,14 @@ struct RESTRouter: Sendable {
         /// Literal segments, or `:name` for a parameter.
         var pattern: [String]
         var handler: Handler
+
+        /// Deploy tokens authenticate the package registry's routes (`projects/:id/packages...`,
+        /// `groups/:id/packages...`) and `version`/`metadata`, nothing else, as in GitLab, where
+        /// only routes that allow them look deploy tokens up: elsewhere one is an unknown token, a
+        /// 401. A deploy token names no user, so members, groups and projects are not its to list.
+        var acceptsDeployTokens: Bool {
+            self.pattern == ["version"] || self.pattern == ["metadata"] || (self.pattern.count >= 3 && self.pattern[2] == "packages")
+        }
     }
 
     enum Match {
