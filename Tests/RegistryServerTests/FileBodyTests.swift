@@ -199,4 +199,7 @@ private struct NoLocalFiles: BlobStore {
     func remove(sha256: String) async throws { try await self.local.remove(sha256: sha256) }
     func forEachBlob(_ visit: (String) async throws -> Void) async throws { try await self.local.forEachBlob(visit) }
     func removeStaleUploads(olderThan age: Duration) async throws -> Int { try await self.local.removeStaleUploads(olderThan: age) }
+    func removeDeadTemporaryFiles(olderThan age: Duration) async throws -> Int {
+        try await self.local.removeDeadTemporaryFiles(olderThan: age)
+    }
 }

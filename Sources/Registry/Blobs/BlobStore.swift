@@ -52,6 +52,12 @@ public protocol BlobStore: Sendable {
     /// returns how many went.
     func removeStaleUploads(olderThan age: Duration) async throws -> Int
 
+    /// Removes temporary files of uploads not written for `age`, while the server runs: an
+    /// upload's client that sends nothing for longer than the body deadline is cut off, so such a
+    /// file is dead. Unlike `removeStaleUploads` it leaves the bucket's multipart uploads alone:
+    /// another instance may be sending one from a file long finished.
+    func removeDeadTemporaryFiles(olderThan age: Duration) async throws -> Int
+
     /// Checks at start-up that the store can be used (a bucket that answers to these credentials);
     /// throws an error whose description is one line for the operator.
     func checkAccess() async throws

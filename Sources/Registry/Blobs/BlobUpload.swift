@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -16,20 +17,28 @@ public final class BlobUpload: @unchecked Sendable {
 
     let path: String
     private let threadPool: NIOThreadPool
+    private let live: LiveUploads?
     private var descriptor: Int32
+    /// When the file was last written or touched: a slow upload's file is touched every
+    /// `touchInterval` between its 1 MiB writes, so another instance's sweep sees it alive.
+    private var lastTouched = ContinuousClock.now
+    static let touchInterval = Duration.seconds(5)
     // Two halves of the digests: each is touched by one thread at a time, never both by the same.
     private var primary = FileDigester.Primary()
     private var secondary = FileDigester.Secondary()
     private var block = ByteBuffer()
     public private(set) var size: Int64 = 0
 
-    init(path: String, descriptor: Int32, threadPool: NIOThreadPool) {
+    init(path: String, descriptor: Int32, threadPool: NIOThreadPool, live: LiveUploads? = nil) {
         self.path = path
         self.descriptor = descriptor
         self.threadPool = threadPool
+        self.live = live
+        live?.insert(path)
     }
 
     deinit {
+        self.live?.remove(self.path)
         if self.descriptor >= 0 {
             close(self.descriptor)
             unlink(self.path)
@@ -50,10 +59,14 @@ public final class BlobUpload: @unchecked Sendable {
             let full = self.block
             self.block = ByteBuffer()
             try await self.write(full)
+        } else if ContinuousClock.now - self.lastTouched >= Self.touchInterval {
+            self.lastTouched = .now
+            _ = futimens(self.descriptor, nil)
         }
     }
 
     private func write(_ block: ByteBuffer) async throws {
+        self.lastTouched = .now
         async let written: Void = self.threadPool.runIfActive {
             try block.withUnsafeReadableBytes { bytes in
                 self.primary.update(bytes)
@@ -94,4 +107,17 @@ public final class BlobUpload: @unchecked Sendable {
         close(self.descriptor)
         self.descriptor = -1
     }
+}
+
+/// The temporary files of this process's uploads in progress, which its own sweep of stale files
+/// never removes, however long since they were written: an upload whose body has all arrived may
+/// spend a while being sent to a bucket. Each `BlobUpload` is in it from creation to its end.
+public final class LiveUploads: Sendable {
+    private let paths = NIOLockedValueBox(Set<String>())
+
+    public init() {}
+
+    func insert(_ path: String) { self.paths.withLockedValue { _ = $0.insert(path) } }
+    func remove(_ path: String) { self.paths.withLockedValue { _ = $0.remove(path) } }
+    func contains(_ path: String) -> Bool { self.paths.withLockedValue { $0.contains(path) } }
 }

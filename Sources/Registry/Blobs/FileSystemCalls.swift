@@ -93,12 +93,17 @@ enum FileSystemCalls {
 
     /// Deletes the files in `directory` whose names start with `prefix` and that were last written
     /// before `cutoff` (seconds since the epoch); returns how many.
-    static func removeFiles(in directory: String, withPrefix prefix: String, modifiedBefore cutoff: Int) throws -> Int {
+    static func removeFiles(
+        in directory: String,
+        withPrefix prefix: String,
+        modifiedBefore cutoff: Int,
+        keeping kept: (String) -> Bool = { _ in false }
+    ) throws -> Int {
         var removed = 0
         for name in try self.entries(of: directory) where name.hasPrefix(prefix) {
             let path = directory + "/" + name
             var status = stat()
-            guard stat(path, &status) == 0, status.st_mtim.tv_sec < cutoff else { continue }
+            guard stat(path, &status) == 0, status.st_mtim.tv_sec < cutoff, !kept(path) else { continue }
             if unlink(path) == 0 { removed += 1 }
         }
         return removed

@@ -89,7 +89,11 @@ public struct LocalBlobStore: BlobStore {
     /// Call at start-up, before serving. Several instances may share this directory, so only files
     /// untouched for `age` go: an upload in progress elsewhere writes to its file as its bytes arrive.
     public func removeStaleUploads(olderThan age: Duration = .seconds(3600)) async throws -> Int {
-        try self.spool.removeStale(olderThan: age)
+        try await self.spool.removeStale(olderThan: age)
+    }
+
+    public func removeDeadTemporaryFiles(olderThan age: Duration) async throws -> Int {
+        try await self.spool.removeStale(olderThan: age)
     }
 
     public func size(ofSHA256 sha256: String) async throws -> Int64? {

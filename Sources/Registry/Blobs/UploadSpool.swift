@@ -14,6 +14,7 @@ import Darwin
 public struct UploadSpool: Sendable {
     public let directory: String
     let threadPool: NIOThreadPool
+    let live = LiveUploads()
 
     public init(directory: String, threadPool: NIOThreadPool = .singleton) throws {
         self.directory = directory
@@ -26,7 +27,7 @@ public struct UploadSpool: Sendable {
         let descriptor = try await self.threadPool.runIfActive {
             try FileSystemCalls.createExclusive(path)
         }
-        return BlobUpload(path: path, descriptor: descriptor, threadPool: self.threadPool)
+        return BlobUpload(path: path, descriptor: descriptor, threadPool: self.threadPool, live: self.live)
     }
 
     /// Writes small content held in memory to a new upload, finished and ready to commit.
@@ -42,10 +43,15 @@ public struct UploadSpool: Sendable {
         }
     }
 
-    /// Removes files of uploads cut off by a crash once untouched for `age`: several instances may
-    /// share the directory, and an upload in progress writes to its file as its bytes arrive.
-    public func removeStale(olderThan age: Duration) throws -> Int {
+    /// Removes files of dead uploads (cut off by a crash, or abandoned) once untouched for `age`.
+    /// Several instances may share the directory: an upload in progress on another writes to its
+    /// file, or touches it, at least every `BlobUpload.touchInterval` while its bytes arrive, and
+    /// this process's own uploads in progress are never removed.
+    public func removeStale(olderThan age: Duration) async throws -> Int {
         let cutoff = Int(time(nil)) - Int(age.components.seconds)
-        return try FileSystemCalls.removeFiles(in: self.directory, withPrefix: "upload-", modifiedBefore: cutoff)
+        let (directory, live) = (self.directory, self.live)
+        return try await self.threadPool.runIfActive {
+            try FileSystemCalls.removeFiles(in: directory, withPrefix: "upload-", modifiedBefore: cutoff) { live.contains($0) }
+        }
     }
 }

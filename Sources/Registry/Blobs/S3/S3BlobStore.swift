@@ -209,7 +209,7 @@ public final class S3BlobStore: BlobStore {
 
     /// Spooled files older than `age`, and multipart uploads under the prefix started before then.
     public func removeStaleUploads(olderThan age: Duration) async throws -> Int {
-        var removed = try self.spool.removeStale(olderThan: age)
+        var removed = try await self.spool.removeStale(olderThan: age)
         let cutoff = AmzDate(secondsSince1970: Int64(time(nil)) - age.components.seconds)
         var markers: (key: String, upload: String)?
         repeat {
@@ -228,6 +228,11 @@ public final class S3BlobStore: BlobStore {
                 ? (S3XML.text("NextKeyMarker", in: page[...]) ?? "", S3XML.text("NextUploadIdMarker", in: page[...]) ?? "") : nil
         } while markers != nil
         return removed
+    }
+
+    /// Only the spooled files, which are this instance's own.
+    public func removeDeadTemporaryFiles(olderThan age: Duration) async throws -> Int {
+        try await self.spool.removeStale(olderThan: age)
     }
 
     /// The multipart uploads of a ListMultipartUploads page started before `cutoff`.
