@@ -86,12 +86,14 @@ let package = Package(
                 "Registry", "PythonPackaging", "MultipartStream", "WireHTTP1",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                // For `HTTPParserError`, how a request body that breaks off or is malformed is reported.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(
             name: "wheelhouse",
             dependencies: [
-                "Registry", "RegistryServer", "AWSSigV4",
+                "Registry", "RegistryServer", "AWSSigV4", "WireHTTP1",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
@@ -106,7 +108,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WireHTTP1Tests",
-            dependencies: ["WireHTTP1", .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: [
+                "WireHTTP1", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Builders of real wheels and sdists, and the database each test runs on, shared by the test targets.
         .target(

@@ -24,13 +24,22 @@ public enum RegistryServer {
             responder: RegistryResponder(services: services, replay: replay, configuration: configuration, logger: logger),
             server: .http1(
                 configuration: .init(additionalChannelHandlers: [
-                    WireHTTP1.connectionHandlers(replay: replay, blobPath: { reader.localPath(ofBlob: $0) }, logger: logger)
+                    WireHTTP1.connectionHandlers(
+                        replay: replay,
+                        deadlines: configuration.deadlines,
+                        blobPath: { reader.localPath(ofBlob: $0) },
+                        logger: logger
+                    )
                 ])
             ),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
-                serverName: "Wheelhouse"
+                serverName: "Wheelhouse",
+                // At the cap the listener stops accepting: new connections wait in the kernel's
+                // backlog until one closes, rather than each taking a descriptor.
+                availableConnectionsDelegate: .maximum(configuration.maxConnections, logger: logger)
             ),
+            onServerRunning: { listener in await WireHTTP1.pauseAcceptingWhenOutOfDescriptors(listener, logger: logger) },
             logger: logger
         )
     }

@@ -7,22 +7,28 @@ import NIOCore
 /// versions) comes in as closures.
 public enum WireHTTP1 {
     /// New handlers for one connection, to be returned from Hummingbird's
-    /// `additionalChannelHandlers`. Outbound, an answer meets the reason phrase writer first and the
-    /// replay handler last, so a replay passes through neither of the others; a close meets
-    /// `DrainBeforeClose` at the socket.
+    /// `additionalChannelHandlers`. Inbound, a request meets the deadline watcher and the transfer
+    /// coding guard first, so nothing refused reaches a replay. Outbound, an answer meets the reason
+    /// phrase writer first and the replay handler after the file writer, so a replay passes through
+    /// neither; every answer passes the deadline watcher. A close meets `DrainBeforeClose` at the
+    /// socket; a deadline's close goes past it, from the socket watcher.
     public static func connectionHandlers(
         replay: ReplayCache,
+        deadlines: ConnectionDeadlines,
         blobPath: @escaping @Sendable (String) -> String?,
         logger: Logger
     ) -> any RemovableChannelHandler {
-        BelowCodecInstaller(
+        let clock = ConnectionClock(deadlines: deadlines, logger: logger)
+        return BelowCodecInstaller(
             belowCodec: [
+                DeadlineExchangeWatcher(clock: clock),
+                TransferCodingGuard(),
                 ConnectionCloseNormalizer(),
                 ReplayHandler(cache: replay, logger: logger),
                 FileBody.Writer(blobPath: blobPath, logger: logger),
                 ReasonPhrase.Writer(),
             ],
-            atSocket: [DrainBeforeClose()],
+            atSocket: [DeadlineSocketWatcher(clock: clock), DrainBeforeClose()],
             logger: logger
         )
     }

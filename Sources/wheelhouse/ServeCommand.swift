@@ -25,13 +25,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var s3Download: String?
 
+    @OptionGroup var connections: ConnectionOptions
+
     @OptionGroup var data: DataOptions
 
     func run() async throws {
         var logger = Logger(label: "wheelhouse")
         logger.logLevel = EnvironmentSetting.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
 
-        let configuration = try self.serverConfiguration()
+        let descriptorLimit = DescriptorLimit.raise()
+        let configuration = try self.serverConfiguration(descriptorLimit: descriptorLimit)
         let downloadMode = try (self.s3Download ?? EnvironmentSetting.value("S3_DOWNLOAD")).map {
             guard let mode = S3Configuration.DownloadMode(rawValue: $0) else { throw ValidationError("--s3-download is proxy or redirect") }
             return mode
@@ -57,10 +60,24 @@ struct ServeCommand: AsyncParsableCommand {
             metadata: [
                 "address": "\(configuration.host):\(configuration.port)", "database": "\((try? self.data.databaseLocation())?.description ?? "?")",
                 "blobs": "\((try? self.data.blobStoreLocation())?.description ?? "?")",
+                "descriptor_limit": "\(descriptorLimit)", "max_connections": "\(configuration.maxConnections)",
             ]
         )
+        // A dead upload's file is one not written for two body deadlines; they are looked for once
+        // per deadline (within 1 s to 60 s).
+        let bodyDeadline = Duration.nanoseconds(configuration.deadlines.requestBody.nanoseconds)
+        let sweeper = TemporaryFileSweeper(
+            blobs: registry.blobs,
+            interval: min(max(bodyDeadline, .seconds(1)), .seconds(60)),
+            age: max(bodyDeadline * 2, .seconds(2)),
+            logger: logger
+        )
         do {
-            try await application.runService()
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await sweeper.run() }
+                try await application.runService()
+                group.cancelAll()
+            }
         } catch {
             try? await upstream.shutdown()
             await registry.close()
@@ -70,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         await registry.close()
     }
 
-    private func serverConfiguration() throws -> ServerConfiguration {
+    private func serverConfiguration(descriptorLimit: Int) throws -> ServerConfiguration {
         let port =
             try self.port ?? EnvironmentSetting.value("PORT").map {
                 guard let port = Int($0) else { throw ValidationError("WHEELHOUSE_PORT must be a number") }
@@ -87,7 +104,9 @@ struct ServeCommand: AsyncParsableCommand {
             host: self.host ?? EnvironmentSetting.value("HOST") ?? "127.0.0.1",
             port: port,
             externalURL: self.externalURL ?? EnvironmentSetting.value("EXTERNAL_URL"),
-            maxUploadSize: maxUploadSize
+            maxUploadSize: maxUploadSize,
+            deadlines: try self.connections.deadlines(),
+            maxConnections: try self.connections.maxConnections(descriptorLimit: descriptorLimit)
         )
     }
 }
