@@ -1,0 +1,859 @@
+"""Issue 16, findings 1, 2 and 7 (temporary files, aborts): every phase of a connection has a
+deadline, connections are capped, running out of descriptors neither spins nor wedges the server,
+temporary files of dead uploads go while the server runs, and a client abort is not an error.
+
+A connection that sends nothing, a head one byte at a time, a body that stops, or a client that
+stops reading held a server slot (and a descriptor) until the client let go: with no deadlines,
+anyone who can open sockets can deny service. The module's server runs every deadline at
+DEADLINE seconds (flags), so each test proves within seconds both halves of a deadline: the
+connection is really closed soon after it (recv gives b'' or a reset), and really open before it,
+or, for slow but steady clients (a slow upload, a slow reader), never cut at all.
+
+Everything on the wire is raw sockets: an HTTP library would finish, retry or time out requests on
+its own and hide what the server did. Tests that start servers of their own (a connection cap, a
+descriptor limit through `prlimit`, settings from the environment, two instances on one blob dir)
+stop them at teardown."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from distributions import wheel
+from whlib import Wheelhouse, describe_response, encode_multipart, md5, blake2_256, sha256
+
+DEADLINE = 1.0  # every deadline of the module's server, in seconds
+MARGIN = 1.5  # how late after its deadline a close may come on a busy two-core machine
+EARLY = 0.9  # a close before EARLY * its deadline is a close before the deadline
+DEADLINE_ARGS = ["--request-header-timeout", str(DEADLINE), "--keepalive-timeout", str(DEADLINE),
+                 "--request-body-timeout", str(DEADLINE), "--send-timeout", str(DEADLINE)]
+HOST = "127.0.0.1"
+MiB = 1 << 20
+BIG = 12 * MiB  # larger than a loopback socket's buffers on both sides (4 MiB + a capped window)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+# ---------------------------------------------------------------- the wire
+
+def connect(port: int, rcvbuf: int | None = None) -> socket.socket:
+    """A raw TCP connection; `rcvbuf` fixes the receive buffer (before connecting, so the window
+    the server may fill is that small and does not grow with the kernel's autotuning)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.settimeout(10)
+    s.connect((HOST, port))
+    return s
+
+
+def head(method: str, path: str, headers: dict) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: wheelhouse.test"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def basic(token: str) -> str:
+    return "Basic " + base64.b64encode(f"__token__:{token}".encode()).decode()
+
+
+def chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def read_until_closed(sock: socket.socket, until: float) -> tuple[float | None, bytes]:
+    """Reads until the server closes (b'' or a reset) or monotonic time `until`: returns when it
+    closed (None if it had not) and the bytes that came before."""
+    data = b""
+    while True:
+        left = until - time.monotonic()
+        if left <= 0:
+            return None, data
+        sock.settimeout(left)
+        try:
+            got = sock.recv(1 << 20)
+        except socket.timeout:
+            return None, data
+        except (ConnectionResetError, BrokenPipeError):
+            return time.monotonic(), data
+        if not got:
+            return time.monotonic(), data
+        data += got
+
+
+def quiet_for(sock: socket.socket, seconds: float) -> bool:
+    """True when nothing at all (no byte, no close) arrives on `sock` for `seconds`."""
+    readable, _, _ = select.select([sock], [], [], seconds)
+    return not readable
+
+
+def assert_closed_in_window(sock, t0: float, deadline: float, what: str) -> bytes:
+    """The server must leave `sock` alone until EARLY * deadline after t0, then close it by
+    deadline + MARGIN; returns what it wrote before closing."""
+    early = EARLY * deadline - (time.monotonic() - t0)
+    if early > 0:
+        assert quiet_for(sock, early), f"{what}: the server wrote or closed before the deadline"
+    closed_at, data = read_until_closed(sock, t0 + deadline + MARGIN)
+    assert closed_at is not None, (f"{what}: still open {deadline + MARGIN:.1f}s after, "
+                                   f"deadline {deadline}s (got {data[:200]!r})")
+    took = closed_at - t0
+    assert took >= EARLY * deadline, f"{what}: closed after {took:.2f}s, before the {deadline}s deadline"
+    return data
+
+
+class Response(SimpleNamespace):
+    """status (int), headers (lower-case names), body (bytes)."""
+
+
+def parse_head(raw: bytes) -> tuple[int, dict]:
+    lines = raw.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    assert parts[0] == "HTTP/1.1" and parts[1].isdigit(), f"not a status line: {lines[0]!r}"
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return int(parts[1]), headers
+
+
+def read_response(sock: socket.socket, timeout: float = 10) -> Response:
+    """One whole answer (Content-Length or chunked); the connection stays as it is."""
+    until = time.monotonic() + timeout
+    buf = b""
+
+    def more():
+        nonlocal buf
+        left = until - time.monotonic()
+        assert left > 0, f"no whole answer within {timeout}s (got {buf[:300]!r})"
+        sock.settimeout(left)
+        try:
+            got = sock.recv(1 << 20)
+        except socket.timeout:
+            raise AssertionError(f"no whole answer within {timeout}s (got {buf[:300]!r})") from None
+        assert got, f"connection closed before the answer was whole (got {buf[:300]!r})"
+        buf += got
+
+    while b"\r\n\r\n" not in buf:
+        more()
+    raw_head, buf = buf.split(b"\r\n\r\n", 1)
+    status, headers = parse_head(raw_head)
+    if "content-length" in headers:
+        while len(buf) < int(headers["content-length"]):
+            more()
+        return Response(status=status, headers=headers, body=buf[:int(headers["content-length"])])
+    if headers.get("transfer-encoding") == "chunked":
+        body = b""
+        while True:
+            while b"\r\n" not in buf:
+                more()
+            size_line, buf = buf.split(b"\r\n", 1)
+            size = int(size_line.split(b";")[0], 16)
+            while len(buf) < size + 2:
+                more()
+            body, buf = body + buf[:size], buf[size + 2:]
+            if size == 0:
+                return Response(status=status, headers=headers, body=body)
+    return Response(status=status, headers=headers, body=buf)
+
+
+# ---------------------------------------------------------------- the registry's side
+
+def spool_dir(wh: Wheelhouse) -> Path:
+    """Where uploads stream to before they are kept: <blob dir>/tmp on the file store, the data
+    dir's spool/ with an object store."""
+    if wh.blob_store is not None:
+        return wh.data_dir / "spool"
+    return (wh.blob_dir or wh.data_dir / "blobs") / "tmp"
+
+
+def temp_files(wh: Wheelhouse) -> set[str]:
+    try:
+        return {p.name for p in spool_dir(wh).iterdir()}
+    except FileNotFoundError:
+        return set()
+
+
+def assert_spool_empties(wh: Wheelhouse, within: float = 3 * DEADLINE + MARGIN):
+    """No temporary file left: an abort removes its own at once, the sweep (files unwritten for
+    twice the body deadline, every body deadline) anything else."""
+    until = time.monotonic() + within
+    while temp_files(wh) and time.monotonic() < until:
+        time.sleep(0.1)
+    assert not temp_files(wh), f"temporary files left in {spool_dir(wh)}: {sorted(temp_files(wh))}"
+
+
+ERROR_LINE = re.compile(r"^\S+ (error|critical) ")
+STATUS_500 = re.compile(r"\b(GET|HEAD|POST|PUT|DELETE)\s+\S+\s+5\d\d\b")
+
+
+def log_since(wh: Wheelhouse, offset: int) -> list[str]:
+    with open(wh.log_path, "rb") as f:
+        f.seek(offset)
+        return f.read().decode(errors="replace").splitlines()
+
+
+def log_size(wh: Wheelhouse) -> int:
+    return wh.log_path.stat().st_size
+
+
+def assert_no_error_logged(wh: Wheelhouse, offset: int):
+    bad = [line for line in log_since(wh, offset) if ERROR_LINE.match(line) or STATUS_500.search(line)]
+    assert not bad, "error or 5xx lines in the log:\n" + "\n".join(bad)
+
+
+def upload_form(d, name: str, version: str) -> tuple[bytes, str, int]:
+    """A twine-like upload form for `d`: the body, its Content-Type, and where the file's bytes
+    start in the body (everything before is fields and part headers)."""
+    data = d.data
+    fields = [(":action", "file_upload"), ("protocol_version", "1"), ("name", name),
+              ("version", version), ("filetype", "bdist_wheel"), ("pyversion", "py3"),
+              ("metadata_version", "2.1"), ("sha256_digest", sha256(data)),
+              ("blake2_256_digest", blake2_256(data)), ("md5_digest", md5(data))]
+    body, ctype = encode_multipart(fields, [("content", d.filename, data)])
+    return body, ctype, body.index(data[:64])
+
+
+def pieces(body: bytes, n: int) -> list[bytes]:
+    step = -(-len(body) // n)
+    return [body[i:i + step] for i in range(0, len(body), step)]
+
+
+class OneShotSession(requests.Session):
+    """A requests session that never reuses a connection: with one-second keep-alive deadlines a
+    pooled connection races the server, which may close it just as the next request goes out."""
+
+    def request(self, *args, **kw):
+        try:
+            return super().request(*args, **kw)
+        finally:
+            self.close()
+
+
+class Box(SimpleNamespace):
+    """A server with its owner, a token and a project (p, p_url)."""
+
+
+def bootstrap(wh: Wheelhouse, tag: str = "dl") -> Box:
+    wh.http = OneShotSession()
+    wh.http.trust_env = False
+    wh.user(f"{tag}-owner")
+    tok = wh.token(f"{tag}-owner", "api")["token"]
+    wh.group(tag)
+    wh.member(f"{tag}-owner", "owner", group=tag)
+    p = wh.project(f"{tag}/lib")
+    return Box(wh=wh, tok=tok, auth=("__token__", tok), p=p, p_url=wh.project_url(p["id"]),
+               upload_path=f"/api/v4/projects/{p['id']}/packages/pypi")
+
+
+def listed(box: Box, name: str) -> list[str]:
+    r = box.wh.get(f"{box.p_url}/simple/{name}/", auth=box.auth)
+    if r.status_code == 404:
+        return []
+    assert r.status_code == 200, describe_response(r)
+    return re.findall(r">([^<]+)</a>", r.text)
+
+
+def packages(box: Box) -> list:
+    r = box.wh.get(f"projects/{box.p['id']}/packages", auth=box.auth)
+    assert r.status_code == 200, describe_response(r)
+    return r.json()
+
+
+# ---------------------------------------------------------------- servers
+
+@pytest.fixture(scope="module")
+def box(wheelhouse_bin, tmp_path_factory):
+    """The module's server: every deadline DEADLINE seconds."""
+    d = tmp_path_factory.mktemp("deadlines")
+    wh = Wheelhouse(wheelhouse_bin, d / "data", d / "server.log", DEADLINE_ARGS).start()
+    try:
+        yield bootstrap(wh)
+    finally:
+        wh.stop()
+
+
+@pytest.fixture(scope="module")
+def big(box, tmp_path_factory):
+    """A BIG wheel uploaded to the module's project: what the send-deadline tests download."""
+    d = wheel("wh-big", "1.0", payload=BIG, dest=tmp_path_factory.mktemp("big"))
+    r = box.wh.upload(box.p["id"], d.data, d.filename, name="wh-big", version="1.0", auth=box.auth)
+    assert r.status_code == 201, describe_response(r)
+    path = f"/api/v4/projects/{box.p['id']}/packages/pypi/files/{d.sha256}/{d.filename}"
+    return SimpleNamespace(dist=d, path=path, size=d.size)
+
+
+class Limited(Wheelhouse):
+    """A Wheelhouse started through `prlimit --nofile=SOFT:HARD` (prlimit execs the server, so
+    `proc.pid` is the server's own)."""
+
+    def __init__(self, *args, nofile: str, **kw):
+        super().__init__(*args, **kw)
+        self.nofile = nofile
+
+    def serve_command(self):
+        argv, env = super().serve_command()
+        return ["prlimit", f"--nofile={self.nofile}", "--", *argv], env
+
+
+@pytest.fixture
+def own_server(wheelhouse_bin, tmp_path):
+    """Factory for a server of the test's own: made (not started) with extra serve args, extra
+    environment, a descriptor limit or a blob dir; every one is stopped at teardown."""
+    made = []
+
+    def make(*args, name="own", env=None, nofile=None, blob_dir=None) -> Wheelhouse:
+        d = tmp_path / f"server-{name}"
+        if nofile:
+            wh = Limited(wheelhouse_bin, d / "data", d / "server.log", list(args), nofile=nofile,
+                         blob_dir=blob_dir)
+        else:
+            wh = Wheelhouse(wheelhouse_bin, d / "data", d / "server.log", list(args), blob_dir=blob_dir)
+        wh.extra_env.update(env or {})
+        made.append(wh)
+        return wh
+
+    yield make
+    for wh in made:
+        wh.stop(signal.SIGTERM)
+
+
+def startup_line(wh: Wheelhouse) -> str:
+    lines = [line for line in wh.log_path.read_text(errors="replace").splitlines()
+             if re.search(r"(?<!\w)max_connections\s*[=:]", line)]
+    assert lines, f"no start-up line names max_connections:\n{wh.log_tail()}"
+    return lines[-1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def soft_nofile(pid: int) -> tuple[str, str]:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            soft, hard = line.split()[3:5]
+            return soft, hard
+    raise AssertionError("no 'Max open files' in /proc/PID/limits")
+
+
+def health_on(sock: socket.socket) -> Response:
+    sock.sendall(head("GET", "/-/health", {}))
+    return read_response(sock)
+
+
+# ---------------------------------------------------------------- the request head
+
+def test_connection_that_sends_nothing_is_closed_at_the_header_deadline(box):
+    """An idle socket is the cheapest way to hold a slot: it must go at the header deadline
+    (counted from the connection's start), without an answer since nothing was asked."""
+    s = connect(box.wh.port)
+    t0 = time.monotonic()
+    data = assert_closed_in_window(s, t0, DEADLINE, "a connection that sent nothing")
+    assert data == b"", f"nothing was asked, yet the server wrote {data[:200]!r}"
+    assert box.wh.healthy()
+
+
+def test_slowloris_head_gets_408_at_the_header_deadline(box):
+    """One header byte every 0.2 s never leaves a gap longer than the deadline, so only a deadline
+    on the whole head (not on each read) stops it: 408 and a close about DEADLINE after the start."""
+    s = connect(box.wh.port)
+    t0 = time.monotonic()
+    s.sendall(b"GET /-/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    while time.monotonic() - t0 < DEADLINE + MARGIN:
+        readable, _, _ = select.select([s], [], [], 0.2)
+        if readable:
+            break
+        try:
+            s.sendall(b"a")
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    closed_at, data = read_until_closed(s, t0 + DEADLINE + MARGIN)
+    assert closed_at is not None, f"a slowloris head was still open after {DEADLINE + MARGIN}s"
+    assert closed_at - t0 >= EARLY * DEADLINE, f"cut after {closed_at - t0:.2f}s, before the deadline"
+    assert data.startswith(b"HTTP/1.1 408 "), f"expected a 408 before the close, got {data[:300]!r}"
+    status, headers = parse_head(data.split(b"\r\n\r\n", 1)[0])
+    assert status == 408 and headers.get("connection", "").lower() == "close", data[:300]
+    assert box.wh.healthy()
+
+
+def test_head_sent_slowly_within_the_deadline_is_answered(box):
+    """The other half: a head that trickles in but is whole before the deadline is served."""
+    s = connect(box.wh.port)
+    t0 = time.monotonic()
+    for piece in pieces(head("GET", "/-/health", {}), 6):
+        s.sendall(piece)
+        time.sleep(0.1)
+    assert time.monotonic() - t0 < EARLY * DEADLINE
+    r = read_response(s)
+    assert r.status == 200, r
+
+
+# ---------------------------------------------------------------- keep-alive
+
+def test_idle_keepalive_connection_is_closed_at_the_keepalive_deadline(box):
+    """After an answer the connection may be reused until the keep-alive deadline (a request half a
+    deadline later is served on it), and is closed, without a word, a deadline after the last one."""
+    s = connect(box.wh.port)
+    assert health_on(s).status == 200
+    time.sleep(DEADLINE / 2)
+    assert health_on(s).status == 200, "the kept-alive connection was not reusable before its deadline"
+    t0 = time.monotonic()
+    data = assert_closed_in_window(s, t0, DEADLINE, "an idle kept-alive connection")
+    assert data == b"", f"an idle keep-alive close must not write anything, got {data[:200]!r}"
+
+
+def test_next_head_deadline_counts_from_its_first_byte(box):
+    """On a kept-alive connection the head deadline starts with the next request's first byte (as
+    nginx's client_header_timeout), so a request begun late in the keep-alive window still gets
+    its full head deadline before the 408."""
+    s = connect(box.wh.port)
+    assert health_on(s).status == 200
+    time.sleep(0.6 * DEADLINE)
+    s.sendall(b"GET /-/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    t_first = time.monotonic()
+    while time.monotonic() - t_first < DEADLINE + MARGIN:
+        readable, _, _ = select.select([s], [], [], 0.2)
+        if readable:
+            break
+        try:
+            s.sendall(b"a")
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    closed_at, data = read_until_closed(s, t_first + DEADLINE + MARGIN)
+    assert closed_at is not None, "a slow second head was never cut"
+    assert closed_at - t_first >= EARLY * DEADLINE, (
+        f"cut {closed_at - t_first:.2f}s after its first byte: the head deadline must count from it")
+    assert data.startswith(b"HTTP/1.1 408 "), f"expected a 408, got {data[:300]!r}"
+
+
+# ---------------------------------------------------------------- request bodies
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_stalled_upload_is_closed_and_cleaned_up(box, tmp_path, framing):
+    """A body that stops (shorter than its Content-Length, or chunks with no last one) is closed a
+    body deadline after its last byte and cleaned up as a client abort: no temporary file, no row,
+    no error or 5xx in the log."""
+    d = wheel("wh-stall", "1.0", payload=os.urandom(300_000), dest=tmp_path)
+    body, ctype, _ = upload_form(d, "wh-stall", "1.0")
+    sent = body[:len(body) * 6 // 10]
+    hdrs = {"Authorization": basic(box.tok), "Content-Type": ctype}
+    if framing == "chunked":
+        hdrs["Transfer-Encoding"] = "chunked"
+        wire = chunk(sent)
+    else:
+        hdrs["Content-Length"] = str(len(body))
+        wire = sent
+    offset = log_size(box.wh)
+    s = connect(box.wh.port)
+    s.sendall(head("POST", box.upload_path, hdrs) + wire)
+    t_last = time.monotonic()
+    data = assert_closed_in_window(s, t_last, DEADLINE, f"a stalled {framing} upload")
+    assert data == b"" or data.startswith(b"HTTP/1.1 408 "), f"expected a close (or 408), got {data[:300]!r}"
+    assert_spool_empties(box.wh)
+    assert listed(box, "wh-stall") == []
+    assert all(p["name"] != "wh-stall" for p in packages(box)), packages(box)
+    assert_no_error_logged(box.wh, offset)
+    assert box.wh.healthy()
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_slow_steady_upload_is_not_cut(box, tmp_path, framing):
+    """The body deadline is the longest gap between reads, not a limit on the whole upload: one
+    piece every 0.4 s for well over three deadlines is a 201, and the file is whole."""
+    name = f"wh-steady-{framing}"
+    d = wheel(name, "1.0", payload=os.urandom(200_000), dest=tmp_path)
+    body, ctype, _ = upload_form(d, name, "1.0")
+    hdrs = {"Authorization": basic(box.tok), "Content-Type": ctype}
+    if framing == "chunked":
+        hdrs["Transfer-Encoding"] = "chunked"
+    else:
+        hdrs["Content-Length"] = str(len(body))
+    s = connect(box.wh.port)
+    s.sendall(head("POST", box.upload_path, hdrs))
+    t0 = time.monotonic()
+    for piece in pieces(body, 9):
+        time.sleep(0.4)
+        s.sendall(chunk(piece) if framing == "chunked" else piece)
+    if framing == "chunked":
+        s.sendall(b"0\r\n\r\n")
+    assert time.monotonic() - t0 > 3 * DEADLINE
+    r = read_response(s)
+    assert r.status == 201, r
+    got = box.wh.get(f"{box.p_url}/files/{d.sha256}/{d.filename}", auth=box.auth)
+    assert got.status_code == 200 and sha256(got.content) == d.sha256, describe_response(got)
+
+
+@pytest.mark.parametrize("route", ["put-project", "post-groups"])
+def test_stalled_rest_body_is_closed_and_changes_nothing(box, route):
+    """The body deadline holds on every route that reads a body, not only uploads: a PUT shorter
+    than its Content-Length, a POST whose chunks never end, are closed and change nothing."""
+    auth = {"Authorization": basic(box.tok), "Content-Type": "application/json"}
+    description = box.wh.get(f"projects/{box.p['id']}", auth=box.auth).json()["description"]
+    s = connect(box.wh.port)
+    group = f"stall-{uuid.uuid4().hex[:8]}"
+    if route == "put-project":
+        hdrs = {**auth, "Content-Length": "200"}
+        s.sendall(head("PUT", f"/api/v4/projects/{box.p['id']}", hdrs) + b'{"description": "stal')
+    else:
+        hdrs = {**auth, "Transfer-Encoding": "chunked"}
+        s.sendall(head("POST", "/api/v4/groups", hdrs) + chunk(f'{{"name": "{group}", "path": "{group}"'.encode()))
+    t_last = time.monotonic()
+    data = assert_closed_in_window(s, t_last, DEADLINE, f"a stalled {route} body")
+    assert data == b"" or data.startswith(b"HTTP/1.1 408 "), f"expected a close (or 408), got {data[:300]!r}"
+    r = box.wh.get(f"projects/{box.p['id']}", auth=box.auth)
+    assert r.status_code == 200 and r.json()["description"] == description, describe_response(r)
+    assert box.wh.get(f"groups/{group}", auth=box.auth).status_code == 404
+
+
+# ---------------------------------------------------------------- sending answers
+
+def test_unread_answer_is_dropped_at_the_send_deadline(box, big):
+    """A client that asks for a large file and never reads holds the answer (and a slot) forever
+    unless there is a send deadline: read nothing for deadline + margin, then everything that is
+    left must be short of the file, ending in a close."""
+    s = connect(box.wh.port, rcvbuf=64 * 1024)
+    s.sendall(head("GET", big.path, {"Authorization": basic(box.tok)}))
+    time.sleep(DEADLINE + MARGIN)
+    closed_at, data = read_until_closed(s, time.monotonic() + 10)
+    assert closed_at is not None, "the answer never ended"
+    status, headers = parse_head(data.split(b"\r\n\r\n", 1)[0])
+    assert status == 200 and int(headers["content-length"]) == big.size, data[:300]
+    got = len(data) - len(data.split(b"\r\n\r\n", 1)[0]) - 4
+    assert got < big.size, (f"all {big.size} bytes arrived: an unread answer was not dropped "
+                            f"after {DEADLINE + MARGIN}s")
+    assert box.wh.healthy()
+
+
+def test_slow_steady_reader_is_not_cut(box, big):
+    """The send deadline is about an answer left unread, not a slow one: a reader taking 1.5 MiB
+    every 0.4 s (gaps well under the deadline) gets the whole file, over several deadlines."""
+    s = connect(box.wh.port, rcvbuf=256 * 1024)
+    s.sendall(head("GET", big.path, {"Authorization": basic(box.tok)}))
+    t0 = time.monotonic()
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        piece = s.recv(65536)
+        assert piece, f"closed before the answer's head: {buf[:300]!r}"
+        buf += piece
+    raw_head, body = buf.split(b"\r\n\r\n", 1)
+    status, headers = parse_head(raw_head)
+    assert status == 200 and int(headers["content-length"]) == big.size
+    digest = hashlib.sha256(body)
+    got = len(body)
+    while got < big.size:
+        time.sleep(0.4)
+        this_round = 0
+        s.settimeout(5)
+        while this_round < 3 * MiB // 2 and got < big.size:
+            try:
+                piece = s.recv(min(256 * 1024, big.size - got))
+            except ConnectionResetError:
+                piece = b""
+            assert piece, f"cut after {got} of {big.size} bytes, {time.monotonic() - t0:.1f}s in"
+            digest.update(piece)
+            got += len(piece)
+            this_round += len(piece)
+    assert time.monotonic() - t0 > 3 * DEADLINE, "the reader was not slow: the test proves nothing"
+    assert digest.hexdigest() == big.dist.sha256
+
+
+# ---------------------------------------------------------------- aborts
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_aborted_upload_is_logged_as_an_abort_not_an_error(box, tmp_path, framing):
+    """A client that gives up mid-upload got no answer, so there is no 500 to log: an info line says
+    the upload was aborted and how many bytes came; its temporary file goes, nothing is kept."""
+    name = f"wh-abort-{framing}"
+    d = wheel(name, "1.0", payload=os.urandom(400_000), dest=tmp_path)
+    body, ctype, content_at = upload_form(d, name, "1.0")
+    sent = body[:content_at + 200_000]
+    hdrs = {"Authorization": basic(box.tok), "Content-Type": ctype}
+    if framing == "chunked":
+        hdrs["Transfer-Encoding"] = "chunked"
+        wire = b"".join(chunk(p) for p in pieces(sent, 4))
+    else:
+        hdrs["Content-Length"] = str(len(body))
+        wire = sent
+    offset = log_size(box.wh)
+    s = connect(box.wh.port)
+    s.sendall(head("POST", box.upload_path, hdrs) + wire)
+    time.sleep(0.3)
+    s.close()
+    # What the log may say was received: the file's bytes written (the parser may hold back a
+    # boundary's length) up to all the body bytes sent.
+    lo, hi = 200_000 - 4096, len(sent)
+    until = time.monotonic() + 3
+    abort_lines = []
+    while time.monotonic() < until and not abort_lines:
+        time.sleep(0.1)
+        abort_lines = [line for line in log_since(box.wh, offset)
+                       if re.search(r"abort", line, re.I) and line.split(" ", 2)[1] == "info"
+                       and any(lo <= int(n) <= hi for n in re.findall(r"\d+", line))]
+    assert abort_lines, ("no info line says the upload was aborted with the bytes received "
+                         f"({lo}..{hi}):\n" + "\n".join(log_since(box.wh, offset)))
+    assert_no_error_logged(box.wh, offset)
+    assert_spool_empties(box.wh)
+    assert listed(box, name) == []
+
+
+# ---------------------------------------------------------------- the temporary-file sweep
+
+def test_sweep_removes_dead_temp_files_while_running(box):
+    """Files of uploads cut off by a crash used to wait for a restart that finds them an hour old.
+    Now the running server sweeps: a file not written for twice the body deadline goes within a
+    sweep period or so, one written every 0.4 s stays (an upload in progress), then goes once it
+    stops being written."""
+    spool = spool_dir(box.wh)
+    spool.mkdir(parents=True, exist_ok=True)
+    dead = spool / f"upload-{uuid.uuid4().hex}"
+    dead.write_bytes(os.urandom(1000))
+    old = time.time() - 30
+    os.utime(dead, (old, old))
+    live = spool / f"upload-{uuid.uuid4().hex}"
+    t0 = time.monotonic()
+    dead_gone_at = None
+    with open(live, "ab") as f:
+        while time.monotonic() - t0 < 3 * DEADLINE + 0.2:
+            f.write(b"x")
+            f.flush()
+            if dead_gone_at is None and not dead.exists():
+                dead_gone_at = time.monotonic() - t0
+            assert live.exists(), f"a file written every 0.4s was swept {time.monotonic() - t0:.1f}s in"
+            time.sleep(0.4)
+    assert dead_gone_at is not None and dead_gone_at <= DEADLINE + MARGIN, (
+        "a temporary file 30s old was never swept" if dead_gone_at is None
+        else f"a temporary file 30s old went only after {dead_gone_at:.1f}s")
+    t_stop = time.monotonic()
+    while live.exists() and time.monotonic() - t_stop < 3 * DEADLINE + MARGIN + 1:
+        time.sleep(0.1)
+    gone_after = time.monotonic() - t_stop
+    assert not live.exists(), f"a file no longer written was still there {gone_after:.1f}s later"
+    assert gone_after >= 2 * DEADLINE - 1.0, f"swept {gone_after:.1f}s after its last write: too soon"
+
+
+@pytest.mark.file_store_only(reason="two instances share one blob directory and its tmp/")
+def test_sweep_of_a_shared_blob_dir_spares_another_instances_upload(own_server, tmp_path):
+    """Several instances share a blob dir. One is killed mid-upload: its temporary file goes within
+    a few seconds while the other runs, and the sweeps spare the other instance's upload in
+    progress (written every 0.4 s until the dead file is gone, and a little longer), which gets
+    its 201 and downloads whole."""
+    blobs = tmp_path / "shared-blobs"
+    args = ["--request-body-timeout", str(DEADLINE)]
+    a = own_server(*args, name="a", blob_dir=blobs).start()
+    k = own_server(*args, name="k", blob_dir=blobs).start()
+    box_a, box_k = bootstrap(a, "swa"), bootstrap(k, "swk")
+    tmp = blobs / "tmp"
+    now = lambda: set(os.listdir(tmp))  # noqa: E731
+    before = now()
+
+    # A's slow upload, in a thread: a piece every 0.4 s until told to finish.
+    da = wheel("wh-shared", "1.0", payload=os.urandom(400_000), dest=tmp_path / "a")
+    body_a, ctype_a, _ = upload_form(da, "wh-shared", "1.0")
+    sa = connect(a.port)
+    sa.sendall(head("POST", box_a.upload_path, {"Authorization": basic(box_a.tok),
+                                                "Content-Type": ctype_a, "Transfer-Encoding": "chunked"}))
+    a_parts = pieces(body_a, 100)
+    finish = threading.Event()
+    result = {}
+
+    def slow_upload():
+        try:
+            for i, piece in enumerate(a_parts):
+                sa.sendall(chunk(piece))
+                if i < len(a_parts) - 1 and not finish.wait(0.4) and time.monotonic() - t_a > 20:
+                    raise AssertionError("never told to finish")
+                if finish.is_set() and "files_at_finish" not in result:
+                    result["files_at_finish"] = now()
+                    time.sleep(0.4)  # one more gap, after the dead file went
+            sa.sendall(b"0\r\n\r\n")
+            result["response"] = read_response(sa)
+        except Exception as e:  # reported by the main thread
+            result["error"] = repr(e)
+
+    t_a = time.monotonic()
+    thread = threading.Thread(target=slow_upload, daemon=True)
+    thread.start()
+    until = time.monotonic() + 3
+    while time.monotonic() < until and not now() - before:
+        time.sleep(0.05)
+    a_files = now() - before
+    assert a_files, "A's upload made no temporary file"
+
+    # K's upload, cut off by SIGKILL with part of its file written.
+    dk = wheel("wh-killed", "1.0", payload=os.urandom(300_000), dest=tmp_path / "k")
+    body_k, ctype_k, _ = upload_form(dk, "wh-killed", "1.0")
+    sk = connect(k.port)
+    sk.sendall(head("POST", box_k.upload_path, {"Authorization": basic(box_k.tok), "Content-Type": ctype_k,
+                                                "Content-Length": str(len(body_k))}) + body_k[:200_000])
+    until = time.monotonic() + 3
+    while time.monotonic() < until and not now() - before - a_files:
+        time.sleep(0.05)
+    k_files = now() - before - a_files
+    assert k_files, "K's upload made no temporary file"
+    time.sleep(0.2)
+    k.kill()
+    t_kill = time.monotonic()
+    time.sleep(DEADLINE)
+    assert k_files <= now(), "K's file was swept one deadline after its last write: too soon"
+    while time.monotonic() - t_kill < 4 * DEADLINE + MARGIN and k_files & now():
+        time.sleep(0.1)
+    gone = not k_files & now()
+    finish.set()
+    thread.join(20)
+    assert gone, f"the killed instance's temporary file was still there {time.monotonic() - t_kill:.1f}s later"
+    assert "error" not in result, result.get("error")
+    assert a_files <= result["files_at_finish"], "the sweep removed A's upload in progress"
+    assert result["response"].status == 201, result["response"]
+    got = a.get(f"{box_a.p_url}/files/{da.sha256}/{da.filename}", auth=box_a.auth)
+    assert got.status_code == 200 and sha256(got.content) == da.sha256, describe_response(got)
+
+
+# ---------------------------------------------------------------- settings
+
+def test_serve_help_names_every_deadline_and_its_variable(wheelhouse_bin):
+    """Each deadline and the cap is a serve flag with an environment variable (WHEELHOUSE_ and the
+    flag's name), documented where operators look."""
+    out = subprocess.run([str(wheelhouse_bin), "serve", "--help"], capture_output=True, text=True,
+                         timeout=30).stdout
+    flat = " ".join(out.split())
+    for flag in ("request-header-timeout", "keepalive-timeout", "request-body-timeout",
+                 "send-timeout", "max-connections"):
+        assert f"--{flag}" in out, f"serve --help does not name --{flag}:\n{out}"
+        assert "WHEELHOUSE_" + flag.upper().replace("-", "_") in flat, f"--{flag}'s variable:\n{out}"
+
+
+def test_settings_from_environment_variables(own_server):
+    """The same settings from WHEELHOUSE_* variables, decimals allowed: a 0.5 s head deadline and a
+    longer keep-alive one are told apart on the wire, the cap is in the start-up line."""
+    wh = own_server(name="env", env={
+        "WHEELHOUSE_REQUEST_HEADER_TIMEOUT": "0.5", "WHEELHOUSE_KEEPALIVE_TIMEOUT": "2",
+        "WHEELHOUSE_REQUEST_BODY_TIMEOUT": "0.5", "WHEELHOUSE_SEND_TIMEOUT": "0.5",
+        "WHEELHOUSE_MAX_CONNECTIONS": "9"}).start()
+    env_box = bootstrap(wh, "env")
+    s = connect(wh.port)
+    data = assert_closed_in_window(s, time.monotonic(), 0.5, "an idle connection (head deadline 0.5s)")
+    assert data == b""
+    s = connect(wh.port)
+    assert health_on(s).status == 200
+    data = assert_closed_in_window(s, time.monotonic(), 2.0, "a kept-alive connection (2s)")
+    assert data == b""
+    s = connect(wh.port)
+    s.sendall(head("PUT", f"/api/v4/projects/{env_box.p['id']}",
+                   {"Authorization": basic(env_box.tok), "Content-Type": "application/json",
+                    "Content-Length": "100"}) + b"{")
+    assert_closed_in_window(s, time.monotonic(), 0.5, "a stalled body (body deadline 0.5s)")
+    assert re.search(r"max_connections[=:]\s*9\b", startup_line(wh)), startup_line(wh)
+
+
+# ---------------------------------------------------------------- connection cap
+
+def test_max_connections_holds_new_connections_in_the_backlog(own_server):
+    """At the cap the server stops accepting: a new connection waits in the kernel's backlog,
+    unanswered, and is served as soon as one of the others closes."""
+    cap = 4
+    wh = own_server("--max-connections", str(cap), "--request-header-timeout", "30",
+                    "--keepalive-timeout", "30", name="cap").start()
+    assert re.search(rf"max_connections[=:]\s*{cap}\b", startup_line(wh)), startup_line(wh)
+    holders = [connect(wh.port) for _ in range(cap)]
+    for s in holders:  # each really accepted and served, then kept alive
+        assert health_on(s).status == 200
+    waiting = connect(wh.port)  # the kernel completes the handshake; the server must not take it
+    waiting.sendall(head("GET", "/-/health", {}))
+    assert quiet_for(waiting, 1.5), "a connection beyond the cap was served"
+    holders.pop().close()
+    t0 = time.monotonic()
+    r = read_response(waiting, timeout=5)
+    assert r.status == 200 and time.monotonic() - t0 < 2, "the waiting connection was not taken when a slot freed"
+    for s in holders + [waiting]:
+        assert health_on(s).status == 200  # the ones within the cap were never cut
+
+
+@pytest.mark.parametrize("nofile,cap", [("200:256", 96), ("70:70", 8)])
+def test_default_max_connections_follows_the_descriptor_limit(own_server, nofile, cap):
+    """Without --max-connections the cap is (descriptor limit - 64) / 2, at least 8, after raising
+    the soft limit to the hard one; the start-up line gives both, so an operator sees them."""
+    wh = own_server(name=f"nofile-{cap}", nofile=nofile).start()
+    hard = nofile.split(":")[1]
+    assert soft_nofile(wh.proc.pid) == (hard, hard), "the soft descriptor limit was not raised to the hard one"
+    line = startup_line(wh)
+    assert re.search(rf"max_connections[=:]\s*{cap}\b", line), line
+    assert re.search(rf"\b{hard}\b", line), f"the start-up line does not give the descriptor limit {hard}: {line}"
+
+
+# ---------------------------------------------------------------- out of descriptors
+
+def open_idle(port: int, n: int) -> list[socket.socket]:
+    """`n` connections that send nothing (connected by the kernel whether or not accepted)."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.settimeout(5)
+        s.connect((HOST, port))
+        socks.append(s)
+    return socks
+
+
+def test_descriptor_exhaustion_does_not_spin_and_recovers_when_sockets_close(own_server):
+    """With a 256-descriptor limit and a cap too high to help, 300 idle sockets exhaust the
+    descriptors. The server used to retry accept in a busy loop (a whole core) and stay wedged:
+    now it backs off (well under a fifth of a core) and answers again once the sockets close."""
+    wh = own_server("--max-connections", "1000", "--request-header-timeout", "60",
+                    "--keepalive-timeout", "60", name="fd", nofile="256:256").start()
+    socks = open_idle(wh.port, 300)
+    try:
+        time.sleep(0.5)
+        c0, t0 = cpu_seconds(wh.proc.pid), time.monotonic()
+        time.sleep(2)
+        share = (cpu_seconds(wh.proc.pid) - c0) / (time.monotonic() - t0)
+        assert share < 0.2, f"out of descriptors the server used {share:.2f} of a core"
+    finally:
+        for s in socks:
+            s.close()
+    until = time.monotonic() + 5
+    while not wh.healthy():
+        assert time.monotonic() < until, "not healthy 5s after the idle sockets closed"
+        time.sleep(0.1)
+    assert wh.proc.poll() is None
+
+
+def test_descriptor_exhaustion_recovers_by_the_header_deadline(own_server):
+    """The same exhaustion with nobody closing anything: the head deadline cuts the idle sockets,
+    those waiting in the backlog get their turn and are cut too, and a health check waiting
+    behind them is answered without help."""
+    header = 2.0
+    wh = own_server("--max-connections", "1000", "--request-header-timeout", str(header),
+                    "--keepalive-timeout", str(header), name="fd2", nofile="256:256").start()
+    socks = open_idle(wh.port, 300)
+    t0 = time.monotonic()
+    try:
+        probe = connect(wh.port)
+        probe.sendall(head("GET", "/-/health", {}))
+        r = read_response(probe, timeout=2 * header + 2 * MARGIN + 2)
+        assert r.status == 200
+        until = t0 + 3 * header + 2 * MARGIN
+        still_open = []
+        for s in socks:
+            closed_at, _ = read_until_closed(s, until)
+            if closed_at is None:
+                still_open.append(s)
+        assert not still_open, f"{len(still_open)} of 300 idle sockets never cut by the head deadline"
+    finally:
+        for s in socks:
+            s.close()
+    assert wh.healthy()
