@@ -82,17 +82,11 @@ def has_repository_version(text: str) -> bool:
                for m in Tags(text).metas)
 
 
-def log_mark(wh: Wheelhouse) -> int:
-    """Where the server's log ends now; requests_since(wh, mark) reads what comes after."""
-    return wh.log_path.stat().st_size
-
-
 def requests_since(wh: Wheelhouse, mark: int) -> list[tuple[str, str, int]]:
-    """(method, unquoted path without query, status) of every request logged after `mark`."""
+    """(method, unquoted path without query, status) of every request logged after `mark`
+    (wh.log_mark())."""
     time.sleep(0.5)  # the line is written as the response completes
-    with open(wh.log_path, "rb") as f:
-        f.seek(mark)
-        text = f.read().decode(errors="replace")
+    text = "\n".join(wh.log_since(mark))
     out = []
     for m in LOG_RE.finditer(text):
         path = urllib.parse.unquote(m.group(2).split("?", 1)[0])

@@ -9,17 +9,15 @@ DEADLINE seconds (flags), so each test proves within seconds both halves of a de
 connection is really closed soon after it (recv gives b'' or a reset), and really open before it,
 or, for slow but steady clients (a slow upload, a slow reader), never cut at all.
 
-Everything on the wire is raw sockets: an HTTP library would finish, retry or time out requests on
-its own and hide what the server did. Tests that start servers of their own (a connection cap, a
-descriptor limit through `prlimit`, settings from the environment, two instances on one blob dir)
-stop them at teardown."""
+Everything on the wire is raw sockets (rawhttp.py): an HTTP library would finish, retry or time
+out requests on its own and hide what the server did. Tests that start servers of their own (a
+connection cap, a descriptor limit through `prlimit`, settings from the environment, two
+instances on one blob dir) stop them at teardown."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
@@ -33,14 +31,19 @@ import pytest
 import requests
 
 from distributions import wheel
-from whlib import Wheelhouse, describe_response, encode_multipart, md5, blake2_256, sha256
+from rawhttp import (HOST, Response, basic, chunk, connect, head, parse_head, quiet_for,
+                     read_response, read_until_closed, trickle)
+from whlib import (Wheelhouse, assert_no_error_logged, assert_spool_empties, blake2_256,
+                   describe_response, encode_multipart, md5, sha256)
 
 DEADLINE = 1.0  # every deadline of the module's server, in seconds
 MARGIN = 1.5  # how late after its deadline a close may come on a busy two-core machine
 EARLY = 0.9  # a close before EARLY * its deadline is a close before the deadline
+# How soon no temporary file may be left: an abort removes its own at once, the sweep (files
+# unwritten for twice the body deadline, every body deadline) anything else.
+SWEPT_WITHIN = 3 * DEADLINE + MARGIN
 DEADLINE_ARGS = ["--request-header-timeout", str(DEADLINE), "--keepalive-timeout", str(DEADLINE),
                  "--request-body-timeout", str(DEADLINE), "--send-timeout", str(DEADLINE)]
-HOST = "127.0.0.1"
 MiB = 1 << 20
 BIG = 12 * MiB  # larger than a loopback socket's buffers on both sides (4 MiB + a capped window)
 
@@ -48,58 +51,6 @@ pytestmark = pytest.mark.timeout(120)
 
 
 # ---------------------------------------------------------------- the wire
-
-def connect(port: int, rcvbuf: int | None = None) -> socket.socket:
-    """A raw TCP connection; `rcvbuf` fixes the receive buffer (before connecting, so the window
-    the server may fill is that small and does not grow with the kernel's autotuning)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    s.settimeout(10)
-    s.connect((HOST, port))
-    return s
-
-
-def head(method: str, path: str, headers: dict) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: wheelhouse.test"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def basic(token: str) -> str:
-    return "Basic " + base64.b64encode(f"__token__:{token}".encode()).decode()
-
-
-def chunk(data: bytes) -> bytes:
-    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
-
-
-def read_until_closed(sock: socket.socket, until: float) -> tuple[float | None, bytes]:
-    """Reads until the server closes (b'' or a reset) or monotonic time `until`: returns when it
-    closed (None if it had not) and the bytes that came before."""
-    data = b""
-    while True:
-        left = until - time.monotonic()
-        if left <= 0:
-            return None, data
-        sock.settimeout(left)
-        try:
-            got = sock.recv(1 << 20)
-        except socket.timeout:
-            return None, data
-        except (ConnectionResetError, BrokenPipeError):
-            return time.monotonic(), data
-        if not got:
-            return time.monotonic(), data
-        data += got
-
-
-def quiet_for(sock: socket.socket, seconds: float) -> bool:
-    """True when nothing at all (no byte, no close) arrives on `sock` for `seconds`."""
-    readable, _, _ = select.select([sock], [], [], seconds)
-    return not readable
-
 
 def assert_closed_in_window(sock, t0: float, deadline: float, what: str) -> bytes:
     """The server must leave `sock` alone until EARLY * deadline after t0, then close it by
@@ -115,105 +66,7 @@ def assert_closed_in_window(sock, t0: float, deadline: float, what: str) -> byte
     return data
 
 
-class Response(SimpleNamespace):
-    """status (int), headers (lower-case names), body (bytes)."""
-
-
-def parse_head(raw: bytes) -> tuple[int, dict]:
-    lines = raw.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    assert parts[0] == "HTTP/1.1" and parts[1].isdigit(), f"not a status line: {lines[0]!r}"
-    headers = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    return int(parts[1]), headers
-
-
-def read_response(sock: socket.socket, timeout: float = 10) -> Response:
-    """One whole answer (Content-Length or chunked); the connection stays as it is."""
-    until = time.monotonic() + timeout
-    buf = b""
-
-    def more():
-        nonlocal buf
-        left = until - time.monotonic()
-        assert left > 0, f"no whole answer within {timeout}s (got {buf[:300]!r})"
-        sock.settimeout(left)
-        try:
-            got = sock.recv(1 << 20)
-        except socket.timeout:
-            raise AssertionError(f"no whole answer within {timeout}s (got {buf[:300]!r})") from None
-        assert got, f"connection closed before the answer was whole (got {buf[:300]!r})"
-        buf += got
-
-    while b"\r\n\r\n" not in buf:
-        more()
-    raw_head, buf = buf.split(b"\r\n\r\n", 1)
-    status, headers = parse_head(raw_head)
-    if "content-length" in headers:
-        while len(buf) < int(headers["content-length"]):
-            more()
-        return Response(status=status, headers=headers, body=buf[:int(headers["content-length"])])
-    if headers.get("transfer-encoding") == "chunked":
-        body = b""
-        while True:
-            while b"\r\n" not in buf:
-                more()
-            size_line, buf = buf.split(b"\r\n", 1)
-            size = int(size_line.split(b";")[0], 16)
-            while len(buf) < size + 2:
-                more()
-            body, buf = body + buf[:size], buf[size + 2:]
-            if size == 0:
-                return Response(status=status, headers=headers, body=body)
-    return Response(status=status, headers=headers, body=buf)
-
-
 # ---------------------------------------------------------------- the registry's side
-
-def spool_dir(wh: Wheelhouse) -> Path:
-    """Where uploads stream to before they are kept: <blob dir>/tmp on the file store, the data
-    dir's spool/ with an object store."""
-    if wh.blob_store is not None:
-        return wh.data_dir / "spool"
-    return (wh.blob_dir or wh.data_dir / "blobs") / "tmp"
-
-
-def temp_files(wh: Wheelhouse) -> set[str]:
-    try:
-        return {p.name for p in spool_dir(wh).iterdir()}
-    except FileNotFoundError:
-        return set()
-
-
-def assert_spool_empties(wh: Wheelhouse, within: float = 3 * DEADLINE + MARGIN):
-    """No temporary file left: an abort removes its own at once, the sweep (files unwritten for
-    twice the body deadline, every body deadline) anything else."""
-    until = time.monotonic() + within
-    while temp_files(wh) and time.monotonic() < until:
-        time.sleep(0.1)
-    assert not temp_files(wh), f"temporary files left in {spool_dir(wh)}: {sorted(temp_files(wh))}"
-
-
-ERROR_LINE = re.compile(r"^\S+ (error|critical) ")
-STATUS_500 = re.compile(r"\b(GET|HEAD|POST|PUT|DELETE)\s+\S+\s+5\d\d\b")
-
-
-def log_since(wh: Wheelhouse, offset: int) -> list[str]:
-    with open(wh.log_path, "rb") as f:
-        f.seek(offset)
-        return f.read().decode(errors="replace").splitlines()
-
-
-def log_size(wh: Wheelhouse) -> int:
-    return wh.log_path.stat().st_size
-
-
-def assert_no_error_logged(wh: Wheelhouse, offset: int):
-    bad = [line for line in log_since(wh, offset) if ERROR_LINE.match(line) or STATUS_500.search(line)]
-    assert not bad, "error or 5xx lines in the log:\n" + "\n".join(bad)
-
 
 def upload_form(d, name: str, version: str) -> tuple[bytes, str, int]:
     """A twine-like upload form for `d`: the body, its Content-Type, and where the file's bytes
@@ -225,6 +78,17 @@ def upload_form(d, name: str, version: str) -> tuple[bytes, str, int]:
               ("blake2_256_digest", blake2_256(data)), ("md5_digest", md5(data))]
     body, ctype = encode_multipart(fields, [("content", d.filename, data)])
     return body, ctype, body.index(data[:64])
+
+
+def upload_head(box, ctype: str, framing: str, length: int) -> bytes:
+    """The head of a raw upload to the module's project: "chunked", or a Content-Length of
+    `length` (the whole body's, so a body sent short of it is one that stopped)."""
+    hdrs = {"Authorization": box.authorization, "Content-Type": ctype}
+    if framing == "chunked":
+        hdrs["Transfer-Encoding"] = "chunked"
+    else:
+        hdrs["Content-Length"] = str(length)
+    return head("POST", box.upload_path, hdrs)
 
 
 def pieces(body: bytes, n: int) -> list[bytes]:
@@ -244,7 +108,8 @@ class OneShotSession(requests.Session):
 
 
 class Box(SimpleNamespace):
-    """A server with its owner, a token and a project (p, p_url)."""
+    """A server with its owner, a token (tok; auth for requests, authorization for a raw
+    Authorization header) and a project (p, p_url)."""
 
 
 def bootstrap(wh: Wheelhouse, tag: str = "dl") -> Box:
@@ -255,8 +120,8 @@ def bootstrap(wh: Wheelhouse, tag: str = "dl") -> Box:
     wh.group(tag)
     wh.member(f"{tag}-owner", "owner", group=tag)
     p = wh.project(f"{tag}/lib")
-    return Box(wh=wh, tok=tok, auth=("__token__", tok), p=p, p_url=wh.project_url(p["id"]),
-               upload_path=f"/api/v4/projects/{p['id']}/packages/pypi")
+    return Box(wh=wh, tok=tok, auth=("__token__", tok), authorization=basic("__token__", tok),
+               p=p, p_url=wh.project_url(p["id"]), upload_path=f"/api/v4/projects/{p['id']}/packages/pypi")
 
 
 def listed(box: Box, name: str) -> list[str]:
@@ -375,14 +240,7 @@ def test_slowloris_head_gets_408_at_the_header_deadline(box):
     s = connect(box.wh.port)
     t0 = time.monotonic()
     s.sendall(b"GET /-/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-    while time.monotonic() - t0 < DEADLINE + MARGIN:
-        readable, _, _ = select.select([s], [], [], 0.2)
-        if readable:
-            break
-        try:
-            s.sendall(b"a")
-        except (BrokenPipeError, ConnectionResetError):
-            break
+    trickle(s, t0 + DEADLINE + MARGIN)
     closed_at, data = read_until_closed(s, t0 + DEADLINE + MARGIN)
     assert closed_at is not None, f"a slowloris head was still open after {DEADLINE + MARGIN}s"
     assert closed_at - t0 >= EARLY * DEADLINE, f"cut after {closed_at - t0:.2f}s, before the deadline"
@@ -427,14 +285,7 @@ def test_next_head_deadline_counts_from_its_first_byte(box):
     time.sleep(0.6 * DEADLINE)
     s.sendall(b"GET /-/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
     t_first = time.monotonic()
-    while time.monotonic() - t_first < DEADLINE + MARGIN:
-        readable, _, _ = select.select([s], [], [], 0.2)
-        if readable:
-            break
-        try:
-            s.sendall(b"a")
-        except (BrokenPipeError, ConnectionResetError):
-            break
+    trickle(s, t_first + DEADLINE + MARGIN)
     closed_at, data = read_until_closed(s, t_first + DEADLINE + MARGIN)
     assert closed_at is not None, "a slow second head was never cut"
     assert closed_at - t_first >= EARLY * DEADLINE, (
@@ -452,20 +303,14 @@ def test_stalled_upload_is_closed_and_cleaned_up(box, tmp_path, framing):
     d = wheel("wh-stall", "1.0", payload=os.urandom(300_000), dest=tmp_path)
     body, ctype, _ = upload_form(d, "wh-stall", "1.0")
     sent = body[:len(body) * 6 // 10]
-    hdrs = {"Authorization": basic(box.tok), "Content-Type": ctype}
-    if framing == "chunked":
-        hdrs["Transfer-Encoding"] = "chunked"
-        wire = chunk(sent)
-    else:
-        hdrs["Content-Length"] = str(len(body))
-        wire = sent
-    offset = log_size(box.wh)
+    wire = chunk(sent) if framing == "chunked" else sent
+    offset = box.wh.log_mark()
     s = connect(box.wh.port)
-    s.sendall(head("POST", box.upload_path, hdrs) + wire)
+    s.sendall(upload_head(box, ctype, framing, len(body)) + wire)
     t_last = time.monotonic()
     data = assert_closed_in_window(s, t_last, DEADLINE, f"a stalled {framing} upload")
     assert data == b"" or data.startswith(b"HTTP/1.1 408 "), f"expected a close (or 408), got {data[:300]!r}"
-    assert_spool_empties(box.wh)
+    assert_spool_empties(box.wh, SWEPT_WITHIN)
     assert listed(box, "wh-stall") == []
     assert all(p["name"] != "wh-stall" for p in packages(box)), packages(box)
     assert_no_error_logged(box.wh, offset)
@@ -479,13 +324,8 @@ def test_slow_steady_upload_is_not_cut(box, tmp_path, framing):
     name = f"wh-steady-{framing}"
     d = wheel(name, "1.0", payload=os.urandom(200_000), dest=tmp_path)
     body, ctype, _ = upload_form(d, name, "1.0")
-    hdrs = {"Authorization": basic(box.tok), "Content-Type": ctype}
-    if framing == "chunked":
-        hdrs["Transfer-Encoding"] = "chunked"
-    else:
-        hdrs["Content-Length"] = str(len(body))
     s = connect(box.wh.port)
-    s.sendall(head("POST", box.upload_path, hdrs))
+    s.sendall(upload_head(box, ctype, framing, len(body)))
     t0 = time.monotonic()
     for piece in pieces(body, 9):
         time.sleep(0.4)
@@ -503,7 +343,7 @@ def test_slow_steady_upload_is_not_cut(box, tmp_path, framing):
 def test_stalled_rest_body_is_closed_and_changes_nothing(box, route):
     """The body deadline holds on every route that reads a body, not only uploads: a PUT shorter
     than its Content-Length, a POST whose chunks never end, are closed and change nothing."""
-    auth = {"Authorization": basic(box.tok), "Content-Type": "application/json"}
+    auth = {"Authorization": box.authorization, "Content-Type": "application/json"}
     description = box.wh.get(f"projects/{box.p['id']}", auth=box.auth).json()["description"]
     s = connect(box.wh.port)
     group = f"stall-{uuid.uuid4().hex[:8]}"
@@ -528,7 +368,7 @@ def test_unread_answer_is_dropped_at_the_send_deadline(box, big):
     unless there is a send deadline: read nothing for deadline + margin, then everything that is
     left must be short of the file, ending in a close."""
     s = connect(box.wh.port, rcvbuf=64 * 1024)
-    s.sendall(head("GET", big.path, {"Authorization": basic(box.tok)}))
+    s.sendall(head("GET", big.path, {"Authorization": box.authorization}))
     time.sleep(DEADLINE + MARGIN)
     closed_at, data = read_until_closed(s, time.monotonic() + 10)
     assert closed_at is not None, "the answer never ended"
@@ -544,7 +384,7 @@ def test_slow_steady_reader_is_not_cut(box, big):
     """The send deadline is about an answer left unread, not a slow one: a reader taking 1.5 MiB
     every 0.4 s (gaps well under the deadline) gets the whole file, over several deadlines."""
     s = connect(box.wh.port, rcvbuf=256 * 1024)
-    s.sendall(head("GET", big.path, {"Authorization": basic(box.tok)}))
+    s.sendall(head("GET", big.path, {"Authorization": box.authorization}))
     t0 = time.monotonic()
     buf = b""
     while b"\r\n\r\n" not in buf:
@@ -583,16 +423,10 @@ def test_aborted_upload_is_logged_as_an_abort_not_an_error(box, tmp_path, framin
     d = wheel(name, "1.0", payload=os.urandom(400_000), dest=tmp_path)
     body, ctype, content_at = upload_form(d, name, "1.0")
     sent = body[:content_at + 200_000]
-    hdrs = {"Authorization": basic(box.tok), "Content-Type": ctype}
-    if framing == "chunked":
-        hdrs["Transfer-Encoding"] = "chunked"
-        wire = b"".join(chunk(p) for p in pieces(sent, 4))
-    else:
-        hdrs["Content-Length"] = str(len(body))
-        wire = sent
-    offset = log_size(box.wh)
+    wire = b"".join(chunk(p) for p in pieces(sent, 4)) if framing == "chunked" else sent
+    offset = box.wh.log_mark()
     s = connect(box.wh.port)
-    s.sendall(head("POST", box.upload_path, hdrs) + wire)
+    s.sendall(upload_head(box, ctype, framing, len(body)) + wire)
     time.sleep(0.3)
     s.close()
     # What the log may say was received: the file's bytes written (the parser may hold back a
@@ -602,13 +436,13 @@ def test_aborted_upload_is_logged_as_an_abort_not_an_error(box, tmp_path, framin
     abort_lines = []
     while time.monotonic() < until and not abort_lines:
         time.sleep(0.1)
-        abort_lines = [line for line in log_since(box.wh, offset)
+        abort_lines = [line for line in box.wh.log_since(offset)
                        if re.search(r"abort", line, re.I) and line.split(" ", 2)[1] == "info"
                        and any(lo <= int(n) <= hi for n in re.findall(r"\d+", line))]
     assert abort_lines, ("no info line says the upload was aborted with the bytes received "
-                         f"({lo}..{hi}):\n" + "\n".join(log_since(box.wh, offset)))
+                         f"({lo}..{hi}):\n" + "\n".join(box.wh.log_since(offset)))
     assert_no_error_logged(box.wh, offset)
-    assert_spool_empties(box.wh)
+    assert_spool_empties(box.wh, SWEPT_WITHIN)
     assert listed(box, name) == []
 
 
@@ -619,7 +453,7 @@ def test_sweep_removes_dead_temp_files_while_running(box):
     Now the running server sweeps: a file not written for twice the body deadline goes within a
     sweep period or so, one written every 0.4 s stays (an upload in progress), then goes once it
     stops being written."""
-    spool = spool_dir(box.wh)
+    spool = box.wh.spool_dir()
     spool.mkdir(parents=True, exist_ok=True)
     dead = spool / f"upload-{uuid.uuid4().hex}"
     dead.write_bytes(os.urandom(1000))
@@ -666,7 +500,7 @@ def test_sweep_of_a_shared_blob_dir_spares_another_instances_upload(own_server, 
     da = wheel("wh-shared", "1.0", payload=os.urandom(400_000), dest=tmp_path / "a")
     body_a, ctype_a, _ = upload_form(da, "wh-shared", "1.0")
     sa = connect(a.port)
-    sa.sendall(head("POST", box_a.upload_path, {"Authorization": basic(box_a.tok),
+    sa.sendall(head("POST", box_a.upload_path, {"Authorization": box_a.authorization,
                                                 "Content-Type": ctype_a, "Transfer-Encoding": "chunked"}))
     a_parts = pieces(body_a, 100)
     finish = threading.Event()
@@ -699,7 +533,8 @@ def test_sweep_of_a_shared_blob_dir_spares_another_instances_upload(own_server, 
     dk = wheel("wh-killed", "1.0", payload=os.urandom(300_000), dest=tmp_path / "k")
     body_k, ctype_k, _ = upload_form(dk, "wh-killed", "1.0")
     sk = connect(k.port)
-    sk.sendall(head("POST", box_k.upload_path, {"Authorization": basic(box_k.tok), "Content-Type": ctype_k,
+    sk.sendall(head("POST", box_k.upload_path, {"Authorization": box_k.authorization,
+                                                "Content-Type": ctype_k,
                                                 "Content-Length": str(len(body_k))}) + body_k[:200_000])
     until = time.monotonic() + 3
     while time.monotonic() < until and not now() - before - a_files:
@@ -755,7 +590,7 @@ def test_settings_from_environment_variables(own_server):
     assert data == b""
     s = connect(wh.port)
     s.sendall(head("PUT", f"/api/v4/projects/{env_box.p['id']}",
-                   {"Authorization": basic(env_box.tok), "Content-Type": "application/json",
+                   {"Authorization": env_box.authorization, "Content-Type": "application/json",
                     "Content-Length": "100"}) + b"{")
     assert_closed_in_window(s, time.monotonic(), 0.5, "a stalled body (body deadline 0.5s)")
     assert re.search(r"max_connections[=:]\s*9\b", startup_line(wh)), startup_line(wh)

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from distributions import wheel
+from rawhttp import connect
 from whlib import describe_response
 
 IN_MEMORY = 64 * 1024  # FileBody.largestInMemory
@@ -104,11 +105,7 @@ def test_concurrent_downloads_are_each_exact(big):
 
 def slow_socket(wh) -> socket.socket:
     """A connection whose receive buffer is small, so the server's sendfile has to wait for it."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
-    s.settimeout(30)
-    s.connect(("127.0.0.1", wh.port))
-    return s
+    return connect(wh.port, rcvbuf=16 * 1024, timeout=30)
 
 
 def read_to_end(s: socket.socket, first_pause: float = 0.0, after_head=None) -> bytes:

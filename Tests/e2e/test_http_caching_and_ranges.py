@@ -9,7 +9,7 @@ import re
 import urllib.parse
 
 from distributions import wheel
-from simple_api import (JSON_T, files_by_name, get_json, has_repository_version, log_mark, page_url,
+from simple_api import (JSON_T, files_by_name, get_json, has_repository_version, page_url,
                         requests_since, utcnow)
 from whlib import describe_response, sha256, upload_ok
 
@@ -145,7 +145,7 @@ def test_metadata_etag_and_conditional(server, world, ix):
 def test_request_log_lines(server, world, ix):
     f = files_by_name(get_json(server, page_url(ix, "project", "package"), world.alice))
     url = next(v["url"] for k, v in f.items() if k.endswith(".whl")) + ".metadata"
-    mark = log_mark(server)
+    mark = server.log_mark()
     assert server.get(url, auth=world.alice).status_code == 200
     assert server.get(url + "-nope", auth=world.alice).status_code == 404
     seen = requests_since(server, mark)

@@ -1,10 +1,11 @@
 """`GET /`: until there is a web UI, a short HTML page naming the server, its version and the API's
 base path, so that whoever opens the registry's address in a browser learns what answers there and
 where the API is. Anything else outside the API stays a 404."""
-import socket
+import time
 
 import pytest
 
+from rawhttp import connect, head, parse_head, read_until_closed
 from whlib import describe_response
 
 
@@ -21,17 +22,14 @@ def version(server) -> str:
 def exchange(port: int, method: str, path: str) -> tuple[int, dict[str, str], bytes]:
     """One request on a connection of its own, read to the server's close: the status, the
     headers (names lowercased) and every byte after the head, so a HEAD's stray body shows."""
-    request = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(request.encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    head, sep, rest = data.partition(b"\r\n\r\n")
+    with connect(port) as s:
+        s.sendall(head(method, path, {"Connection": "close"}, host=f"127.0.0.1:{port}"))
+        closed_at, data = read_until_closed(s, time.monotonic() + 10)
+    assert closed_at is not None, f"not closed after Connection: close (got {data[:500]!r})"
+    raw_head, sep, rest = data.partition(b"\r\n\r\n")
     assert sep, f"no complete head in {data[:500]!r}"
-    status, *lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines)}
-    return int(status.split(" ")[1]), headers, rest
+    status, headers = parse_head(raw_head)
+    return status, headers, rest
 
 
 def test_root_is_a_page_naming_the_server_its_version_and_the_api(server, version):

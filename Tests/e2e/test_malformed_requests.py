@@ -11,180 +11,39 @@ access levels). After every refused request these tests check that nothing was s
 package listed or downloadable, no group or project changed, no temporary file left), that the
 log has no error or 5xx line, and that the server still answers /-/health.
 
-Wire-level cases go over raw sockets, so the bytes reach the server exactly as written; plain
-requests go through requests. The module has a server of its own, so its log holds only what
-these tests did."""
+Wire-level cases go over raw sockets (rawhttp.py), so the bytes reach the server exactly as
+written; plain requests go through requests. The module has a server of its own, so its log
+holds only what these tests did."""
 from __future__ import annotations
 
-import base64
-import json
 import re
-import socket
-import threading
-import time
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from distributions import wheel
+from rawhttp import basic, chunk, chunked, exchange, head
 from simple_api import JSON_T
-from whlib import (Wheelhouse, blake2_256, describe_response, encode_multipart, enc, md5,
-                   parse_links, sha256)
+from whlib import (Wheelhouse, assert_no_error_logged, assert_spool_empties, blake2_256,
+                   describe_response, encode_multipart, enc, md5, parse_links, sha256)
 
-HOST = "127.0.0.1"
 MiB = 1 << 20
 REST_LIMIT = MiB  # the largest REST body, in bytes
 
 pytestmark = pytest.mark.timeout(120)
 
 
-# ---------------------------------------------------------------- the wire
-
-def connect(port: int) -> socket.socket:
-    s = socket.create_connection((HOST, port), timeout=10)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
-
-
-def head(method: str, path: str, headers: dict) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: wheelhouse.test"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def chunk(data: bytes) -> bytes:
-    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
-
-
-def chunked(body: bytes, size: int = 65536) -> bytes:
-    """`body` chunk-encoded, with its last chunk."""
-    return b"".join(chunk(body[i:i + size]) for i in range(0, len(body), size)) + b"0\r\n\r\n"
-
-
-def basic(user: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
-
-
-class Response(SimpleNamespace):
-    """status (int), headers (lower-case names), body (bytes), closed (the server closed the
-    connection after it)."""
-
-    def json_message(self) -> str:
-        """The `message` (or `error`) of a JSON error body; "" for anything else."""
-        try:
-            obj = json.loads(self.body)
-        except ValueError:
-            return ""
-        if not isinstance(obj, dict):
-            return ""
-        return str(obj.get("message") or obj.get("error") or "")
-
-    def __str__(self):
-        return f"{self.status} {self.headers} {self.body[:500]!r}"
-
-
-def exchange(port: int, request: bytes, timeout: float = 10, close_within: float = 0) -> Response:
-    """Sends `request` (from a thread, so an answer that comes before the server read it all is
-    still seen, and a server that stops reading cannot block us) and reads one answer; with
-    `close_within`, also whether the server closes the connection within that many seconds."""
-    s = connect(port)
-
-    def send():
-        try:
-            s.sendall(request)
-        except OSError:
-            pass  # the server answered and closed before reading everything: allowed
-
-    sender = threading.Thread(target=send, daemon=True)
-    sender.start()
-    until = time.monotonic() + timeout
-    buf = b""
-
-    def more() -> bool:
-        nonlocal buf
-        left = until - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"no whole answer within {timeout}s (got {buf[:300]!r})")
-        s.settimeout(left)
-        try:
-            got = s.recv(1 << 20)
-        except socket.timeout:
-            raise AssertionError(f"no whole answer within {timeout}s (got {buf[:300]!r})") from None
-        except ConnectionResetError:
-            got = b""
-        buf += got
-        return bool(got)
-
-    try:
-        while b"\r\n\r\n" not in buf:
-            assert more(), f"closed without a whole answer (got {buf[:300]!r})"
-        raw_head, body = buf.split(b"\r\n\r\n", 1)
-        lines = raw_head.decode("latin-1").split("\r\n")
-        assert lines[0].startswith("HTTP/1.1 "), lines[0]
-        headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
-        length = int(headers.get("content-length", "0"))
-        buf = body
-        while len(buf) < length:
-            assert more(), f"closed in the middle of the answer (got {buf[:300]!r})"
-        body, buf = buf[:length], buf[length:]
-        until = time.monotonic() + close_within
-        closed = False
-        try:
-            while close_within:
-                if not more():
-                    closed = True
-                    break
-        except AssertionError:
-            pass
-        return Response(status=int(lines[0].split(" ")[1]), headers=headers, body=body,
-                        closed=closed)
-    finally:
-        s.close()
-
-
 # ---------------------------------------------------------------- the registry's side
-
-def spool_dir(wh: Wheelhouse) -> Path:
-    """Where uploads stream to before they are kept: <blob dir>/tmp on the file store, the data
-    dir's spool/ with an object store."""
-    if wh.blob_store is not None:
-        return wh.data_dir / "spool"
-    return (wh.blob_dir or wh.data_dir / "blobs") / "tmp"
-
-
-def temp_files(wh: Wheelhouse) -> list[str]:
-    try:
-        return sorted(p.name for p in spool_dir(wh).iterdir())
-    except FileNotFoundError:
-        return []
-
-
-ERROR_LINE = re.compile(r"^\S+ (error|critical) ")
-STATUS_5XX = re.compile(r"\b(GET|HEAD|POST|PUT|DELETE)\s+\S+\s+5\d\d\b")
-
 
 class Box(SimpleNamespace):
     """The module's server and its world."""
 
-    def log_offset(self) -> int:
-        return self.wh.log_path.stat().st_size
-
-    def log_since(self, offset: int) -> list[str]:
-        with open(self.wh.log_path, "rb") as f:
-            f.seek(offset)
-            return f.read().decode(errors="replace").splitlines()
-
     def assert_clean_after(self, offset: int):
         """What must hold after any refused request: no error or 5xx line logged since `offset`,
         no temporary file left (a refused upload removes its own at once), and /-/health."""
-        bad = [line for line in self.log_since(offset) if ERROR_LINE.match(line) or STATUS_5XX.search(line)]
-        assert not bad, "error or 5xx lines in the log:\n" + "\n".join(bad)
-        until = time.monotonic() + 2
-        while temp_files(self.wh) and time.monotonic() < until:
-            time.sleep(0.05)
-        assert not temp_files(self.wh), f"temporary files left: {temp_files(self.wh)}"
+        assert_no_error_logged(self.wh, offset)
+        assert_spool_empties(self.wh, within=2, poll=0.05)
         assert self.wh.healthy(), "the server no longer answers /-/health"
 
     def files(self, name: str, project=None) -> list[str]:
@@ -319,7 +178,7 @@ def test_malformed_chunk_framing_is_400(box, tmp_path, route, framing):
     even though the chunk before it held a whole valid body."""
     tag = f"framing-{framing}-{uuid.uuid4().hex[:6]}"
     method, path, hdrs, body, what = valid_body(box, route, tag, tmp_path)
-    offset = box.log_offset()
+    offset = box.wh.log_mark()
     r = exchange(box.wh.port, head(method, path, {**hdrs, "Transfer-Encoding": "chunked"})
                  + chunk(body) + BAD_FRAMING[framing])
     assert r.status == 400, str(r)
@@ -353,7 +212,7 @@ def test_rest_body_over_1_mib_is_413_naming_the_limit(box, route, framing):
         request = head(method, path, {**hdrs, "Transfer-Encoding": "chunked"}) + chunked(body)
     else:
         request = head(method, path, {**hdrs, "Content-Length": str(len(body))}) + body
-    offset = box.log_offset()
+    offset = box.wh.log_mark()
     r = exchange(box.wh.port, request)
     assert r.status == 413, str(r)
     assert "1 MiB" in r.json_message(), f"the 413's message does not name the limit: {r}"
@@ -388,7 +247,7 @@ def test_transfer_encoding_other_than_chunked_is_501_and_closes(box, tmp_path, r
     connection closed, and the body (valid once un-chunked) not acted on."""
     tag = f"te-{te.replace(', ', '-')}-{uuid.uuid4().hex[:6]}"
     method, path, hdrs, body, what = valid_body(box, route, tag, tmp_path)
-    offset = box.log_offset()
+    offset = box.wh.log_mark()
     r = exchange(box.wh.port, head(method, path, {**hdrs, "Transfer-Encoding": te}) + chunked(body),
                  close_within=2)
     assert r.status == 501, str(r)
@@ -427,7 +286,7 @@ def test_duplicate_single_valued_field_is_400_naming_it(box, tmp_path, field):
         value = dict(items)[field]
         at = [k for k, _ in items].index(field)
         items.insert(at + 1, (field, value))
-    offset = box.log_offset()
+    offset = box.wh.log_mark()
     r = post_form(box, items, files)
     assert r.status_code == 400, describe_response(r)
     assert names_field(r.json().get("message", ""), field), describe_response(r)
@@ -448,7 +307,7 @@ def test_duplicate_with_a_different_second_value_is_400(box, tmp_path, field):
         files.append(("content", other.filename, other.data))
     else:
         items.insert(3, ("name", f"{name}-other"))
-    offset = box.log_offset()
+    offset = box.wh.log_mark()
     r = post_form(box, items, files)
     assert r.status_code == 400, describe_response(r)
     assert names_field(r.json().get("message", ""), field), describe_response(r)
@@ -537,7 +396,7 @@ def test_invalid_requires_python_is_400(box, tmp_path, value):
     assert not packaging_accepts(value)
     name = f"wh-rp-bad-{INVALID_RP.index(value)}"
     d = wheel(name, "1.0", dest=tmp_path)
-    offset = box.log_offset()
+    offset = box.wh.log_mark()
     r = post_form(box, form_items(d, name, "1.0", [("requires_python", value)]),
                   [("content", d.filename, d.data)])
     assert r.status_code == 400, describe_response(r)

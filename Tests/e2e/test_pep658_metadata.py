@@ -11,7 +11,7 @@ import urllib.parse
 import pytest
 
 from distributions import wheel
-from simple_api import (Tags, has_repository_version, log_mark, page_url, put, requests_since,
+from simple_api import (Tags, has_repository_version, page_url, put, requests_since,
                         wheel_metadata)
 from whlib import describe, describe_response, index_url, sha256, upload_ok
 
@@ -62,7 +62,7 @@ def test_uv_lock_uses_metadata_files_not_wheels(server, world, fresh_project, cl
     env.pop("UV_NO_CONFIG")  # it would also hide [tool.uv.index] in the project's pyproject
     env.update(UV_INDEX_WHEELHOUSE_USERNAME="__token__",
                UV_INDEX_WHEELHOUSE_PASSWORD=world.tok["alice"])
-    mark = log_mark(server)
+    mark = server.log_mark()
     proc = run([*clients.uv, "lock", "--python", sys.executable], env, proj)
     assert proc.returncode == 0, describe(proc)
     lock = tomllib.loads((proj / "uv.lock").read_text())
@@ -122,7 +122,7 @@ def test_html_only_page_drives_pip(server, world, ix, tmp_path, clients):
     saved.write_text(r.text)
     base = urllib.parse.urlsplit(p["url"]).path
     for req, want in (("wh-ht", "1.0"), ("wh-ht==1.1", "1.1")):
-        mark = log_mark(server)
+        mark = server.log_mark()
         t = clients.target()
         proc = clients.run([sys.executable, "-m", "pip", "install", "--no-index", "--find-links",
                             saved, "--only-binary", ":all:", "--target", t, req])

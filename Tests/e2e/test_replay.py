@@ -3,13 +3,13 @@ already made is sent again from memory. These tests hold it to being the same an
 path would give, never a stale one, never one for a caller with credentials, and in order."""
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 import requests
 
 from distributions import wheel
+from rawhttp import connect, head, read_responses
 from whlib import describe_response
 
 JSON_T = "application/vnd.pypi.simple.v1+json"
@@ -139,30 +139,6 @@ def test_answers_are_replayed_only_to_the_same_credentials(reg):
     assert http.get(page, auth=auth).status_code == 401
 
 
-def raw_exchange(port: int, payload: bytes, responses: int, timeout=10.0) -> list[tuple[int, bytes]]:
-    """Sends `payload` in one write; reads `responses` HTTP/1.1 responses (Content-Length bodies)."""
-    out = []
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(payload)
-        buf = b""
-        while len(out) < responses:
-            while b"\r\n\r\n" not in buf:
-                chunk = s.recv(65536)
-                assert chunk, f"connection closed after {len(out)} responses"
-                buf += chunk
-            head, buf = buf.split(b"\r\n\r\n", 1)
-            lines = head.split(b"\r\n")
-            status = int(lines[0].split()[1])
-            length = next(int(l.split(b":", 1)[1]) for l in lines[1:] if l.lower().startswith(b"content-length:"))
-            while len(buf) < length:
-                chunk = s.recv(65536)
-                assert chunk
-                buf += chunk
-            out.append((status, buf[:length]))
-            buf = buf[length:]
-    return out
-
-
 def test_pipelined_requests_are_answered_in_order(reg):
     wh, p, auth, page, _ = reg
     http = requests.Session()
@@ -170,12 +146,13 @@ def test_pipelined_requests_are_answered_in_order(reg):
         assert http.get(page).status_code == 200  # replayable now
     path = page.split(str(wh.port), 1)[1]
     html = http.get(page).content
-    index = f"/api/v4/projects/{p['id']}/packages/pypi/simple/".encode()
-    missing = f"/api/v4/projects/{p['id']}/packages/pypi/simple/nothing-here/".encode()
-    host = f"127.0.0.1:{wh.port}".encode()
-    req = lambda target: b"GET " + target + b" HTTP/1.1\r\nHost: " + host + b"\r\n\r\n"
-    # Slow (not cached) first, replayable second, and the other way round.
-    got = raw_exchange(wh.port, req(missing) + req(path.encode()) + req(index) + req(path.encode()), 4)
+    index = f"/api/v4/projects/{p['id']}/packages/pypi/simple/"
+    missing = f"/api/v4/projects/{p['id']}/packages/pypi/simple/nothing-here/"
+    req = lambda target: head("GET", target, {}, host=f"127.0.0.1:{wh.port}")  # noqa: E731
+    # Slow (not cached) first, replayable second, and the other way round, in one write.
+    with connect(wh.port) as s:
+        s.sendall(req(missing) + req(path) + req(index) + req(path))
+        got = [(r.status, r.body) for r in read_responses(s, 4)]
     assert [s for s, _ in got] == [404, 200, 200, 200], got
     assert got[1][1] == html and got[3][1] == html
     assert b"wh-rep" in got[2][1] and got[2][1] != html

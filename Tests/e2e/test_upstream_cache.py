@@ -23,7 +23,7 @@ import requests
 
 import whlib
 from distributions import wheel
-from simple_api import JSON_T, Tags, log_mark, requests_since
+from simple_api import JSON_T, Tags, requests_since
 from static_index import BAD_NAMES, StaticIndex
 from whlib import Clients, Wheelhouse, describe, describe_response, index_url, sha256, upload_ok
 
@@ -74,7 +74,7 @@ class WheelhouseUpstream:
         upload_ok(self.wh, self.pid, dist, name, version, self.auth, fields=fields)
 
     def begin(self):
-        self.mark = log_mark(self.wh)
+        self.mark = self.wh.log_mark()
 
     def paths(self) -> list[str]:
         return [path for _, path, _ in requests_since(self.wh, self.mark)]

@@ -1,6 +1,7 @@
 """Helpers for the Wheelhouse end-to-end suite on top of Tests/harness (the server process and
 the distributions builder): the database mode, HTTP calls (with a hand-made multipart encoder so
-hostile bytes reach the server as written), simple-page parsing and the real clients.
+hostile bytes reach the server as written), what a server leaves behind (its log, the temporary
+files of uploads), simple-page parsing and the real clients. Raw sockets are rawhttp.py's.
 
 pytest.ini puts Tests/harness and Tests (for postgres_cluster.py) on sys.path."""
 from __future__ import annotations
@@ -9,8 +10,10 @@ import hashlib
 import html.parser
 import io
 import os
+import re
 import subprocess
 import sys
+import time
 import urllib.parse
 import uuid
 import weakref
@@ -178,6 +181,52 @@ class Wheelhouse(Server):
             data = (body[i:i + 65536] for i in range(0, len(body), 65536))
         return self.http.post(url or self.project_url(pid), data=data, headers=hdrs, auth=auth,
                               timeout=timeout, allow_redirects=False)
+
+    # -- what the server leaves behind: its log and the temporary files of uploads
+    def log_mark(self) -> int:
+        """Where the log ends now: log_since(mark) reads what comes after, so a test sees only
+        the lines its own requests made."""
+        return self.log_path.stat().st_size
+
+    def log_since(self, mark: int) -> list[str]:
+        with open(self.log_path, "rb") as f:
+            f.seek(mark)
+            return f.read().decode(errors="replace").splitlines()
+
+    def spool_dir(self) -> Path:
+        """Where uploads stream to before they are kept: <blob dir>/tmp on the file store, the
+        data dir's spool/ with an object store."""
+        if self.blob_store is not None:
+            return self.data_dir / "spool"
+        return (self.blob_dir or self.data_dir / "blobs") / "tmp"
+
+    def temp_files(self) -> list[str]:
+        """The names of the temporary files in the spool directory, sorted."""
+        try:
+            return sorted(p.name for p in self.spool_dir().iterdir())
+        except FileNotFoundError:
+            return []
+
+
+ERROR_LINE = re.compile(r"^\S+ (error|critical) ")
+STATUS_5XX = re.compile(r"\b(GET|HEAD|POST|PUT|DELETE)\s+\S+\s+5\d\d\b")
+
+
+def assert_no_error_logged(wh: Wheelhouse, mark: int):
+    """Nothing a client sent may look like the server breaking: no line at error or critical
+    level, and no request answered 5xx, in the log since `mark`."""
+    bad = [line for line in wh.log_since(mark) if ERROR_LINE.match(line) or STATUS_5XX.search(line)]
+    assert not bad, "error or 5xx lines in the log:\n" + "\n".join(bad)
+
+
+def assert_spool_empties(wh: Wheelhouse, within: float, poll: float = 0.1):
+    """No temporary file left within `within` seconds: a refused or aborted upload removes its
+    own at once, the running sweep anything else a while later."""
+    until = time.monotonic() + within
+    while wh.temp_files() and time.monotonic() < until:
+        time.sleep(poll)
+    assert not wh.temp_files(), f"temporary files left in {wh.spool_dir()}: {wh.temp_files()}"
+
 
 
 def upload_ok(wh: Wheelhouse, pid, dist: Dist, name, version, auth, fields=None, drop=()):
