@@ -14,9 +14,11 @@ import Darwin
 /// nothing meanwhile. On the listening channel, this one stops accepting for `pause` on each such
 /// failure by turning `autoRead` off, which takes the socket out of the poll set, and turns it back
 /// on afterwards, so the server answers again by itself once descriptors are free.
-final class AcceptPause: ChannelInboundHandler, RemovableChannelHandler {
+final class AcceptPause: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
     typealias InboundOut = NIOAny
+    typealias OutboundIn = NIOAny
+    typealias OutboundOut = NIOAny
 
     static let pause = TimeAmount.milliseconds(250)
     private let logger: Logger
@@ -34,6 +36,13 @@ final class AcceptPause: ChannelInboundHandler, RemovableChannelHandler {
             self.logger.notice("accepting connections again")
         }
         context.fireChannelRead(data)
+    }
+
+    /// A read asked for during a pause (by the connection cap's handler, freeing a slot) would
+    /// put the socket back in the poll set early: it waits for the pause's end, which reads.
+    func read(context: ChannelHandlerContext) {
+        guard !self.paused else { return }
+        context.read()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -12,6 +12,12 @@ final class TransferCodingGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Request heads seen, and answers ended: requests may be pipelined (Hummingbird reads ahead),
+    /// and the refusal must not overtake an earlier request's answer, or land inside its body.
+    private var requests = 0
+    private var answers = 0
+    /// The refused request's number and its answer's body, until the answers before it are out.
+    private var refusal: (request: Int, codings: String, version: HTTPVersion)?
     /// After a refusal, the parts of that request go nowhere.
     private var refused = false
 
@@ -19,13 +25,35 @@ final class TransferCodingGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.refused else { return }
-        guard case .head(let head) = self.unwrapInboundIn(data), let codings = Self.unsupportedCodings(head.headers) else {
+        guard case .head(let head) = self.unwrapInboundIn(data) else {
+            context.fireChannelRead(data)
+            return
+        }
+        self.requests += 1
+        guard let codings = Self.unsupportedCodings(head.headers) else {
             context.fireChannelRead(data)
             return
         }
         self.refused = true
+        self.refusal = (self.requests, codings, head.version)
+        self.sendRefusalIfDue(context: context)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let isEnd: Bool
+        if case .end = self.unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
+        context.write(data, promise: promise)
+        if isEnd {
+            self.answers += 1
+            self.sendRefusalIfDue(context: context)
+        }
+    }
+
+    private func sendRefusalIfDue(context: ChannelHandlerContext) {
+        guard let refusal = self.refusal, self.answers == refusal.request - 1 else { return }
+        self.refusal = nil
         let body = ByteBuffer(
-            string: "{\"message\":\"501 Not Implemented: Transfer-Encoding \(codings) is not supported; send chunked or a Content-Length\"}"
+            string: "{\"message\":\"501 Not Implemented: Transfer-Encoding \(refusal.codings) is not supported; send chunked or a Content-Length\"}"
         )
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
@@ -34,7 +62,8 @@ final class TransferCodingGuard: ChannelDuplexHandler, RemovableChannelHandler {
         var clock = HTTPDate.Clock()
         headers.add(name: "Date", value: clock.now())
         headers.add(name: "Server", value: "Wheelhouse")
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .notImplemented, headers: headers))), promise: nil)
+        let head = HTTPResponseHead(version: refusal.version, status: .notImplemented, headers: headers)
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         context.close(promise: nil)

@@ -63,13 +63,15 @@ struct ServeCommand: AsyncParsableCommand {
                 "descriptor_limit": "\(descriptorLimit)", "max_connections": "\(configuration.maxConnections)",
             ]
         )
-        // A dead upload's file is one not written for two body deadlines; they are looked for once
-        // per deadline (within 1 s to 60 s).
+        // A dead upload's file is one not written for two body deadlines (at least 4 s); they are
+        // looked for once per deadline (within 1 s to 60 s). Instances sharing a blob directory
+        // should share the body deadline too: the shortest one decides for all.
         let bodyDeadline = Duration.nanoseconds(configuration.deadlines.requestBody.nanoseconds)
         let sweeper = TemporaryFileSweeper(
             blobs: registry.blobs,
             interval: min(max(bodyDeadline, .seconds(1)), .seconds(60)),
-            age: max(bodyDeadline * 2, .seconds(2)),
+            // At least four times the interval at which a live upload touches its file.
+            age: max(bodyDeadline * 2, .seconds(4)),
             logger: logger
         )
         do {

@@ -56,7 +56,9 @@ import Testing
         let clock = ConnectionClock(deadlines: Self.deadlines, logger: Logger(label: "test"))
         let responder = Responder()
         try channel.pipeline.syncOperations.addHandler(DeadlineSocketWatcher(clock: clock))
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+        // As Hummingbird configures it: no pipelining assistance (heads may arrive ahead of
+        // answers), no error handler.
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
         try channel.pipeline.syncOperations.addHandlers(DeadlineExchangeWatcher(clock: clock), responder)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
         return Rig(channel: channel, loop: loop, responder: responder)

@@ -20,9 +20,10 @@ public final class BlobUpload: @unchecked Sendable {
     private let live: LiveUploads?
     private var descriptor: Int32
     /// When the file was last written or touched: a slow upload's file is touched every
-    /// `touchInterval` between its 1 MiB writes, so another instance's sweep sees it alive.
+    /// `touchInterval` between its 1 MiB writes, and once more when its bytes are all in, so
+    /// another instance's sweep (which waits at least four intervals) sees it alive.
     private var lastTouched = ContinuousClock.now
-    static let touchInterval = Duration.seconds(5)
+    static let touchInterval = Duration.seconds(1)
     // Two halves of the digests: each is touched by one thread at a time, never both by the same.
     private var primary = FileDigester.Primary()
     private var secondary = FileDigester.Secondary()
@@ -89,6 +90,7 @@ public final class BlobUpload: @unchecked Sendable {
         }
         try await self.threadPool.runIfActive {
             try FileSystemCalls.sync(self.descriptor)
+            _ = futimens(self.descriptor, nil)  // the commit that follows may take a while yet
         }
         return FileDigester(primary: self.primary, secondary: self.secondary).finalize()
     }

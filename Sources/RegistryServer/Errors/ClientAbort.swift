@@ -1,5 +1,12 @@
 import Hummingbird
+import NIOCore
 import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The client went away (closed its connection, or was cut off by a deadline) before its request's
 /// body had all arrived. Nobody is left to answer and nothing is wrong with the server, so it is
@@ -9,9 +16,23 @@ struct ClientAbort: Error {
     var receivedBytes: Int64?
 
     /// Whether `error`, thrown while a request body was read, means the connection ended early:
-    /// NIO's decoder reports a connection that closed inside a body as `invalidEOFState`.
+    /// NIO's decoder reports a connection closed inside a body as `invalidEOFState`; a reset
+    /// (Windows clients, proxies, NAT timeouts) comes as the socket's own error.
     static func isConnectionEnd(_ error: any Error) -> Bool {
-        (error as? HTTPParserError) == .invalidEOFState
+        if let error = error as? HTTPParserError { return error == .invalidEOFState }
+        if let error = error as? IOError { return [ECONNRESET, EPIPE, ETIMEDOUT].contains(error.errnoCode) }
+        switch error as? ChannelError {
+        case .ioOnClosedChannel?, .eof?, .inputClosed?, .outputClosed?, .alreadyClosed?: return true
+        default: return false
+        }
+    }
+
+    /// What an error thrown by a request body's stream means for its answer: the client left (an
+    /// abort), its framing was broken (a 400), or something else (as it is).
+    static func reading(_ error: any Error, receivedBytes: Int64?) -> any Error {
+        if Self.isConnectionEnd(error) { return ClientAbort(receivedBytes: receivedBytes) }
+        if let error = error as? HTTPParserError { return MalformedRequestBody(parserError: error) }
+        return error
     }
 }
 

@@ -14,6 +14,8 @@ enum BoundedBody {
             throw refusal
         } catch is NIOTooManyBytesError {
             throw refusal
+        } catch {
+            throw ClientAbort.reading(error, receivedBytes: nil)
         }
     }
 

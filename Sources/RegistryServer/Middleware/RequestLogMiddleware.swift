@@ -19,8 +19,9 @@ struct RequestLogMiddleware: RouterMiddleware {
         } catch let abort as ClientAbort {
             return self.logAbort(request, context: context, started: started, receivedBytes: abort.receivedBytes)
         } catch let error as HTTPParserError {
-            if ClientAbort.isConnectionEnd(error) {
-                return self.logAbort(request, context: context, started: started, receivedBytes: nil)
+            // From a body read where nobody classified it.
+            if let abort = ClientAbort.reading(error, receivedBytes: nil) as? ClientAbort {
+                return self.logAbort(request, context: context, started: started, receivedBytes: abort.receivedBytes)
             }
             response = MalformedRequestBody(parserError: error).response(from: request, context: context)
         } catch let error as HTTPError {

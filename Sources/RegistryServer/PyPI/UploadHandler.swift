@@ -48,7 +48,12 @@ struct UploadHandler {
         var fileName: String?
         var received: Int64 = 0
         do {
-            for try await chunk in request.body {
+            var body = request.body.makeAsyncIterator()
+            while true {
+                // Only the stream's own errors say the client left or broke its framing.
+                let next: ByteBuffer?
+                do { next = try await body.next() } catch { throw ClientAbort.reading(error, receivedBytes: received) }
+                guard let chunk = next else { break }
                 received += Int64(chunk.readableBytes)
                 let events: [MultipartEvent]
                 do { events = try parser.feed(chunk) } catch { throw RegistryError.invalid(error.description) }
@@ -118,7 +123,6 @@ struct UploadHandler {
             }
         } catch {
             upload?.discard()
-            if ClientAbort.isConnectionEnd(error) { throw ClientAbort(receivedBytes: received) }
             throw error
         }
     }
