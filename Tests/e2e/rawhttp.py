@@ -13,6 +13,7 @@ import base64
 import json
 import select
 import socket
+import struct
 import threading
 import time
 from types import SimpleNamespace
@@ -56,6 +57,14 @@ def chunked(body: bytes, size: int = 65536) -> bytes:
 def basic(user: str, secret: str) -> str:
     """An Authorization header's value for HTTP Basic (a token goes as user `__token__`)."""
     return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+def reset(sock: socket.socket) -> None:
+    """Closes `sock` with a TCP reset (RST) instead of a FIN, as a killed client or a proxy giving
+    up does: SO_LINGER on with a zero timeout drops what is unsent and resets the connection, so
+    the server's next read fails with "connection reset by peer"."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
 
 
 # ---------------------------------------------------------------- reading answers
@@ -166,10 +175,17 @@ def read_response(sock: socket.socket, timeout: float = 10, close_within: float 
     return r
 
 
-def read_responses(sock: socket.socket, count: int, timeout: float = 10) -> list[Response]:
-    """`count` answers to pipelined requests, in the order they came, all within `timeout`."""
+def read_responses(sock: socket.socket, count: int, timeout: float = 10,
+                   close_within: float = 0) -> list[Response]:
+    """`count` answers to pipelined requests, in the order they came, all within `timeout`; with
+    `close_within`, also whether the server then closes the connection within that many seconds
+    (the last answer's `closed`; its `after` holds any bytes that came after it meanwhile)."""
     rx = _Receiver(sock, timeout)
-    return [rx.response() for _ in range(count)]
+    out = [rx.response() for _ in range(count)]
+    if close_within:
+        out[-1].closed = rx.closes_within(close_within)
+        out[-1].after = rx.buf
+    return out
 
 
 def exchange(port: int, request: bytes, timeout: float = 10, close_within: float = 0) -> Response:

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import pytest
 
 from distributions import wheel
-from rawhttp import basic, chunk, chunked, exchange, head
+from rawhttp import basic, chunk, chunked, connect, exchange, head, read_responses
 from simple_api import JSON_T
 from whlib import (Wheelhouse, assert_no_error_logged, assert_spool_empties, blake2_256,
                    describe_response, encode_multipart, enc, md5, parse_links, sha256)
@@ -253,6 +253,61 @@ def test_transfer_encoding_other_than_chunked_is_501_and_closes(box, tmp_path, r
     assert r.status == 501, str(r)
     assert r.closed, f"the connection stayed open after a 501 for Transfer-Encoding {te!r}"
     assert_route_unchanged(box, route, what)
+    box.assert_clean_after(offset)
+
+
+def test_pipelined_501_comes_after_the_answer_before_it(box, tmp_path):
+    """HTTP/1.1 answers go in the order of the requests. A health check and, in the same write, an
+    upload with `Transfer-Encoding: gzip, chunked`: the server reads the second head while the
+    first is being answered, but its 501 must wait, so the client reads the 200 first, then the
+    501, then the close. (A 501 written as soon as its head was read came first, and a client
+    pairing answers with requests in order took it for the health check's.)"""
+    method, path, hdrs, body, what = valid_body(box, "upload", f"pipe-{uuid.uuid4().hex[:6]}", tmp_path)
+    offset = box.wh.log_mark()
+    s = connect(box.wh.port)
+    try:
+        s.sendall(head("GET", "/-/health", {})
+                  + head(method, path, {**hdrs, "Transfer-Encoding": "gzip, chunked"}) + chunked(body))
+        first, second = read_responses(s, 2, close_within=2)
+    finally:
+        s.close()
+    assert first.status == 200, f"the first answer must be the health check's 200, got {first}"
+    assert second.status == 501, f"the second answer must be the 501, got {second}"
+    assert second.closed and second.after == b"", (
+        f"after the 501 the connection must close with nothing more (got {second.after[:300]!r})")
+    assert_route_unchanged(box, "upload", what)
+    box.assert_clean_after(offset)
+
+
+def test_pipelined_501_does_not_land_inside_a_large_answer(box, tmp_path):
+    """The same behind an answer of several MiB that takes many writes: the 501 must not be
+    written in the middle of the file's bytes. The client reads the whole file by its
+    Content-Length and it must be the file byte for byte, then the 501, then the close."""
+    name = "wh-pipelined-big"
+    big = wheel(name, "1.0", payload=4 * MiB, dest=tmp_path / "big")
+    r = box.wh.upload(None, big.data, big.filename, name=name, version="1.0", auth=box.auth,
+                      url=box.lib_url)
+    assert r.status_code == 201, describe_response(r)
+    file_path = f"{box.upload_path}/files/{big.sha256}/{big.filename}"
+    auth = {"Authorization": basic("__token__", box.tok)}
+    method, path, hdrs, body, what = valid_body(box, "upload", f"pipe-big-{uuid.uuid4().hex[:6]}", tmp_path)
+    offset = box.wh.log_mark()
+    s = connect(box.wh.port)
+    try:
+        s.sendall(head("GET", file_path, auth)
+                  + head(method, path, {**hdrs, "Transfer-Encoding": "gzip, chunked"}) + chunked(body))
+        first, second = read_responses(s, 2, timeout=30, close_within=2)
+    finally:
+        s.close()
+    assert first.status == 200, f"the first answer must be the file, got {first}"
+    assert int(first.headers["content-length"]) == big.size, first.headers
+    assert first.body == big.data, (
+        f"the file's {big.size} bytes came altered (sha256 {sha256(first.body)}, expected "
+        f"{big.sha256}); a 501 inside them: {b'HTTP/1.1 501' in first.body}")
+    assert second.status == 501, f"the second answer must be the 501, got {second}"
+    assert second.closed and second.after == b"", (
+        f"after the 501 the connection must close with nothing more (got {second.after[:300]!r})")
+    assert_route_unchanged(box, "upload", what)
     box.assert_clean_after(offset)
 
 
