@@ -380,8 +380,9 @@ def test_unread_answer_is_dropped_at_the_send_deadline(box, big):
 
 
 def test_slow_steady_reader_is_not_cut(box, big):
-    """The send deadline is about an answer left unread, not a slow one: a reader taking 1.5 MiB
-    every 0.4 s (gaps well under the deadline) gets the whole file, over several deadlines."""
+    """The send deadline is about an answer left unread, not a slow one: a reader taking 1 MiB
+    every 0.4 s (gaps well under the deadline) gets the whole file, over several deadlines. (At
+    1.5 MiB a round the whole file came in under 3 s once, and the test could prove nothing.)"""
     s = connect(box.wh.port, rcvbuf=256 * 1024)
     s.sendall(head("GET", big.path, {"Authorization": box.authorization}))
     t0 = time.monotonic()
@@ -399,7 +400,7 @@ def test_slow_steady_reader_is_not_cut(box, big):
         time.sleep(0.4)
         this_round = 0
         s.settimeout(5)
-        while this_round < 3 * MiB // 2 and got < big.size:
+        while this_round < MiB and got < big.size:
             try:
                 piece = s.recv(min(256 * 1024, big.size - got))
             except ConnectionResetError:
