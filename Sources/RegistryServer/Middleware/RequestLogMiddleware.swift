@@ -18,11 +18,10 @@ struct RequestLogMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let abort as ClientAbort {
             return self.logAbort(request, context: context, started: started, receivedBytes: abort.receivedBytes)
+        } catch let error as HTTPParserError where ClientAbort.isConnectionEnd(error) {
+            // A body read that did not classify its stream's errors itself: the same rules.
+            return self.logAbort(request, context: context, started: started, receivedBytes: nil)
         } catch let error as HTTPParserError {
-            // From a body read where nobody classified it.
-            if let abort = ClientAbort.reading(error, receivedBytes: nil) as? ClientAbort {
-                return self.logAbort(request, context: context, started: started, receivedBytes: abort.receivedBytes)
-            }
             response = MalformedRequestBody(parserError: error).response(from: request, context: context)
         } catch let error as HTTPError {
             // Hummingbird's own (a body over `collect(upTo:)`'s limit), in the shape of ours.
