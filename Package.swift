@@ -35,6 +35,9 @@ let package = Package(
         // Outbound HTTP for the upstream index (issue 12): HTTP/1 and 2, TLS through swift-nio-ssl
         // (already built for postgres-nio), redirects with a limit, deadlines and streamed bodies.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Markdown READMEs on package pages (issue 14): pure Swift, no dependencies, a few seconds of
+        // build. It passes raw HTML through, so its output always goes through SafeHTML's sanitiser.
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         // PEP 503 names, PEP 440 versions, wheel/sdist filenames, BLAKE2b: no I/O, no dependencies.
@@ -58,6 +61,8 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // scrypt, for web sign-in passwords (issue 14); built from the swift-crypto already here.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -80,10 +85,13 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
             ]
         ),
+        // What goes into a web page: escaping, our own allowlist HTML sanitiser, READMEs rendered
+        // (Markdown through Ink, then sanitised). Pure: no I/O, so hostile input is tested directly.
+        .target(name: "SafeHTML", dependencies: [.product(name: "Ink", package: "Ink")]),
         .target(
             name: "RegistryServer",
             dependencies: [
-                "Registry", "PythonPackaging", "MultipartStream", "WireHTTP1",
+                "Registry", "PythonPackaging", "MultipartStream", "WireHTTP1", "SafeHTML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 // For `HTTPParserError`, how a request body that breaks off or is malformed is reported.
@@ -100,6 +108,7 @@ let package = Package(
         ),
         .testTarget(name: "PythonPackagingTests", dependencies: ["PythonPackaging"]),
         .testTarget(name: "MultipartStreamTests", dependencies: ["MultipartStream"]),
+        .testTarget(name: "SafeHTMLTests", dependencies: ["SafeHTML"]),
         // AWS's published test suite (Vectors/) and the generator of botocore's cases are read at test time.
         .testTarget(
             name: "AWSSigV4Tests",

@@ -12,7 +12,10 @@ public enum DatabaseCopy {
     /// Every table with every column, parents before children. `DatabaseCopyTests` checks this list
     /// against the schema, so a new column cannot be forgotten here.
     static let tables: [(name: String, columns: [(String, ColumnType)])] = [
-        ("users", [("id", .integer), ("username", .text), ("is_admin", .integer), ("created_at", .integer)]),
+        (
+            "users",
+            [("id", .integer), ("username", .text), ("is_admin", .integer), ("created_at", .integer), ("password_hash", .optionalText)]
+        ),
         (
             "namespaces",
             [
@@ -54,7 +57,7 @@ public enum DatabaseCopy {
             "packages",
             [
                 ("id", .integer), ("project_id", .integer), ("name", .text), ("normalized_name", .text), ("version", .text),
-                ("canonical_version", .text), ("created_at", .integer),
+                ("canonical_version", .text), ("created_at", .integer), ("summary", .text), ("details", .optionalText),
             ]
         ),
         (
@@ -70,6 +73,7 @@ public enum DatabaseCopy {
         ("reserved_names", [("project_id", .integer), ("normalized_name", .text), ("created_at", .integer)]),
         ("upstream_blobs", [("sha256", .text), ("size", .integer), ("cached_at", .integer)]),
         // upstream_pages is a cache: the target fetches those pages again when they are asked for.
+        // web_sessions and sign_in_failures are not copied: a moved registry signs its users in again.
     ]
 
     /// The order tables without an `id` are read in (a snapshot, so pages by offset are consistent).

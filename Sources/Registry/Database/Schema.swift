@@ -180,6 +180,34 @@ enum Schema {
                     "CREATE TABLE upstream_blobs (sha256 \(sortableText) PRIMARY KEY, size BIGINT NOT NULL, cached_at BIGINT NOT NULL)",
                 ]
             ),
+            // The web interface (issue 14): passwords (scrypt, see PasswordHasher), browser sessions
+            // (kept by the sha256 of their id, as tokens are), failed sign-ins counted per account and
+            // per address (in the database, so every instance throttles alike), and what a release's
+            // page and search show (its summary, and the rest of its metadata as JSON), written at upload.
+            Migration(
+                version: 6,
+                statements: [
+                    "ALTER TABLE users ADD COLUMN password_hash TEXT",
+                    """
+                    CREATE TABLE web_sessions (
+                        id_digest \(sortableText) PRIMARY KEY,
+                        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                        created_at BIGINT NOT NULL,
+                        last_seen_at BIGINT NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX web_sessions_user ON web_sessions (user_id)",
+                    """
+                    CREATE TABLE sign_in_failures (
+                        key \(sortableText) PRIMARY KEY,
+                        failures INTEGER NOT NULL,
+                        window_start BIGINT NOT NULL
+                    )
+                    """,
+                    "ALTER TABLE packages ADD COLUMN summary TEXT NOT NULL DEFAULT ''",
+                    "ALTER TABLE packages ADD COLUMN details TEXT",
+                ]
+            ),
         ]
     }
 
