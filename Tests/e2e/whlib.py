@@ -367,3 +367,10 @@ def index_url(base_url: str, token: str | None = None, user="__token__") -> str:
         scheme, rest = url.split("://", 1)
         url = f"{scheme}://{urllib.parse.quote(user, safe='')}:{urllib.parse.quote(token, safe='')}@{rest}"
     return url
+
+
+def set_password(server: Wheelhouse, username: str, password: str) -> None:
+    """Give `username` a password as an operator would: `wheelhouse user password NAME` with the
+    password on standard input (so it is in no process list). Raises AssertionError if refused."""
+    proc = server.cli("user", "password", username, input=password + "\n")
+    assert proc.returncode == 0, f"user password {username} failed\n{describe(proc)}"
