@@ -19,15 +19,18 @@ public struct AccessDecisions: Sendable {
     /// visibility takes effect within it.
     private let projectDecisions = ExpiringCache<String, (Project, ProjectPermissions)>(lifetime: CacheLifetimes.accessDecisions)
     private let groupDecisions = ExpiringCache<String, (Namespace, [Project], Bool)>(lifetime: CacheLifetimes.accessDecisions)
+    /// Every project whose packages a caller may read (the web pages' home and search).
+    private let readableDecisions = ExpiringCache<String, [Project]>(lifetime: CacheLifetimes.accessDecisions)
 
     init(store: MetadataStore, control: AccessControl, freshness: Freshness) {
         self.store = store
         self.control = control
-        let (projects, groups) = (self.projectDecisions, self.groupDecisions)
+        let (projects, groups, readable) = (self.projectDecisions, self.groupDecisions, self.readableDecisions)
         freshness.onChange { change in
             guard change == .access else { return }
             projects.expireAll()
             groups.expireAll()
+            readable.expireAll()
         }
     }
 
@@ -75,6 +78,39 @@ public struct AccessDecisions: Sendable {
             throw Self.hidden(from: principal, "404 Project Not Found")
         }
         return (project, try await self.control.permissions(of: principal, on: project))
+    }
+
+    // MARK: Web pages
+
+    /// The project and what the caller may do with it, for a page; nil when it does not exist or
+    /// the caller may not see it (the page is then a 404, whichever it was). Decided like reads.
+    public func pageDecision(onProject reference: String, for principal: Principal) async throws -> (Project, ProjectPermissions)? {
+        let key = principal.cacheKey + "|" + reference
+        do {
+            let decision = try await self.projectDecisions.value(for: key) { try await self.decision(on: reference, for: principal) }
+            return decision.1.canSee ? decision : nil
+        } catch RegistryError.unauthenticated, RegistryError.notFound {
+            return nil
+        }
+    }
+
+    /// The group and the projects below it the caller may read, for a page; nil when it does not
+    /// exist or the caller may not see it.
+    public func pageDecision(onGroup reference: String, for principal: Principal) async throws -> (Namespace, [Project])? {
+        do { return try await self.authorizedGroup(reference, for: principal) } catch RegistryError.unauthenticated, RegistryError.notFound {
+            return nil
+        }
+    }
+
+    /// Every project whose packages the caller may read.
+    public func readableProjects(for principal: Principal) async throws -> [Project] {
+        try await self.readableDecisions.value(for: principal.cacheKey) {
+            var readable: [Project] = []
+            for project in try await self.store.allProjects() where try await self.control.permissions(of: principal, on: project).canReadPackages {
+                readable.append(project)
+            }
+            return readable
+        }
     }
 
     // MARK: Seeing (the REST API, decided afresh)

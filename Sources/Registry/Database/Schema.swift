@@ -199,7 +199,7 @@ enum Schema {
                     "CREATE INDEX web_sessions_user ON web_sessions (user_id)",
                     """
                     CREATE TABLE sign_in_failures (
-                        key \(sortableText) PRIMARY KEY,
+                        throttle_key \(sortableText) PRIMARY KEY,
                         failures INTEGER NOT NULL,
                         window_start BIGINT NOT NULL
                     )

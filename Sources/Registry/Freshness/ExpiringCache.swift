@@ -44,6 +44,10 @@ final class ExpiringCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
+    func remove(_ key: Key) {
+        _ = self.entries.withLockedValue { $0.removeValue(forKey: key) }
+    }
+
     func removeAll() {
         self.entries.withLockedValue { $0.removeAll() }
     }

@@ -54,6 +54,7 @@ public struct PackagePublisher: Sendable {
                 digests: digests,
                 requiresPython: requiresPython,
                 metadata: stagedMetadata,
+                details: ReleaseDetails(metadata: extracted?.metadata, form: request.form),
                 to: project
             )
         } catch {
@@ -80,6 +81,7 @@ public struct PackagePublisher: Sendable {
         digests: FileDigests,
         requiresPython: String?,
         metadata stagedMetadata: (BlobUpload, BlobReference)?,
+        details: ReleaseDetails,
         to project: Project
     ) async throws -> PublishOutcome {
         let blobs = self.blobs
@@ -95,6 +97,7 @@ public struct PackagePublisher: Sendable {
                 digests: digests,
                 requiresPython: requiresPython,
                 coreMetadata: stagedMetadata?.1,
+                details: details,
                 placeBlobs: { [stagedMetadata] in
                     try await blobs.commit(upload, sha256: digests.sha256)
                     if let (metadataUpload, metadata) = stagedMetadata {

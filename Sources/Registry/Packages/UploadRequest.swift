@@ -10,6 +10,9 @@ public struct UploadRequest: Sendable {
     public var sha256: String?
     public var md5: String?
     public var blake2b256: String?
+    /// Every text field of the form, repeated ones in order: what the release's page shows where
+    /// the file's own metadata lacks it (see `ReleaseDetails`).
+    public var form: [String: [String]]
 
     public init(
         fileName: String,
@@ -19,7 +22,8 @@ public struct UploadRequest: Sendable {
         requiresPython: String? = nil,
         sha256: String? = nil,
         md5: String? = nil,
-        blake2b256: String? = nil
+        blake2b256: String? = nil,
+        form: [String: [String]] = [:]
     ) {
         self.fileName = fileName
         self.name = name
@@ -29,6 +33,7 @@ public struct UploadRequest: Sendable {
         self.sha256 = sha256
         self.md5 = md5
         self.blake2b256 = blake2b256
+        self.form = form
     }
 }
 

@@ -28,6 +28,11 @@ public struct RegistryServices: Sendable {
     /// The upstream's project pages and files, cached.
     public let upstreamPages: UpstreamPages
     public let upstreamFiles: UpstreamFiles
+    /// Browser sessions and the throttle on failed sign-ins (the web interface).
+    public let webSessions: WebSessions
+    public let signInThrottle: SignInThrottle
+    /// What the web pages show: recent releases, search, a package's page.
+    public let catalogueViews: CatalogueViews
 
     /// `upstream` fetches from the upstream index; without one (the CLI), cache-mode forwarding
     /// answers from what is cached only.
@@ -62,6 +67,9 @@ public struct RegistryServices: Sendable {
         let pages = UpstreamPages(store: store, client: upstream, logger: logger)
         self.upstreamPages = pages
         self.upstreamFiles = UpstreamFiles(store: store, blobs: blobs, client: upstream, pages: pages, logger: logger)
+        self.webSessions = WebSessions(store: store, freshness: freshness)
+        self.signInThrottle = SignInThrottle(store: store)
+        self.catalogueViews = CatalogueViews(store: store, reader: self.reader)
         self.management = ManagementService(
             store: store,
             admin: admin,

@@ -121,6 +121,7 @@ extension MetadataStore {
         digests: FileDigests,
         requiresPython: String?,
         coreMetadata: BlobReference?,
+        details: ReleaseDetails? = nil,
         placeBlobs: @escaping @Sendable () async throws -> Void
     ) async throws -> PublishOutcome {
         do {
@@ -142,10 +143,12 @@ extension MetadataStore {
                 guard
                     let release = try await db.raw(
                         """
-                        INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at)
+                        INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at, summary, details)
                         VALUES (\(bind: projectID), \(bind: name), \(bind: normalizedName), \(bind: version),
-                                \(bind: canonicalVersion), \(bind: now))
-                        ON CONFLICT (project_id, normalized_name, canonical_version) DO UPDATE SET name = packages.name
+                                \(bind: canonicalVersion), \(bind: now), \(bind: details?.summary ?? ""), \(bind: details?.stored))
+                        ON CONFLICT (project_id, normalized_name, canonical_version) DO UPDATE
+                        SET summary = CASE WHEN packages.details IS NULL THEN excluded.summary ELSE packages.summary END,
+                            details = COALESCE(packages.details, excluded.details)
                         RETURNING id
                         """
                     ).first()

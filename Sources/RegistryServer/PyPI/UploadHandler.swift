@@ -41,7 +41,7 @@ struct UploadHandler {
         var parser: MultipartParser
         do { parser = try MultipartParser(boundary: boundary) } catch { throw RegistryError.invalid(error.description) }
 
-        var fields: [String: String] = [:]
+        var fields: [String: [String]] = [:]
         var fieldBytes = 0
         var current = CurrentPart.ignored
         var upload: BlobUpload?
@@ -88,13 +88,12 @@ struct UploadHandler {
                             break
                         }
                     case .partEnd:
-                        // Repeated list fields (classifiers, requires_dist) keep their first value; none is read here.
+                        // Repeated list fields (classifiers, requires_dist) keep every value, in order.
                         if case .field(let name, let value) = current {
-                            if fields[name] == nil {
-                                fields[name] = String(decoding: value.readableBytesView, as: UTF8.self)
-                            } else if Self.singleValuedFields.contains(name) {
+                            if fields[name] != nil, Self.singleValuedFields.contains(name) {
                                 throw RegistryError.invalid("'\(name)' given more than once: it takes one value")
                             }
+                            fields[name, default: []].append(String(decoding: value.readableBytesView, as: UTF8.self))
                         }
                         current = .ignored
                     }
@@ -102,18 +101,19 @@ struct UploadHandler {
             }
             do { try parser.finish() } catch { throw RegistryError.invalid(error.description) }
             guard let upload, let fileName else { throw RegistryError.invalid("The content field with the file is missing") }
-            if let action = fields[":action"], action != "file_upload" {
+            if let action = fields[":action"]?.first, action != "file_upload" {
                 throw RegistryError.invalid("Unsupported :action '\(action)'")
             }
             let uploadRequest = UploadRequest(
                 fileName: fileName,
-                name: fields["name"],
-                version: fields["version"],
-                fileType: fields["filetype"],
-                requiresPython: fields["requires_python"],
-                sha256: fields["sha256_digest"],
-                md5: fields["md5_digest"],
-                blake2b256: fields["blake2_256_digest"]
+                name: fields["name"]?.first,
+                version: fields["version"]?.first,
+                fileType: fields["filetype"]?.first,
+                requiresPython: fields["requires_python"]?.first,
+                sha256: fields["sha256_digest"]?.first,
+                md5: fields["md5_digest"]?.first,
+                blake2b256: fields["blake2_256_digest"]?.first,
+                form: fields
             )
             switch try await self.publisher.publish(uploadRequest, upload: upload, to: project) {
             case .created:
