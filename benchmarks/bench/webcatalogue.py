@@ -319,13 +319,14 @@ def search_entries(count: int) -> list[SearchEntry]:
 
 
 def create_visitor(wh: Wheelhouse) -> bool:
-    """`visitor` with a password (`user create --password-stdin`); False when the binary has no
-    passwords yet (the signed-in rows are then n/a)."""
+    """`visitor` with a password (`user create --password-stdin`, else `user password` after a
+    plain `user create`); False when the binary has no passwords yet (the signed-in rows are then
+    n/a)."""
     done = wh.cli("user", "create", VISITOR, "--password-stdin", "--json", input=VISITOR_PASSWORD + "\n")
     if done.returncode == 0:
         return True
     wh.cli_json("user", "create", VISITOR)
-    return False
+    return wh.cli("user", "password", VISITOR, input=VISITOR_PASSWORD + "\n").returncode == 0
 
 
 def seed(wh: Wheelhouse, search_packages: int, readme_kib: int) -> WebCatalogue:
