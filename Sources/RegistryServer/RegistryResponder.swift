@@ -12,12 +12,14 @@ struct RegistryResponder: HTTPResponder {
     private let routing: RoutingMiddleware
     private let authentication: AuthenticationMiddleware
     private let pypi: PyPIEndpoints
+    private let web: WebEndpoints
     private let configuration: ServerConfiguration
 
     init(services: RegistryServices, replay: ReplayCache, configuration: ServerConfiguration, logger: Logger) {
         self.logging = RequestLogMiddleware(logger: logger)
         self.routing = RoutingMiddleware(router: APIRouter(rest: RESTRouter.make(services.management, settings: services.settings)), replay: replay)
-        self.authentication = AuthenticationMiddleware(authenticator: services.authenticator)
+        self.authentication = AuthenticationMiddleware(authenticator: services.authenticator, sessions: services.webSessions)
+        self.web = WebEndpoints(services: services, externalURL: configuration.externalURL, logger: logger)
         self.pypi = PyPIEndpoints(services: services, maxUploadSize: configuration.maxUploadSize)
         self.configuration = configuration
     }
@@ -33,8 +35,13 @@ struct RegistryResponder: HTTPResponder {
     /// Answers the route `RoutingMiddleware` found, for the caller `AuthenticationMiddleware` found.
     private func endpoint(_ request: Request, context: Context) async throws -> Response {
         switch context.route {
-        case .landing:
-            return LandingPage.response(isHead: request.method == .head)
+        case .web(let route):
+            return try await self.web.respond(
+                to: route,
+                request,
+                context: context,
+                root: String(self.baseURL(for: request).dropLast("/api/v4".count))
+            )
         case .health:
             return Self.text("OK\n")
         case .pypi(let route):

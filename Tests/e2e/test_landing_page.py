@@ -1,6 +1,6 @@
-"""`GET /`: until there is a web UI, a short HTML page naming the server, its version and the API's
-base path, so that whoever opens the registry's address in a browser learns what answers there and
-where the API is. Anything else outside the API stays a 404."""
+"""`GET /`: the web interface's home page, which names the server and its version, so that whoever
+opens the registry's address in a browser learns what answers there. A path that names no group,
+project or page is a 404 page."""
 import time
 
 import pytest
@@ -32,11 +32,11 @@ def exchange(port: int, method: str, path: str) -> tuple[int, dict[str, str], by
     return status, headers, rest
 
 
-def test_root_is_a_page_naming_the_server_its_version_and_the_api(server, version):
+def test_root_is_the_home_page_naming_the_server_and_its_version(server, version):
     r = server.http.get(f"{server.base}/", timeout=30, allow_redirects=False)
     assert r.status_code == 200, describe_response(r)
     assert r.headers["Content-Type"] == "text/html; charset=utf-8", describe_response(r)
-    for text in ("Wheelhouse", version, "/api/v4"):
+    for text in ("Wheelhouse", version, 'action="/-/search"'):
         assert text in r.text, f"{text!r} is not on the page\n{describe_response(r)}"
 
 
@@ -52,4 +52,7 @@ def test_head_root_answers_the_same_head_and_no_body(server):
 
 def test_other_paths_outside_the_api_are_still_not_found(server):
     r = server.http.get(f"{server.base}/nope", timeout=30, allow_redirects=False)
+    assert r.status_code == 404, describe_response(r)
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8", describe_response(r)
+    r = server.http.get(f"{server.base}/-/nope", timeout=30, allow_redirects=False)
     assert r.status_code == 404, describe_response(r)

@@ -7,6 +7,8 @@ public struct RegistryServices: Sendable {
     public let freshness: Freshness
     /// Credentials to principals.
     public let authenticator: Authenticator
+    /// Logins and passwords to users (web sign-in).
+    public let passwords: PasswordVerifier
     /// Who may see and do what.
     public let access: AccessDecisions
     /// Indexes, files and downloads.
@@ -50,6 +52,7 @@ public struct RegistryServices: Sendable {
         let maintenance = PackageMaintenance(store: store, blobs: blobs, freshness: freshness, logger: logger)
         self.freshness = freshness
         self.authenticator = Authenticator(store: store, freshness: freshness)
+        self.passwords = PasswordVerifier(store: store, threadPool: threadPool)
         self.access = access
         self.reader = PackageReader(store: store, blobs: blobs, freshness: freshness)
         self.publisher = PackagePublisher(store: store, blobs: blobs, freshness: freshness, threadPool: threadPool, logger: logger)

@@ -17,9 +17,12 @@ public struct RegistryRequestContext: RequestContext {
     /// Where `AuthenticationMiddleware` notes the caller for `RequestLogMiddleware`, which is above
     /// it and so never sees the context it passes on.
     let caller = CallerNote()
+    /// The client's IP address (for the sign-in throttle), when the channel knows it.
+    let remoteAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 }
 

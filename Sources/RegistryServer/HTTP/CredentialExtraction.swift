@@ -16,7 +16,8 @@ enum CredentialExtraction {
     }
 
     /// Every header a credential may come in: what a replayed answer's request must match.
-    static let headerNames = CredentialHeaders([HTTPField.Name.privateToken, .deployToken, .authorization].map(\.canonicalName))
+    /// Cookie is among them because a browser session signs in the PyPI API's reads.
+    static let headerNames = CredentialHeaders([HTTPField.Name.privateToken, .deployToken, .authorization, .cookie].map(\.canonicalName))
 
     static func credential(from headers: HTTPFields) throws(Failure) -> Credential? {
         if let token = headers[.privateToken] { return .anyToken(token) }

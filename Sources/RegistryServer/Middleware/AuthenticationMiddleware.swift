@@ -9,6 +9,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = RegistryRequestContext
 
     let authenticator: Authenticator
+    /// A browser's session also signs in reads of the PyPI API (the download links of a private
+    /// project's pages); never a write, so no form token is needed there.
+    let sessions: WebSessions
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard context.route?.identifiesCaller ?? false else { return try await next(request, context) }
@@ -18,7 +21,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         let reading = request.method == .get || request.method == .head
         var context = context
-        context.principal = try await self.authenticator.authenticate(credential, forReading: reading)
+        if credential == nil, reading, case .pypi = context.route, let id = Cookies.value(Cookies.session, in: request.headers),
+            let user = try await self.sessions.user(forSession: id)
+        {
+            context.principal = .user(user, scopes: [.api])
+        } else {
+            context.principal = try await self.authenticator.authenticate(credential, forReading: reading)
+        }
         context.credential = credential
         context.caller.principal = context.principal
         return try await next(request, context)
@@ -26,10 +35,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
 }
 
 extension APIRoute {
-    /// Whether the answer depends on who asks (the landing page and the health check do not).
+    /// Whether the answer depends on who asks through the API's credentials (the health check does
+    /// not; pages find their visitor from the session cookie themselves).
     var identifiesCaller: Bool {
         switch self {
-        case .landing, .health: false
+        case .web, .health: false
         case .pypi, .rest: true
         }
     }

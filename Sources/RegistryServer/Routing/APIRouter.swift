@@ -3,8 +3,8 @@ import Registry
 
 /// What a request asks for, as `APIRouter` found it.
 enum APIRoute: Sendable {
-    /// `GET /`: a page naming the server.
-    case landing
+    /// A page of the web interface (`/`, `/<group>`, `/<project>/-/packages/<name>`, `/users/sign_in`, ...).
+    case web(WebRoute)
     /// `/-/health`, any method.
     case health
     /// GitLab's PyPI API, the hot path: matched first, by a parser of its own.
@@ -22,21 +22,16 @@ struct APIRouter: Sendable {
 
     func route(_ method: HTTPRequest.Method, _ path: String) throws -> APIRoute {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        switch segments.count {
-        case 0:
-            // Other methods on `/` stay what they were before the page existed: not found.
-            guard method == .get || method == .head else { throw RegistryError.notFound("404 Not Found") }
-            return .landing
-        case 2 where segments[0] == "-" && segments[1] == "health":
-            return .health
-        default:
-            break
-        }
+        if segments.count == 2, segments[0] == "-", segments[1] == "health" { return .health }
         if let route = PyPIRoute(rawSegments: segments) {
             guard route.endpoint.methods.contains(method) else { throw MethodNotAllowed(allowed: route.endpoint.methods) }
             return .pypi(route)
         }
-        guard segments.count > 2, segments[0] == "api", segments[1] == "v4" else { throw RegistryError.notFound("404 Not Found") }
+        guard segments.first == "api" else {
+            guard let route = WebRoute(method: method, segments: Array(segments)) else { throw RegistryError.notFound("404 Not Found") }
+            return .web(route)
+        }
+        guard segments.count > 2, segments[1] == "v4" else { throw RegistryError.notFound("404 Not Found") }
         switch self.rest.match(method: method, rawSegments: Array(segments.dropFirst(2))) {
         case .none:
             throw RegistryError.notFound("404 Not Found")

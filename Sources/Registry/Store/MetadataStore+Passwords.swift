@@ -1,0 +1,37 @@
+import SQLKit
+
+/// What may change on an existing user: each field left nil stays as it is.
+struct UserChanges: Sendable, Equatable {
+    /// A new stored password (`PasswordHasher`'s form), never the password itself.
+    var passwordHash: String?
+    var isAdmin: Bool?
+}
+
+/// Users' stored passwords, and the other changes an administrator makes to a user. The store keeps
+/// only what `PasswordHasher` made; it never sees a password.
+extension MetadataStore {
+    /// Applies `changes` to the user `id` in one statement; nil when there is no such user.
+    func updateUser(id: UserID, _ changes: UserChanges) async throws -> User? {
+        try await self.database.transaction { db in
+            var assignments: [SQLQueryString] = []
+            if let hash = changes.passwordHash { assignments.append("password_hash = \(bind: hash)") }
+            if let isAdmin = changes.isAdmin { assignments.append("is_admin = \(bind: isAdmin ? 1 : 0)") }
+            guard !assignments.isEmpty else {
+                return try await db.raw("SELECT * FROM users WHERE id = \(bind: id)").first()?.user()
+            }
+            return try await db.raw("UPDATE users SET \(assignments.joined(separator: ", ")) WHERE id = \(bind: id) RETURNING *")
+                .first()?.user()
+        }
+    }
+
+    /// The user whose name is `login` (case-insensitively, as sign-in and the CLI look names up) and
+    /// their stored password, nil when they have none.
+    func userAndPasswordHash(login: String) async throws -> (user: User, passwordHash: String?)? {
+        try await self.database.read { db in
+            guard
+                let row = try await db.raw("SELECT * FROM users WHERE lower(username) = lower(\(bind: login))").first()
+            else { return nil }
+            return (try row.user(), try row.decode(column: "password_hash", as: String?.self))
+        }
+    }
+}
