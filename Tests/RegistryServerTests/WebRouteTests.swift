@@ -4,7 +4,9 @@ import Testing
 @testable import RegistryServer
 
 @Suite struct WebRouteTests {
-    private func route(_ method: HTTPRequest.Method = .get, _ path: String) -> WebRoute? {
+    private func route(_ path: String) -> WebRoute? { self.route(.get, path) }
+
+    private func route(_ method: HTTPRequest.Method, _ path: String) -> WebRoute? {
         WebRoute(method: method, segments: path.split(separator: "/", omittingEmptySubsequences: true))
     }
 
