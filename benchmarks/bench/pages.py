@@ -104,8 +104,9 @@ class MixWrk(Wrk):
 @dataclass
 class Row:
     """One line of the table: what is loaded (one path, or several in turn), as whom, and what
-    came of it. `checks` are (what, pattern, expected) held against the answer before the
-    load: a pattern with a group reads a figure off the page, one without counts its matches; `target` whether p99 < 10 ms is this row's target."""
+    came of it. `checks` are (what, pattern, expected) held against the answer before the load:
+    a pattern with a group reads a figure off the page, one without counts its matches. `target`:
+    whether p99 < 10 ms is this row's target."""
     key: str
     label: str
     paths: list[str]
@@ -163,7 +164,7 @@ def check(bench: Bench, row: Row) -> None:
                 bench.notes.append(f"{row.key}: {what}: found {found}, expected {expected} (GET {path})")
 
 
-def measure_group(bench: Bench, name: str, rows: list[Row]) -> None:
+def measure_group(bench: Bench, rows: list[Row]) -> None:
     """Each row loaded once per round, rows alternating; each row's median run kept."""
     live = [row for row in rows if not row.skipped]
     runs: dict[str, list[Load]] = {row.key: [] for row in live}
@@ -191,7 +192,9 @@ def package_rows(cat: WebCatalogue) -> list[Row]:
     for page in cat.pages:
         shape = (f"{page.files} files in 1 release" if page.releases == 1
                  else f"{page.releases} releases x {page.files} files")
+        versions = rb'href="' + re.escape(page.path.encode()) + rb'/[^"/]+"'  # not .../<version>/yank and the like
         checks = [("files listed (td.filename)", files, str(page.files)),
+                  ("versions linked", versions, str(page.releases)),
                   ("yanked marks (span.yanked)", rb'<span[^>]*class="[^"]*\byanked\b', str(page.yanked))]
         for signed_in in (False, True):
             who = "signed in (maintainer)" if signed_in else "anonymous"
@@ -243,10 +246,11 @@ def run(args, work: Path, binary: Path, wrk_bin: str) -> Bench:
         bench.notes.append(f"sign-in: {error}; the signed-in rows are n/a")
     bench.groups = [("package pages", package_rows(bench.cat)), ("search", search_rows(bench.cat))]
     bench.loadavg.append(os.getloadavg()[0])
-    for name, rows in bench.groups:
+    wait_until_idle(bench.wh.proc.pid)  # the uploads' last writes
+    for _, rows in bench.groups:
         for row in rows:
             check(bench, row)
-        measure_group(bench, name, rows)
+        measure_group(bench, rows)
     bench.loadavg.append(os.getloadavg()[0])
     bench.wh.stop()
     return bench
