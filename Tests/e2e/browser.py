@@ -15,10 +15,13 @@ Nothing here starts a Wheelhouse: whlib.Wheelhouse does, and both browsers are p
 `base` URL."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import html.parser
 import os
 import re
 import shutil
+import sqlite3
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -27,6 +30,9 @@ from pathlib import Path
 
 import pytest
 import requests
+
+import postgres_cluster
+import whlib
 
 REPO = Path(__file__).resolve().parents[2]
 SESSION_COOKIE = "_wheelhouse_session"
@@ -467,6 +473,39 @@ def visitor(web, name: str | None = None) -> WebClient:
     return c
 
 
+def db_rows(wh, sql: str) -> list[tuple[str, ...]]:
+    """Run `sql` on a Wheelhouse's own database (its SQLite file, or PostgreSQL through psql);
+    every value comes back as text. For what no API shows or sets: a session's clock, say."""
+    if wh.database_url:
+        out = postgres_cluster.psql(wh.database_url, sql)
+        return [tuple(line.split("|")) for line in out.splitlines() if line]
+    con = sqlite3.connect(wh.data_dir / "wheelhouse.sqlite3", timeout=30)
+    try:
+        with con:
+            rows = con.execute(sql).fetchall()
+        return [tuple("" if v is None else str(v) for v in row) for row in rows]
+    finally:
+        con.close()
+
+
+def give_password(wh, username: str, password: str) -> None:
+    """whlib.set_password (the `user password` command); until that command is in the binary
+    under test, the scrypt hash the server would store ($scrypt$ln=15,r=8,p=1$salt$key, base64
+    without padding) is written into users.password_hash directly."""
+    proc = wh.cli("user", "password", username, input=password + "\n")
+    if proc.returncode == 0:
+        return
+    said = (proc.stderr + proc.stdout).lower()
+    if proc.returncode != 64 or not ("unexpected argument" in said or "unknown option" in said):
+        whlib.set_password(wh, username, password)  # fails with the command's own message
+        return
+    salt = os.urandom(16)
+    key = hashlib.scrypt(password.encode(), salt=salt, n=1 << 15, r=8, p=1, maxmem=64 << 20, dklen=32)
+    b64 = lambda b: base64.b64encode(b).decode().rstrip("=")  # noqa: E731
+    stored = f"$scrypt$ln=15,r=8,p=1${b64(salt)}${b64(key)}"
+    db_rows(wh, f"UPDATE users SET password_hash = '{stored}' WHERE lower(username) = lower('{username}')")
+
+
 def location_path(r: requests.Response) -> str:
     """The path and query a redirect points to (whether Location is absolute or not)."""
     loc = r.headers.get("Location")
@@ -536,6 +575,10 @@ class Chrome:
         opts.set_capability("unhandledPromptBehavior", "ignore")
         self.driver = webdriver.Chrome(options=opts, service=Service(str(CHROMEDRIVER)))
         self.driver.set_window_size(*WINDOW)
+        # The page itself 1280x900 (the window's frame would take some of it), for screenshots of
+        # that size.
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False})
         self.driver.set_page_load_timeout(30)
         self._console: list[dict] = []
         try:

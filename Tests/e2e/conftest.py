@@ -372,3 +372,136 @@ def ix(server, world, tmp_path_factory):
     }
     ns.urls = {"project": wh.project_url(ns.project["id"]), "group": wh.group_url(ns.gid)}
     return ns
+
+
+# ---------------------------------------------------------------- the web interface (issue 14)
+
+RICH_README = """# Wh Rich Docs
+
+A **rich** fixture for the *package page*.
+
+## Usage
+
+```python
+import wh_rich_docs
+```
+
+- item one
+- item two
+
+Read the [documentation](https://docs.example.org/rich).
+"""
+RICH_DEPS = ('requests>=2.0', 'rich[jupyter]>=13; extra == "pretty"',
+             'tomli>=1.1; python_version < "3.11"')
+RICH_URLS = (("Source", "https://example.org/rich/src"),
+             ("Issue tracker", "https://example.org/rich/issues"))
+RICH_CLASSIFIERS = ("Development Status :: 4 - Beta", "License :: OSI Approved :: MIT License",
+                    "Programming Language :: Python :: 3")
+
+
+def rich_metadata(version: str, readme: str = RICH_README) -> str:
+    """The extra METADATA lines (and the README as its body) of Wh_Rich.Docs `version`."""
+    lines = [f"Summary: Rich fixture {version} with a readme for the web pages",
+             "License: MIT", "Requires-Python: >=3.9", "Provides-Extra: pretty",
+             "Description-Content-Type: text/markdown; charset=UTF-8; variant=GFM"]
+    lines += [f"Requires-Dist: {d}" for d in RICH_DEPS]
+    lines += [f"Project-URL: {label}, {url}" for label, url in RICH_URLS]
+    lines += [f"Classifier: {c}" for c in RICH_CLASSIFIERS]
+    return "\n".join(lines) + "\n\n" + readme
+
+
+@pytest.fixture(scope="module")
+def web(wheelhouse_bin, tmp_path_factory, request):
+    """A server of the module's own (web tests sign in, fail sign-ins and edit sessions in its
+    database, so they share it with no other module), with users who have passwords:
+
+    acme (private group)          owner alice
+      acme/lib (private)          mia maintainer, dave developer, rita reporter
+                                  Wh_Rich.Docs 1.2.0 (wheel + sdist) and 1.10.0 (wheel + sdist;
+                                  Markdown README, deps with extras and markers, project URLs,
+                                  classifiers, license, requires-python), uploaded with twine;
+                                  wh-yanked 1.0 and 2.0 (2.0 yanked: "broken build")
+      acme/sub (private group)
+        acme/sub/deep (private)   wh-deep 1.0
+    pub (public group)            owner alice
+      pub/open (public)           wh-public 1.0
+      pub/secret (private)        wh-hidden 1.0 ("Classified zebra payload")
+    alice/mine (alice's own, private)  wh-mine 1.0
+    otto: no memberships; nopw: a user without a password; root: an administrator.
+    Every password is w.password[name]; w.tok[name] an api token."""
+    from browser import give_password
+
+    d = tmp_path_factory.mktemp(f"web-{request.module.__name__.rsplit('.', 1)[-1][:30]}")
+    wh = Wheelhouse(wheelhouse_bin, d / "data", d / "server.log").start()
+    w = SimpleNamespace(server=wh, users={}, tok={}, password={}, groups={}, projects={}, files={})
+    for name in ("alice", "mia", "dave", "rita", "otto", "nopw"):
+        w.users[name] = wh.user(name)
+    w.users["root"] = wh.user("root", admin=True)
+    for name in ("alice", "mia", "dave", "rita", "otto", "root"):
+        w.password[name] = f"{name}-correct horse {name[::-1]}"
+        give_password(wh, name, w.password[name])
+        w.tok[name] = wh.token(name, "api")["token"]
+    for path, vis in (("acme", "private"), ("acme/sub", "private"), ("pub", "public")):
+        w.groups[path] = wh.group(path, vis)
+        if "/" not in path:
+            wh.member("alice", "owner", group=path)
+    for path, vis in (("acme/lib", "private"), ("acme/sub/deep", "private"),
+                      ("pub/open", "public"), ("pub/secret", "private"),
+                      ("alice/mine", "private")):
+        w.projects[path] = wh.project(path, vis)
+    wh.member("mia", "maintainer", project="acme/lib")
+    wh.member("dave", "developer", project="acme/lib")
+    wh.member("rita", "reporter", project="acme/lib")
+    w.pid = lambda p: w.projects[p]["id"]  # noqa: E731
+    w.gid = lambda g: w.groups[g]["id"]  # noqa: E731
+    w.alice = ("__token__", w.tok["alice"])
+
+    out = d / "dists"
+    rich = {}
+    for version in ("1.2.0", "1.10.0"):
+        meta = rich_metadata(version)
+        rich[version] = [wheel("Wh_Rich.Docs", version, extra_meta=meta, dest=out / version),
+                         sdist("Wh_Rich.Docs", version, extra_meta=meta, dest=out / version)]
+    c = Clients(d / "clients")
+    url = wh.project_url(w.pid("acme/lib"))
+    for version in ("1.2.0", "1.10.0"):  # one at a time: 1.10.0 is the newer upload
+        proc = c.twine_upload(url, w.tok["alice"], *(x.path for x in rich[version]))
+        assert proc.returncode == 0, whlib.describe(proc)
+    w.files["rich"] = rich
+    w.rich = SimpleNamespace(deps=RICH_DEPS, urls=RICH_URLS, classifiers=RICH_CLASSIFIERS,
+                             readme=RICH_README)
+    simple = {"acme/lib": [("wh-yanked", "1.0", "Yanked fixture, good release"),
+                           ("wh-yanked", "2.0", "Yanked fixture, bad release")],
+              "acme/sub/deep": [("wh-deep", "1.0", "Deep fixture")],
+              "pub/open": [("wh-public", "1.0", "Public fixture for the web pages")],
+              "pub/secret": [("wh-hidden", "1.0", "Classified zebra payload")],
+              "alice/mine": [("wh-mine", "1.0", "Alice's own fixture")]}
+    for project, releases in simple.items():
+        for name, version, summary in releases:
+            dist = wheel(name, version, extra_meta=f"Summary: {summary}\n", dest=out / project)
+            upload_ok(wh, w.pid(project), dist, name, version, w.alice,
+                      fields={"summary": summary})
+            w.files[(name, version)] = dist
+    r = wh.http.put(f"{url}/yank", json={"name": "wh-yanked", "version": "2.0",
+                                         "reason": "broken build"}, auth=w.alice, timeout=30)
+    assert r.status_code == 200, whlib.describe_response(r)
+    yield w
+    code = wh.stop()
+    assert code == 0, f"web server exited with {code} on SIGTERM\n{wh.log_tail()}"
+
+
+@pytest.fixture(scope="module")
+def web_as(web):
+    """web_as(name): a browser-less visitor (browser.WebClient) signed in as `name` once for the
+    module (signing in costs an scrypt hash), shared by the module's tests: a test that signs
+    out or signs in again makes its own with browser.visitor(web, name)."""
+    from browser import visitor
+
+    signed = {}
+
+    def get(name: str):
+        if name not in signed:
+            signed[name] = visitor(web, name)
+        return signed[name]
+
+    return get
