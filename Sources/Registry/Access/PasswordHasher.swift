@@ -100,13 +100,13 @@ struct StoredPassword: Equatable {
     var key: [UInt8]
 
     /// nil for anything but that exact shape with acceptable parameters, a salt of 8 to 64 bytes and
-    /// a key of 16 to 64 bytes.
+    /// a key of 32 (a shorter key is a weaker one, and the prefix of a longer key would match).
     init?(_ stored: String) {
         let fields = stored.split(separator: "$", omittingEmptySubsequences: false)
         guard fields.count == 5, fields[0].isEmpty, fields[1] == "scrypt" else { return nil }
         guard let parameters = Self.parameters(fields[2]), parameters.isAcceptable else { return nil }
         guard let salt = Base64NoPadding.decode(fields[3]), (8...64).contains(salt.count) else { return nil }
-        guard let key = Base64NoPadding.decode(fields[4]), (16...64).contains(key.count) else { return nil }
+        guard let key = Base64NoPadding.decode(fields[4]), key.count == PasswordHasher.keyByteCount else { return nil }
         self.parameters = parameters
         self.salt = salt
         self.key = key
@@ -137,13 +137,15 @@ enum Base64NoPadding {
         return text
     }
 
-    /// nil for anything that is not unpadded base64 of the standard alphabet.
+    /// nil for anything that is not unpadded base64 of the standard alphabet, in its one canonical
+    /// spelling (no stray bits in the last character).
     static func decode(_ text: Substring) -> [UInt8]? {
         guard !text.isEmpty, text.count % 4 != 1,
             text.utf8.allSatisfy({ Self.alphabet.contains($0) })
         else { return nil }
         let padded = String(text) + String(repeating: "=", count: (4 - text.count % 4) % 4)
-        return Data(base64Encoded: padded).map { Array($0) }
+        guard let bytes = Data(base64Encoded: padded).map({ Array($0) }), Self.encode(bytes) == text else { return nil }
+        return bytes
     }
 
     private static let alphabet = Set(
