@@ -429,29 +429,37 @@ def web(wheelhouse_bin, tmp_path_factory, request):
     alice/mine (alice's own, private)  wh-mine 1.0
     otto: no memberships; nopw: a user without a password; root: an administrator.
     Every password is w.password[name]; w.tok[name] an api token."""
+    import concurrent.futures
+
     from browser import give_password
 
     d = tmp_path_factory.mktemp(f"web-{request.module.__name__.rsplit('.', 1)[-1][:30]}")
     wh = Wheelhouse(wheelhouse_bin, d / "data", d / "server.log").start()
-    w = SimpleNamespace(server=wh, users={}, tok={}, password={}, groups={}, projects={}, files={})
-    for name in ("alice", "mia", "dave", "rita", "otto", "nopw"):
-        w.users[name] = wh.user(name)
-    w.users["root"] = wh.user("root", admin=True)
-    for name in ("alice", "mia", "dave", "rita", "otto", "root"):
-        w.password[name] = f"{name}-correct horse {name[::-1]}"
-        give_password(wh, name, w.password[name])
-        w.tok[name] = wh.token(name, "api")["token"]
-    for path, vis in (("acme", "private"), ("acme/sub", "private"), ("pub", "public")):
-        w.groups[path] = wh.group(path, vis)
-        if "/" not in path:
-            wh.member("alice", "owner", group=path)
-    for path, vis in (("acme/lib", "private"), ("acme/sub/deep", "private"),
-                      ("pub/open", "public"), ("pub/secret", "private"),
-                      ("alice/mine", "private")):
-        w.projects[path] = wh.project(path, vis)
-    wh.member("mia", "maintainer", project="acme/lib")
-    wh.member("dave", "developer", project="acme/lib")
-    wh.member("rita", "reporter", project="acme/lib")
+    w = SimpleNamespace(server=wh, files={})
+    # Made in stages, each stage's admin commands at once (every one is a process of its own).
+    pool = concurrent.futures.ThreadPoolExecutor(8)
+
+    def each(fn, items):
+        return dict(zip(items, pool.map(fn, items)))
+
+    people = ("alice", "mia", "dave", "rita", "otto", "nopw", "root")
+    w.users = each(lambda n: wh.user(n, admin=n == "root"), people)
+    top = each(lambda g: wh.group(g, {"acme": "private", "pub": "public"}[g]), ("acme", "pub"))
+    w.groups = {**top, "acme/sub": wh.group("acme/sub", "private")}
+    signers = [n for n in people if n != "nopw"]
+    w.password = {n: f"{n}-correct horse {n[::-1]}" for n in signers}
+    visibility = {"acme/lib": "private", "acme/sub/deep": "private", "pub/open": "public",
+                  "pub/secret": "private", "alice/mine": "private"}
+    jobs = [pool.submit(give_password, wh, n, w.password[n]) for n in signers]
+    jobs += [pool.submit(wh.member, "alice", "owner", group=g) for g in ("acme", "pub")]
+    tokens = {n: pool.submit(wh.token, n, "api") for n in signers}
+    projects = {p: pool.submit(wh.project, p, v) for p, v in visibility.items()}
+    for job in jobs:
+        job.result()
+    w.tok = {n: f.result()["token"] for n, f in tokens.items()}
+    w.projects = {p: f.result() for p, f in projects.items()}
+    roles = (("mia", "maintainer"), ("dave", "developer"), ("rita", "reporter"))
+    list(pool.map(lambda ur: wh.member(ur[0], ur[1], project="acme/lib"), roles))
     w.pid = lambda p: w.projects[p]["id"]  # noqa: E731
     w.gid = lambda g: w.groups[g]["id"]  # noqa: E731
     w.alice = ("__token__", w.tok["alice"])
@@ -464,9 +472,8 @@ def web(wheelhouse_bin, tmp_path_factory, request):
                          sdist("Wh_Rich.Docs", version, extra_meta=meta, dest=out / version)]
     c = Clients(d / "clients")
     url = wh.project_url(w.pid("acme/lib"))
-    for version in ("1.2.0", "1.10.0"):  # one at a time: 1.10.0 is the newer upload
-        proc = c.twine_upload(url, w.tok["alice"], *(x.path for x in rich[version]))
-        assert proc.returncode == 0, whlib.describe(proc)
+    proc = c.twine_upload(url, w.tok["alice"], *(x.path for v in ("1.2.0", "1.10.0") for x in rich[v]))
+    assert proc.returncode == 0, whlib.describe(proc)
     w.files["rich"] = rich
     w.rich = SimpleNamespace(deps=RICH_DEPS, urls=RICH_URLS, classifiers=RICH_CLASSIFIERS,
                              readme=RICH_README)
@@ -476,12 +483,15 @@ def web(wheelhouse_bin, tmp_path_factory, request):
               "pub/open": [("wh-public", "1.0", "Public fixture for the web pages")],
               "pub/secret": [("wh-hidden", "1.0", "Classified zebra payload")],
               "alice/mine": [("wh-mine", "1.0", "Alice's own fixture")]}
-    for project, releases in simple.items():
-        for name, version, summary in releases:
-            dist = wheel(name, version, extra_meta=f"Summary: {summary}\n", dest=out / project)
-            upload_ok(wh, w.pid(project), dist, name, version, w.alice,
-                      fields={"summary": summary})
-            w.files[(name, version)] = dist
+
+    def publish(release):
+        project, name, version, summary = release
+        dist = wheel(name, version, extra_meta=f"Summary: {summary}\n", dest=out / project)
+        upload_ok(wh, w.pid(project), dist, name, version, w.alice, fields={"summary": summary})
+        w.files[(name, version)] = dist
+
+    list(pool.map(publish, [(p, *r) for p, releases in simple.items() for r in releases]))
+    pool.shutdown()
     r = wh.http.put(f"{url}/yank", json={"name": "wh-yanked", "version": "2.0",
                                          "reason": "broken build"}, auth=w.alice, timeout=30)
     assert r.status_code == 200, whlib.describe_response(r)

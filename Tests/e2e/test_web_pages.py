@@ -575,3 +575,39 @@ def test_members_read_their_pages_and_only_theirs(web, alice):
         rita.page(path)
     for path in ("/acme/sub/deep", "/pub/secret", "/alice/mine"):
         page_not_found(rita.page(path, status=404), False, path)
+
+
+@pytest.fixture(scope="module")
+def internal(web):
+    """corp (internal group) with corp/tools (internal) holding wh-corp 1.0."""
+    wh = web.server
+    wh.group("corp", "internal")
+    wh.member("alice", "owner", group="corp")
+    p = wh.project("corp/tools", "internal")
+    upload_ok(wh, p["id"], wheel("wh-corp", "1.0", extra_meta="Summary: Internal tooling\n"),
+              "wh-corp", "1.0", web.alice, fields={"summary": "Internal tooling"})
+    return p
+
+
+def test_internal_pages_are_for_any_signed_in_user(web, internal):
+    anon = WebClient(web.server.base)
+    otto = visitor(web, "otto")
+    for path in ("/corp", "/corp/tools", "/corp/tools/-/packages/wh-corp"):
+        page_not_found(anon.page(path, status=404), True, path)
+        otto.page(path)
+    assert [r["name"] for r in results(search(otto, "internal tooling"))] == ["wh-corp"]
+    assert not results(search(anon, "internal tooling"))
+
+
+def test_reserved_paths_stay_the_servers_own(web):
+    """/api/, /-/ and /users/ are never group paths, even when a group is called so."""
+    wh = web.server
+    for name in ("api", "users"):
+        made = wh.cli("group", "create", name, "--visibility", "public", "--json")
+        if made.returncode == 0:
+            wh.cli("project", "create", f"{name}/v4" if name == "api" else f"{name}/sign_in",
+                   "--visibility", "public", "--json")
+    version = WebClient(wh.base).get("/api/v4/version", headers={"PRIVATE-TOKEN": web.tok["otto"]})
+    assert version.status_code == 200 and "version" in version.json(), describe(version)
+    WebClient(wh.base).page("/users/sign_in").one("form#sign-in")
+    WebClient(wh.base).page("/-/static/wheelhouse.css", status=200)
