@@ -3,18 +3,21 @@ import Registry
 import RegistryServer
 
 struct UserCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Create.self])
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage users.", subcommands: [Create.self, Password.self])
 
     struct Create: AdminCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user.")
         @Argument(help: "The username.") var name: String
         @Flag(help: "Make the user an administrator.") var admin = false
+        @Flag(name: .customLong("password-stdin"), help: "Read the user's password (for web sign-in) from standard input, one line.")
+        var passwordStdin = false
         @OptionGroup var data: DataOptions
         @OptionGroup var output: OutputOptions
 
         func run(_ services: RegistryServices) async throws -> (json: JSONValue, text: String) {
             let service = services.admin
-            let user = try await service.createUser(username: self.name, isAdmin: self.admin)
+            let password = self.passwordStdin ? try PasswordInput.read() : nil
+            let user = try await service.createUser(username: self.name, isAdmin: self.admin, password: password)
             return (Representations.user(user), "Created user \(user.username) (id \(user.id))\(user.isAdmin ? ", administrator" : "")")
         }
     }

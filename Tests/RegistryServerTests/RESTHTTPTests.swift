@@ -47,7 +47,7 @@ import Testing
                 .post,
                 "users",
                 root,
-                json: #"{"username": "newbie", "name": "N", "email": "n@example.com", "password": "x"}"#
+                json: #"{"username": "newbie", "name": "N", "email": "n@example.com", "password": "x-long-enough"}"#
             )
             #expect(created.status == .created)
             let newbie = try Self.object(created)

@@ -1,3 +1,4 @@
+import NIOPosix
 import PythonPackaging
 
 /// Where a membership or a deploy token attaches, as an operator names it.
@@ -10,14 +11,20 @@ public enum MembershipTarget: Sendable, Equatable {
 /// CLI today and the REST API next.
 public struct AdminService: Sendable {
     let store: MetadataStore
+    /// Where passwords are hashed: scrypt is too slow for an event loop.
+    let threadPool: NIOThreadPool
 
-    public init(store: MetadataStore) {
+    public init(store: MetadataStore, threadPool: NIOThreadPool = .singleton) {
         self.store = store
+        self.threadPool = threadPool
     }
 
-    public func createUser(username: String, isAdmin: Bool) async throws -> User {
+    /// `password`, when given, must pass `PasswordRules`; without one the user cannot sign in on the web.
+    public func createUser(username: String, isAdmin: Bool, password: String? = nil) async throws -> User {
         try PathRules.validateSegment(username, what: "Username")
-        return try await self.store.insertUser(username: username, isAdmin: isAdmin)
+        var passwordHash: String?
+        if let password { passwordHash = try await self.storedPassword(password) }
+        return try await self.store.insertUser(username: username, isAdmin: isAdmin, passwordHash: passwordHash)
     }
 
     public func createPersonalAccessToken(

@@ -51,10 +51,10 @@ public struct ManagementService: Sendable {
         return user
     }
 
-    public func createUser(_ principal: Principal, username: String, isAdmin: Bool) async throws -> User {
+    public func createUser(_ principal: Principal, username: String, isAdmin: Bool, password: String? = nil) async throws -> User {
         try await self.write {
             _ = try self.administrator(principal)
-            return try await self.admin.createUser(username: username, isAdmin: isAdmin)
+            return try await self.admin.createUser(username: username, isAdmin: isAdmin, password: password)
         }
     }
 

@@ -12,14 +12,14 @@ public struct MetadataStore: Sendable {
 
     // MARK: Users
 
-    func insertUser(username: String, isAdmin: Bool) async throws -> User {
+    func insertUser(username: String, isAdmin: Bool, passwordHash: String? = nil) async throws -> User {
         do {
             return try await self.database.transaction { db in
                 let now = Timestamp.now().microseconds
                 let row = try await db.raw(
                     """
-                    INSERT INTO users (username, is_admin, created_at)
-                    VALUES (\(bind: username), \(bind: isAdmin ? 1 : 0), \(bind: now)) RETURNING id
+                    INSERT INTO users (username, is_admin, password_hash, created_at)
+                    VALUES (\(bind: username), \(bind: isAdmin ? 1 : 0), \(bind: passwordHash), \(bind: now)) RETURNING id
                     """
                 ).first()!
                 let user = User(id: try row.decode(column: "id", as: Int64.self), username: username, isAdmin: isAdmin)

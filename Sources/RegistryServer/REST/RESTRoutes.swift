@@ -53,8 +53,22 @@ extension RESTRouter {
             return RESTResponse.json(Representations.user(user, showAdmin: (try? service.caller(call.principal).0.isAdmin) ?? false))
         }
         self.add(.post, "users") { call in
-            let user = try await service.createUser(call.principal, username: try call.required("username"), isAdmin: call.bool("admin"))
+            let user = try await service.createUser(
+                call.principal,
+                username: try call.required("username"),
+                isAdmin: call.bool("admin"),
+                password: call.string("password")
+            )
             return RESTResponse.json(Representations.user(user), status: .created)
+        }
+        self.add(.put, "users/:id") { call in
+            let user = try await service.updateUser(
+                call.principal,
+                id: try call.pathID("id"),
+                password: call.string("password"),
+                isAdmin: try call.strictBool("admin")
+            )
+            return RESTResponse.json(Representations.user(user))
         }
         self.add(.delete, "users/:id") { call in
             try await service.deleteUser(call.principal, id: try call.pathID("id"))
