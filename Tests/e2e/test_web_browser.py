@@ -15,6 +15,8 @@ One browser and one server (conftest's `web`) for the whole module; the tests ru
 signing in as whom it needs. Every wait is WebDriverWait with a deadline."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from browser import Chrome, artifacts_dir, require_chrome, wait_until
@@ -239,6 +241,36 @@ def test_a_visitor_without_rights_sees_404s(chrome, web):
     assert current_user(chrome) == "otto"
     assert chrome.find("main h1").text == "Page not found"
     assert not chrome.find_all("a#sign-in-prompt")
+
+
+def test_light_and_dark_and_a_phones_width(chrome, web):
+    """One stylesheet: a dark scheme when the system asks for one, and no sideways scrolling at a
+    phone's width, even on a package page with long install commands."""
+    anonymous(chrome)
+    chrome.open("/pub/open/-/packages/wh-public")
+    chrome.find("h1#package-name")
+
+    def background(scheme):
+        chrome.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+            "features": [{"name": "prefers-color-scheme", "value": scheme}]})
+        rgb = chrome.js("return getComputedStyle(document.body).backgroundColor")
+        return [int(x) for x in re.findall(r"\d+", rgb)[:3]]
+
+    try:
+        light, dark = background("light"), background("dark")
+    finally:
+        chrome.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    assert sum(light) > 600 and sum(dark) < 150, (light, dark)
+    try:
+        chrome.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+        chrome.open("/pub/open/-/packages/wh-public")
+        chrome.find("pre#install-pip")
+        wide = chrome.js("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert wide[0] <= wide[1], f"the page is {wide[0]} px wide on a {wide[1]} px screen"
+    finally:
+        chrome.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False})
 
 
 # ---------------------------------------------------------------- a hostile README
