@@ -23,7 +23,7 @@ from browser import (CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, Page, WebClient, d
                      db_rows, give_password, location_path, set_cookie, visitor,
                      wait_until)
 from distributions import wheel
-from whlib import Wheelhouse
+from whlib import Wheelhouse, set_password
 
 FORM_TOKEN_MESSAGE = "Invalid or missing form token: reload the page and try again."
 INVALID = "Invalid login or password."
@@ -230,6 +230,32 @@ def test_sessions_work_across_instances(web, tmp_path):
         assert not is_signed_in(a.base, cookie, "rita")
     finally:
         assert b.stop() == 0, b.log_tail()
+
+
+@pytest.mark.parametrize("how", ["cli", "rest"])
+def test_a_new_password_ends_the_users_sessions(make_server, how):
+    """An operator (`wheelhouse user password`) or an administrator (PUT /api/v4/users/:id)
+    setting a password signs the user out everywhere; the new password signs in, the old not."""
+    wh = make_server(name=f"repass-{how}")
+    user = wh.user("vera")
+    wh.user("root", admin=True)
+    root = wh.token("root", "api")["token"]
+    set_password(wh, "vera", "vera's first password")
+    phone, laptop = WebClient(wh.base), WebClient(wh.base)
+    phone.sign_in("vera", "vera's first password")
+    laptop.sign_in("vera", "vera's first password")
+    assert is_signed_in(wh.base, phone.session_cookie, "vera")
+    if how == "cli":
+        set_password(wh, "vera", "vera's second password")
+    else:
+        r = wh.http.put(f"{wh.api}/users/{user['id']}", json={"password": "vera's second password"},
+                        headers={"PRIVATE-TOKEN": root}, timeout=30)
+        assert r.status_code == 200 and "password" not in r.text, describe(r)
+    for c in (phone, laptop):
+        wait_until(lambda: not opens_token_page(wh.base, c.session_cookie), timeout=5,
+                   message="a session outlived the new password")
+    assert WebClient(wh.base).sign_in("vera", "vera's first password", expect=401)
+    assert WebClient(wh.base).sign_in("vera", "vera's second password", expect=303)
 
 
 # ---------------------------------------------------------------- expiry
