@@ -44,9 +44,14 @@ Still here at the end.
 """
 
 
+@pytest.fixture(scope="module", autouse=True)
+def browser_present():
+    """Skip (or fail, WHEELHOUSE_REQUIRE_BROWSER=1) before any server is made for nothing."""
+    require_chrome()
+
+
 @pytest.fixture(scope="module")
 def chrome(web):
-    require_chrome()
     c = Chrome(web.server.base, artifacts_dir())
     yield c
     c.quit()
