@@ -49,29 +49,41 @@ import Testing
         }
     }
 
-    @Test func failedSignInsAreThrottledPerAccountAndPerAddress() async throws {
+    @Test func signInAttemptsAreThrottledPerAccountAndPerAddress() async throws {
         try await TemporaryRegistry.with { registry in
             let throttle = registry.services.signInThrottle
             let start = Timestamp.now()
             for attempt in 1...10 {
-                #expect(try await throttle.retryAfter(login: "Alice", address: "10.0.0.1", now: start) == nil, "attempt \(attempt)")
-                try await throttle.recordFailure(login: "Alice", address: "10.0.0.\(attempt)", now: start)
+                #expect(try await throttle.admit(login: "Alice", address: "10.0.0.\(attempt)", now: start) == nil, "attempt \(attempt)")
             }
-            // The account is locked for the rest of its window, whatever the case or the address.
-            let wait = try #require(try await throttle.retryAfter(login: "alice", address: "10.9.9.9", now: start))
+            // The eleventh is refused for the rest of the window, whatever the case or the address.
+            let wait = try #require(try await throttle.admit(login: "alice", address: "10.9.9.9", now: start))
             #expect(wait == 15 * 60)
-            #expect(try await throttle.retryAfter(login: "bob", address: "10.9.9.9", now: start) == nil)
+            #expect(try await throttle.admit(login: "bob", address: "10.9.9.9", now: start) == nil)
             let later = Timestamp(microseconds: start.microseconds + 15 * 60 * 1_000_000 + 1)
-            #expect(try await throttle.retryAfter(login: "alice", address: nil, now: later) == nil)
+            #expect(try await throttle.admit(login: "alice", address: nil, now: later) == nil)
 
-            // One address spraying many accounts is locked after 50.
-            for index in 0..<50 { try await throttle.recordFailure(login: "user\(index)", address: "10.1.1.1", now: start) }
-            #expect(try await throttle.retryAfter(login: "someone-else", address: "10.1.1.1", now: start) != nil)
-            #expect(try await throttle.retryAfter(login: "someone-else", address: "10.1.1.2", now: start) == nil)
+            // One address spraying many accounts is refused after 50.
+            for index in 0..<50 { #expect(try await throttle.admit(login: "user\(index)", address: "10.1.1.1", now: start) == nil) }
+            #expect(try await throttle.admit(login: "someone-else", address: "10.1.1.1", now: start) != nil)
+            #expect(try await throttle.admit(login: "someone-else", address: "10.1.1.2", now: start) == nil)
 
-            // A success clears the account's count, not the address's.
-            try await throttle.recordSuccess(login: "user3")
-            #expect(try await throttle.retryAfter(login: "user3", address: "10.1.1.2", now: start) == nil)
+            // A sign-in that works clears its account, and gives its address the attempt back.
+            for _ in 0..<9 { _ = try await throttle.admit(login: "carol", address: "10.2.2.2", now: start) }
+            try await throttle.succeeded(login: "carol", address: "10.2.2.2")
+            for _ in 0..<10 { #expect(try await throttle.admit(login: "carol", address: "10.2.2.3", now: start) == nil) }
+        }
+    }
+
+    @Test func concurrentAttemptsAreEachCounted() async throws {
+        try await TemporaryRegistry.with { registry in
+            let throttle = registry.services.signInThrottle
+            let start = Timestamp.now()
+            let refused = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<30 { group.addTask { try await throttle.admit(login: "burst", address: nil, now: start) != nil } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(refused == 20)
         }
     }
 }

@@ -40,7 +40,13 @@ public struct PackageView: Sendable {
 public struct CatalogueViews: Sendable {
     let store: MetadataStore
     let reader: PackageReader
-    private let packages = VersionedCache<PackageView?>(capacity: 1_024)
+    /// Kept without their releases' descriptions (see `description(of:)`), so that an entry is the
+    /// size of its file list: at most 256 of them.
+    private let packages = VersionedCache<PackageView?>(capacity: 256)
+    /// Search results, kept until one of the searched projects' packages change; only results of
+    /// at most `maxCachedResults` are kept, so the cache stays small whatever is searched.
+    private let searches = VersionedCache<[ReleaseSummary]>(capacity: 512)
+    static let maxCachedResults = 200
 
     init(store: MetadataStore, reader: PackageReader) {
         self.store = store
@@ -60,8 +66,13 @@ public struct CatalogueViews: Sendable {
         let words = query.split(whereSeparator: { $0.isWhitespace }).map(String.init)
         guard !words.isEmpty else { return [] }
         let fragment = ProjectName.normalize(query.trimmingWhitespace())
+        let key = projects.map { String($0.id) }.joined(separator: ",") + "|" + query
+        let versions = try await self.reader.packagesVersions(of: projects)
+        if let cached = self.searches.value(for: key, versions: versions) { return cached }
         let rows = try await self.store.releaseSummaries(in: projects.map(\.id), nameFragment: fragment, words: words, limit: 20_000)
-        return Self.latestPerPackage(rows).sorted { ($0.normalizedName, $0.projectID) < ($1.normalizedName, $1.projectID) }
+        let results = Self.latestPerPackage(rows).sorted { ($0.normalizedName, $0.projectID) < ($1.normalizedName, $1.projectID) }
+        if results.count <= Self.maxCachedResults { self.searches.store(results, for: key, versions: versions) }
+        return results
     }
 
     /// Each package's latest release among `rows` (as `PackageView.latest` chooses).
@@ -138,6 +149,7 @@ public struct CatalogueViews: Sendable {
             let files = releases[index].files
             releases[index].yank = files.allSatisfy { $0.yank != nil } ? files.first?.yank : nil
             if releases[index].details == nil { releases[index].details = await self.detailsFromMetadata(of: files) }
+            releases[index].details?.description = ""
         }
         releases.sort { lhs, rhs in
             switch (lhs.parsedVersion, rhs.parsedVersion) {
@@ -146,6 +158,15 @@ public struct CatalogueViews: Sendable {
             }
         }
         return PackageView(name: first.package.name, normalizedName: normalizedName, releases: releases)
+    }
+
+    /// The release's long description and its content type, read when its page is made (a
+    /// `PackageView` does not keep them: they may be large, and only one is shown at a time).
+    public func description(of release: ReleaseView) async throws -> (text: String, contentType: String?) {
+        let stored = try await self.store.releaseDetails(packageID: release.package.id)
+        let details: ReleaseDetails?
+        if let stored { details = stored } else { details = await self.detailsFromMetadata(of: release.files) }
+        return (details?.description ?? "", details?.descriptionContentType)
     }
 
     /// For a release recorded before details were kept (or bulk-loaded): what its first file's core

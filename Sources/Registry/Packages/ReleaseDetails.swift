@@ -33,16 +33,23 @@ public struct ReleaseDetails: Sendable, Equatable, Codable {
     static let maxSummary = 512
     /// The longest description kept; the page shows at most this much.
     static let maxDescription = 1 << 20
+    /// Any other single field (a license's full text included), in characters.
+    static let maxField = 16 * 1024
+    /// How many values of a list field (requirements, classifiers, project URLs) are kept, and how long each.
+    static let maxListItems = 500
+    static let maxListItem = 2048
 
     /// The details of an upload: each field from `metadata` when it has it, else from the form.
     init(metadata: CoreMetadata?, form: [String: [String]]) {
+        // Bounded, whatever the upload says: a page shows this much at most, and caches hold it.
         func single(_ field: String, _ formName: String) -> String? {
             let value = metadata?.values(of: field).first ?? form[formName]?.first
-            return value.flatMap { $0.isEmpty ? nil : $0 }
+            return value.flatMap { $0.isEmpty ? nil : String($0.prefix(Self.maxField)) }
         }
         func list(_ field: String, _ formName: String) -> [String] {
             let values = metadata?.values(of: field) ?? []
-            return values.isEmpty ? (form[formName] ?? []).filter { !$0.isEmpty } : values
+            let chosen = values.isEmpty ? (form[formName] ?? []).filter { !$0.isEmpty } : values
+            return chosen.prefix(Self.maxListItems).map { String($0.prefix(Self.maxListItem)) }
         }
         self.summary = String((single("Summary", "summary") ?? "").prefix(Self.maxSummary))
         let description = metadata?.body ?? metadata?.values(of: "Description").first ?? form["description"]?.first ?? ""

@@ -52,7 +52,7 @@ public struct RegistryServices: Sendable {
         let maintenance = PackageMaintenance(store: store, blobs: blobs, freshness: freshness, logger: logger)
         self.freshness = freshness
         self.authenticator = Authenticator(store: store, freshness: freshness)
-        self.passwords = PasswordVerifier(store: store, threadPool: threadPool)
+        self.passwords = PasswordVerifier(store: store)
         self.access = access
         self.reader = PackageReader(store: store, blobs: blobs, freshness: freshness)
         self.publisher = PackagePublisher(store: store, blobs: blobs, freshness: freshness, threadPool: threadPool, logger: logger)

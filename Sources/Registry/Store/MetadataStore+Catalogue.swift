@@ -30,15 +30,19 @@ extension MetadataStore {
         limit: Int
     ) async throws -> [ReleaseSummary] {
         guard !projectIDs.isEmpty else { return [] }
+        // A package matches when any of its releases does (a name is the same in all of them; a
+        // summary may change): every release of it is returned, so its latest can be chosen.
         var filter = SQLQueryString("")
         if let nameFragment {
-            filter = "AND (p.normalized_name LIKE \(bind: Self.likePattern(nameFragment)) ESCAPE '!'"
+            var match: SQLQueryString = "m.normalized_name LIKE \(bind: Self.likePattern(nameFragment)) ESCAPE '!'"
             if !words.isEmpty {
-                filter = filter + " OR (1 = 1"
-                for word in words { filter = filter + " AND lower(p.summary) LIKE \(bind: Self.likePattern(word.lowercased())) ESCAPE '!'" }
-                filter = filter + ")"
+                match = match + " OR (1 = 1"
+                for word in words { match = match + " AND lower(m.summary) LIKE \(bind: Self.likePattern(word.lowercased())) ESCAPE '!'" }
+                match = match + ")"
             }
-            filter = filter + ")"
+            filter =
+                "AND (p.project_id, p.normalized_name) IN (SELECT m.project_id, m.normalized_name FROM packages m WHERE m.project_id IN (\(binds: projectIDs)) AND ("
+                + match + "))"
         }
         let query: SQLQueryString =
             """
@@ -74,6 +78,13 @@ extension MetadataStore {
             pattern.append(character)
         }
         return pattern + "%"
+    }
+
+    func releaseDetails(packageID: Int64) async throws -> ReleaseDetails? {
+        try await self.database.read { db in
+            let row = try await db.raw("SELECT details FROM packages WHERE id = \(bind: packageID)").first()
+            return ReleaseDetails(stored: try row?.decode(column: "details", as: String?.self))
+        }
     }
 
     func releaseDetails(projectID: ProjectID, normalizedName: String) async throws -> [StoredReleaseDetails] {

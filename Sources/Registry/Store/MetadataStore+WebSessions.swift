@@ -58,48 +58,68 @@ extension MetadataStore {
         }
     }
 
-    // MARK: Sign-in failures
+    // MARK: Sign-in attempts
 
-    /// Counts one failure against each key, starting a new window for a key whose window is over.
-    func recordSignInFailure(keys: [String], at now: Timestamp, windowStartedAfter cutoff: Timestamp) async throws {
+    /// Counts one attempt against each key (a key whose window is over starts a new one) and
+    /// returns each key's count and window start, in one transaction: concurrent attempts each see
+    /// their own count, so a burst cannot all slip in under the limit.
+    func countSignInAttempt(
+        keys: [String],
+        at now: Timestamp,
+        windowStartedAfter cutoff: Timestamp
+    ) async throws
+        -> [String: (failures: Int, windowStart: Timestamp)]
+    {
         try await self.database.transaction { db in
-            try await db.raw("DELETE FROM sign_in_failures WHERE window_start < \(bind: cutoff.microseconds)").run()
+            var counts: [String: (failures: Int, windowStart: Timestamp)] = [:]
             for key in keys {
-                try await db.raw(
+                let row = try await db.raw(
                     """
                     INSERT INTO sign_in_failures (throttle_key, failures, window_start)
                     VALUES (\(bind: key), 1, \(bind: now.microseconds))
-                    ON CONFLICT (throttle_key) DO UPDATE SET failures = sign_in_failures.failures + 1
+                    ON CONFLICT (throttle_key) DO UPDATE SET
+                        failures = CASE WHEN sign_in_failures.window_start < \(bind: cutoff.microseconds) THEN 1
+                                        ELSE sign_in_failures.failures + 1 END,
+                        window_start = CASE WHEN sign_in_failures.window_start < \(bind: cutoff.microseconds) THEN \(bind: now.microseconds)
+                                            ELSE sign_in_failures.window_start END
+                    RETURNING failures, window_start
                     """
-                ).run()
+                ).first()!
+                counts[key] = (
+                    try row.decode(column: "failures", as: Int.self),
+                    Timestamp(microseconds: try row.decode(column: "window_start", as: Int64.self))
+                )
             }
+            return counts
         }
     }
 
-    /// Failures and window start of each key that has a window still open.
-    func signInFailures(keys: [String], windowStartedAfter cutoff: Timestamp) async throws -> [String: (failures: Int, windowStart: Timestamp)] {
-        try await self.database.read { db in
-            var found: [String: (failures: Int, windowStart: Timestamp)] = [:]
-            for key in keys {
-                if let row = try await db.raw(
-                    """
-                    SELECT failures, window_start FROM sign_in_failures
-                    WHERE throttle_key = \(bind: key) AND window_start >= \(bind: cutoff.microseconds)
-                    """
-                ).first() {
-                    found[key] = (
-                        try row.decode(column: "failures", as: Int.self),
-                        Timestamp(microseconds: try row.decode(column: "window_start", as: Int64.self))
-                    )
-                }
-            }
-            return found
+    /// Forgets keys whose window is over (so the table holds only the windows still open).
+    func removeExpiredSignInCounts(windowStartedBefore cutoff: Timestamp) async throws {
+        try await self.database.transaction { db in
+            try await db.raw("DELETE FROM sign_in_failures WHERE window_start < \(bind: cutoff.microseconds)").run()
+        }
+    }
+
+    /// Takes one attempt back from a key (a sign-in that worked is not held against its address).
+    func uncountSignInAttempt(key: String) async throws {
+        try await self.database.transaction { db in
+            try await db.raw("UPDATE sign_in_failures SET failures = failures - 1 WHERE throttle_key = \(bind: key) AND failures > 0").run()
         }
     }
 
     func clearSignInFailures(key: String) async throws {
         try await self.database.transaction { db in
             try await db.raw("DELETE FROM sign_in_failures WHERE throttle_key = \(bind: key)").run()
+        }
+    }
+}
+
+extension MetadataStore {
+    /// Ends every browser session of a user (a new password signs everyone out).
+    func deleteWebSessions(userID: UserID) async throws {
+        try await self.database.transaction { db in
+            try await db.raw("DELETE FROM web_sessions WHERE user_id = \(bind: userID)").run()
         }
     }
 }

@@ -10,6 +10,9 @@ enum ErrorResponse {
     static func make(status: HTTPResponse.Status, message: String) -> Response {
         var headers = HTTPFields()
         headers.setInternal(ReasonPhrase(message: message))
+        // Refusals on page paths (a 404 for a path that names nothing) are seen by browsers too.
+        headers[.pageContentTypeOptions] = "nosniff"
+        headers[.pageFrameOptions] = "DENY"
         return RESTResponse.json(.object([("message", .string(message))]), status: status, headers: headers)
     }
 }

@@ -23,31 +23,34 @@ extension WebEndpoints {
         let redirect = Self.localRedirect(form["redirect_to"])
         let address = call.context.remoteAddress
         let throttle = self.services.signInThrottle
-        if let wait = try await throttle.retryAfter(login: login, address: address) {
-            let minutes = max(1, (wait + 59) / 60)
+        func tooMany(_ alert: String, retryAfter: Int64) -> Response {
             var response = self.page(
-                FormPages.signIn(
-                    visitor: call.visitor,
-                    login: login,
-                    redirectTo: redirect,
-                    alert: "Too many sign-in attempts: try again in \(minutes) minute\(minutes == 1 ? "" : "s")."
-                ),
+                FormPages.signIn(visitor: call.visitor, login: login, redirectTo: redirect, alert: alert),
                 status: .tooManyRequests,
                 call
             )
-            response.headers[.retryAfter] = String(wait)
+            response.headers[.retryAfter] = String(retryAfter)
             return response
         }
-        guard !login.isEmpty, let user = try await self.services.passwords.user(login: login, password: password) else {
-            try await throttle.recordFailure(login: login, address: address)
-            self.logger.info("sign-in refused", metadata: ["login": "\(login)", "address": "\(address ?? "")"])
+        if let wait = try await throttle.admit(login: login, address: address) {
+            let minutes = max(1, (wait + 59) / 60)
+            return tooMany("Too many sign-in attempts: try again in \(minutes) minute\(minutes == 1 ? "" : "s").", retryAfter: wait)
+        }
+        let user: User?
+        do {
+            user = login.isEmpty ? nil : try await self.services.passwords.user(login: login, password: password)
+        } catch is PasswordVerifier.Busy {
+            return tooMany("Too many sign-ins are being checked right now: try again in a moment.", retryAfter: 1)
+        }
+        guard let user else {
+            self.logger.info("sign-in refused", metadata: ["login": "\(LogText.sanitised(login))", "address": "\(address ?? "")"])
             return self.page(
                 FormPages.signIn(visitor: call.visitor, login: login, redirectTo: redirect, alert: "Invalid login or password."),
                 status: .unauthorized,
                 call
             )
         }
-        try await throttle.recordSuccess(login: login)
+        try await throttle.succeeded(login: login, address: address)
         let id = try await self.services.webSessions.start(for: user, replacing: call.visitor.sessionID)
         self.logger.info("signed in", metadata: ["user": "\(user.username)"])
         return WebResponse.redirect(

@@ -81,32 +81,26 @@ extension WebEndpoints {
             return Self.permanentRedirect(IndexURLs.packagePage(project: project.pathWithNamespace, name: normalized, version: version))
         }
         guard let release = version.map({ package.release($0) }) ?? package.latest else { throw RegistryError.notFound("404 Not Found") }
-        let namespace = try await self.services.management.namespace(of: project)
-        let readme = try await self.readme(of: release, in: project)
-        return self.page(
-            PackagePage.render(
-                .init(
-                    visitor: call.visitor,
-                    project: project,
-                    group: namespace?.kind == .group ? namespace : nil,
-                    package: package,
-                    release: release,
-                    readme: readme,
-                    canManage: permissions.canManagePackages,
-                    urls: call.urls
-                )
-            ),
-            call
-        )
-    }
-
-    /// The release's README as safe HTML, rendered once per change of the project's packages.
-    private func readme(of release: ReleaseView, in project: Project) async throws -> String {
         let versions = try await self.services.reader.packagesVersions(of: [project])
-        return try await self.readmes.value(for: String(release.package.id), versions: versions) {
-            let details = release.details ?? ReleaseDetails()
-            return ReadmeRenderer.render(details.description, contentType: details.descriptionContentType)
+        let key = "\(release.package.id)|\(permissions.canManagePackages)|\(call.urls.root)"
+        let input = PackagePage.Input(
+            project: project,
+            group: nil,
+            package: package,
+            release: release,
+            readme: "",
+            canManage: permissions.canManagePackages,
+            urls: call.urls
+        )
+        let main = try await self.packageMains.value(for: key, versions: versions) {
+            var input = input
+            let namespace = try await self.services.management.namespace(of: project)
+            input.group = namespace?.kind == .group ? namespace : nil
+            let description = try await self.services.catalogueViews.description(of: release)
+            input.readme = ReadmeRenderer.render(description.text, contentType: description.contentType)
+            return PackagePage.main(input)
         }
+        return self.page(Layout.page(title: PackagePage.title(input), visitor: call.visitor, main: main), call)
     }
 
     static func permanentRedirect(_ location: String) -> Response {
@@ -132,7 +126,14 @@ extension WebEndpoints {
         else { throw RegistryError.notFound("404 Not Found") }
         guard permissions.canManagePackages else { throw RegistryError.forbidden("403 Forbidden") }
         let releasePage = IndexURLs.packagePage(project: project.pathWithNamespace, name: package.normalizedName, version: release.package.version)
-        let here = call.request.uri.path
+        // The form posts to this action's own canonical path, never to what the request spelled.
+        let here: String
+        switch action {
+        case .yank: here = releasePage + "/yank"
+        case .unyank: here = releasePage + "/unyank"
+        case .deleteRelease: here = releasePage + "/delete"
+        case .deleteFile(let id): here = releasePage + "/files/\(id)/delete"
+        }
         let label = "\(package.name) \(release.package.version)"
         guard let form = call.form else {
             let html: String

@@ -10,8 +10,9 @@ struct WebEndpoints: Sendable {
     let services: RegistryServices
     let externalURL: String?
     let logger: Logger
-    /// Rendered READMEs, kept until the project's packages change.
-    let readmes = VersionedCache<String>(capacity: 1_024)
+    /// Package pages' content (README rendered and sanitised included), per release, for maintainers
+    /// and for everyone else, kept until the project's packages change.
+    let packageMains = VersionedCache<String>(capacity: 128)
 
     /// Cookies get `Secure` when the registry is served over https.
     var secureCookies: Bool { self.externalURL?.lowercased().hasPrefix("https://") ?? false }
@@ -118,7 +119,9 @@ struct WebEndpoints: Sendable {
     private func checkOrigin(_ request: Request, root: String) throws {
         guard let origin = request.headers[.origin] else { return }
         let authority = request.head.authority ?? ""
-        let allowed = [root, "http://" + authority, "https://" + authority].map { $0.lowercased() }
+        // An origin is scheme://host[:port]: the external URL's path (if any) is not part of it.
+        let rootOrigin = root.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).prefix(3).joined(separator: "/")
+        let allowed = [rootOrigin, "http://" + authority, "https://" + authority].map { $0.lowercased() }
         guard allowed.contains(origin.lowercased()) else {
             throw PageError(status: .forbidden, title: "Forbidden", text: "This form was sent from another site.")
         }
@@ -129,7 +132,7 @@ struct WebEndpoints: Sendable {
     private func cspReport(_ request: Request, context: RegistryRequestContext) async throws -> Response {
         let body = try await BoundedBody.collect(request, upTo: 64 * 1024, for: "a CSP report")
         let text = String(decoding: body.readableBytesView.prefix(2048), as: UTF8.self)
-        self.logger.warning("content security policy violation", metadata: ["report": "\(text)"])
+        self.logger.warning("content security policy violation", metadata: ["report": "\(LogText.sanitised(text))"])
         var headers = HTTPFields()
         WebResponse.securityHeaders(&headers)
         return Response(status: .noContent, headers: headers)
@@ -148,5 +151,5 @@ struct WebCall: Sendable {
     var principal: Principal { self.visitor.principal }
 
     /// The value of a query parameter.
-    func query(_ name: String) -> String? { self.request.uri.queryParameters[Substring(name)].map(String.init) }
+    func query(_ name: String) -> String? { (try? FormBody(self.request.uri.query ?? ""))?[name] }
 }

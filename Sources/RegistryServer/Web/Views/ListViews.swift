@@ -122,5 +122,7 @@ enum ListViews {
 
 extension String {
     /// Percent-encoded for a query value.
-    var addingQueryPercentEncoding: String { self.addingPathPercentEncoding }
+    var addingQueryPercentEncoding: String {
+        self.addingPathPercentEncoding.split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%2B")
+    }
 }

@@ -5,7 +5,6 @@ import Registry
 /// this registry. Everything from the upload is escaped or sanitised (the README).
 enum PackagePage {
     struct Input {
-        var visitor: WebVisitor
         var project: Project
         var group: Namespace?
         var package: PackageView
@@ -15,7 +14,11 @@ enum PackagePage {
         var urls: IndexURLs
     }
 
-    static func render(_ input: Input) -> String {
+    static func title(_ input: Input) -> String { "\(input.package.name) \(input.release.package.version)" }
+
+    /// The page's content: the same for every visitor with the same rights (it holds no form
+    /// token), so it is kept and only the frame is made per request.
+    static func main(_ input: Input) -> String {
         let release = input.release
         let details = release.details ?? ReleaseDetails()
         let projectPath = input.project.pathWithNamespace
@@ -41,7 +44,7 @@ enum PackagePage {
         main += "</div><aside>"
         main += sidebar(details, input)
         main += "</aside></div>"
-        return Layout.page(title: "\(input.package.name) \(version)", visitor: input.visitor, main: main)
+        return main
     }
 
     private static func install(_ input: Input) -> String {
