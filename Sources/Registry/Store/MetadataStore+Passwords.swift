@@ -14,7 +14,11 @@ extension MetadataStore {
     func updateUser(id: UserID, _ changes: UserChanges) async throws -> User? {
         try await self.database.transaction { db in
             var assignments: [SQLQueryString] = []
-            if let hash = changes.passwordHash { assignments.append("password_hash = \(bind: hash)") }
+            if let hash = changes.passwordHash {
+                assignments.append("password_hash = \(bind: hash)")
+                // A new password signs the user out everywhere, in the same transaction.
+                try await db.raw("DELETE FROM web_sessions WHERE user_id = \(bind: id)").run()
+            }
             if let isAdmin = changes.isAdmin { assignments.append("is_admin = \(bind: isAdmin ? 1 : 0)") }
             guard !assignments.isEmpty else {
                 return try await db.raw("SELECT * FROM users WHERE id = \(bind: id)").first()?.user()

@@ -114,12 +114,3 @@ extension MetadataStore {
         }
     }
 }
-
-extension MetadataStore {
-    /// Ends every browser session of a user (a new password signs everyone out).
-    func deleteWebSessions(userID: UserID) async throws {
-        try await self.database.transaction { db in
-            try await db.raw("DELETE FROM web_sessions WHERE user_id = \(bind: userID)").run()
-        }
-    }
-}
