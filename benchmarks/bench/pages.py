@@ -36,7 +36,7 @@ from .webcatalogue import SESSION_COOKIE, SignInError, WebCatalogue, seed, sign_
 from .wheelhouse import Wheelhouse
 
 TARGET_P99_MS = 10.0
-NAME_QUERY, SUMMARY_QUERY, NO_MATCH = "kafka", "telemetry", "qqzzxx-nothing"
+NAME_QUERY, SUMMARY_QUERY, NO_MATCH, BROAD = "kafka", "telemetry", "qqzzxx-nothing", "platform"
 MIX = [NAME_QUERY, SUMMARY_QUERY, NO_MATCH, "duck", "ledger platform", "client"]
 
 
@@ -218,9 +218,9 @@ def search_rows(cat: WebCatalogue) -> list[Row]:
     public = sum(1 for e in cat.search if e.public)
     rows = []
     for key, query, what in (("name", NAME_QUERY, "name substring"), ("summary", SUMMARY_QUERY, "summary word"),
-                             ("none", NO_MATCH, "no match")):
+                             ("none", NO_MATCH, "no match"), ("broad", BROAD, "word in every summary")):
         expected = cat.expected_matches(query, signed_in=False)
-        rows.append(Row(key=f"search_{key}", label=f"search, {what} '{query}' ({expected} of {public:,} found)",
+        rows.append(Row(key=f"search_{key}", label=f"search, {what} '{query}' ({expected:,} of {public:,} found)",
                         paths=[search_path(query)],
                         checks=[("p#result-count", result_count, str(expected)),
                                 ("results on the page (li.result)", rb'<li[^>]*class="[^"]*\bresult\b',

@@ -35,6 +35,8 @@ from .wheelhouse import Wheelhouse
 
 PAGE_PROJECT = "web/app"
 WIDE, DEEP = "wide-wheels", "long-history"
+WIDE_SUMMARY = "Compiled kernels for numeric work, with a wheel for every platform"
+DEEP_SUMMARY = "An HTTP toolkit with a long history of releases"
 VISITOR, VISITOR_PASSWORD = "visitor", "bench-visitor-password"
 SESSION_COOKIE, CSRF_COOKIE = "_wheelhouse_session", "_wheelhouse_csrf"
 
@@ -251,7 +253,7 @@ class WebCatalogue:
     page_project: int
     pages: list[PackagePage]
     simple_page: str  # the simple index page of `wide-wheels`: the reference the web page is held to
-    search: list[SearchEntry] = field(default_factory=list)
+    search: list[SearchEntry] = field(default_factory=list)  # every package a search may find
     visitor_password_set: bool = False
     uploads: int = 0
     upload_seconds: float = 0.0
@@ -286,14 +288,14 @@ def page_jobs(project: int, readme_kib: int) -> tuple[list[Upload], int]:
     """The uploads of `wide-wheels` and `long-history`, and the README's size in bytes."""
     jobs = []
     text = readme(WIDE, readme_kib)
-    summary = "Compiled kernels for numeric work, with a wheel for every platform"
+    summary = WIDE_SUMMARY
     extra = core_metadata_fields(WIDE, summary, text)
     tags = [f"{py}-{abi}-{plat}" for py, abi in PYTHON_TAGS for plat in PLATFORM_TAGS][:500]
     for tag in tags:
         dist = wheel(WIDE, "2.1.0", filename=f"{dist_name(WIDE)}-2.1.0-{tag}.whl", extra_meta=extra)
         jobs.append(Upload(project, dist, WIDE, "2.1.0", summary, text))
     text = readme(DEEP, readme_kib)
-    summary = "An HTTP toolkit with a long history of releases"
+    summary = DEEP_SUMMARY
     extra = core_metadata_fields(DEEP, summary, text)
     for i in range(100):
         version = f"{1 + i // 20}.{i % 20}.0"
@@ -364,9 +366,12 @@ def seed(wh: Wheelhouse, search_packages: int, readme_kib: int) -> WebCatalogue:
             raise BenchError(f"yanking {DEEP} {version} answered {status}: {body[:200]!r}")
     pages = [PackagePage(WIDE, f"/{PAGE_PROJECT}/-/packages/{WIDE}", files=500, releases=1, yanked=0),
              PackagePage(DEEP, f"/{PAGE_PROJECT}/-/packages/{DEEP}", files=5, releases=100, yanked=len(DEEP_YANKED))]
+    # The package pages' two packages are found by a search too.
+    searched = entries + [SearchEntry(WIDE, WIDE_SUMMARY, PAGE_PROJECT, True),
+                          SearchEntry(DEEP, DEEP_SUMMARY, PAGE_PROJECT, True)]
     return WebCatalogue(token=token, auth=auth, page_project=page_project, pages=pages,
                         simple_page=f"/api/v4/projects/{page_project}/packages/pypi/simple/{WIDE}/",
-                        search=entries, visitor_password_set=password_set, uploads=len(jobs),
+                        search=searched, visitor_password_set=password_set, uploads=len(jobs),
                         upload_seconds=seconds, readme_bytes=readme_bytes)
 
 
