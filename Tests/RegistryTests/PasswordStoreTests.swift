@@ -60,4 +60,28 @@ import Testing
             #expect(try await verifier.user(login: "alice", password: "second password") == alice)
         }
     }
+
+    @Test func aNewPasswordEndsTheUsersBrowserSessions() async throws {
+        try await TemporaryRegistry.with { registry in
+            let alice = try await registry.admin.createUser(username: "alice", isAdmin: false, password: "first password")
+            let bob = try await registry.admin.createUser(username: "bob", isAdmin: false, password: "bob's password")
+            for (digest, user) in [("alice-1", alice), ("alice-2", alice), ("bob-1", bob)] {
+                try await registry.store.insertWebSession(idDigest: digest, userID: user.id, replacing: nil, at: .now())
+            }
+            _ = try await registry.admin.setPassword(username: "alice", password: "second password")
+            #expect(try await registry.store.webSession(idDigest: "alice-1") == nil)
+            #expect(try await registry.store.webSession(idDigest: "alice-2") == nil)
+            #expect(try await registry.store.webSession(idDigest: "bob-1")?.user == bob)
+
+            // An administrator's change over REST does the same; the administrator flag alone does not.
+            let root = try await registry.admin.createUser(username: "root", isAdmin: true)
+            let principal = Principal.user(root, scopes: [.api])
+            try await registry.store.insertWebSession(idDigest: "bob-2", userID: bob.id, replacing: nil, at: .now())
+            _ = try await registry.services.management.updateUser(principal, id: bob.id, password: nil, isAdmin: true)
+            #expect(try await registry.store.webSession(idDigest: "bob-2")?.user.isAdmin == true)
+            _ = try await registry.services.management.updateUser(principal, id: bob.id, password: "bob's new password")
+            #expect(try await registry.store.webSession(idDigest: "bob-1") == nil)
+            #expect(try await registry.store.webSession(idDigest: "bob-2") == nil)
+        }
+    }
 }
