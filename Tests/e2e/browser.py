@@ -32,7 +32,6 @@ import pytest
 import requests
 
 import postgres_cluster
-import whlib
 
 REPO = Path(__file__).resolve().parents[2]
 SESSION_COOKIE = "_wheelhouse_session"
@@ -489,16 +488,12 @@ def db_rows(wh, sql: str) -> list[tuple[str, ...]]:
 
 
 def give_password(wh, username: str, password: str) -> None:
-    """whlib.set_password (the `user password` command); until that command is in the binary
-    under test, the scrypt hash the server would store ($scrypt$ln=15,r=8,p=1$salt$key, base64
-    without padding) is written into users.password_hash directly."""
-    proc = wh.cli("user", "password", username, input=password + "\n")
-    if proc.returncode == 0:
-        return
-    said = (proc.stderr + proc.stdout).lower()
-    if proc.returncode != 64 or not ("unexpected argument" in said or "unknown option" in said):
-        whlib.set_password(wh, username, password)  # fails with the command's own message
-        return
+    """Store `username`'s password as the server would (`$scrypt$ln=15,r=8,p=1$salt$key`, base64
+    without padding, in users.password_hash), made with Python's scrypt. The fixtures use this
+    rather than whlib.set_password (`wheelhouse user password`) because the debug build's scrypt
+    takes about 2 s a hash and the web tests give dozens of users passwords; that the server
+    accepts a hash made elsewhere is itself a check of the stored format. The command's own path
+    (and that a new password ends the user's sessions) is tested in test_web_sessions.py."""
     salt = os.urandom(16)
     key = hashlib.scrypt(password.encode(), salt=salt, n=1 << 15, r=8, p=1, maxmem=64 << 20, dklen=32)
     b64 = lambda b: base64.b64encode(b).decode().rstrip("=")  # noqa: E731
