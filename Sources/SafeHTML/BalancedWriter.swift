@@ -7,85 +7,74 @@
 struct BalancedWriter {
     static let maximumDepth = 64
 
-    private(set) var output = ""
-    private var open: [String] = []
-    /// Start tags dropped for depth, by name, so their end tags are not taken for an outer element's.
-    private var droppedForDepth: [String: Int] = [:]
+    private var output: [UInt8] = []
+    private var open: [AllowedElement] = []
+    /// Start tags dropped for depth, by element, so their end tags are not taken for an outer one's.
+    private var droppedForDepth: [AllowedElement: Int] = [:]
 
     mutating func text(_ text: String) {
-        output += HTML.escape(text)
+        HTML.appendEscaped(text, to: &output)
     }
 
-    mutating func start(_ name: String, attributes: [HTMLAttribute]) {
-        closeImplicitly(before: name)
-        if Self.tableParts.contains(name), !open.contains("table") { return }
-        let isVoid = ElementPolicy.voidElements.contains(name)
-        if !isVoid, open.count >= Self.maximumDepth {
-            droppedForDepth[name, default: 0] += 1
+    mutating func start(_ element: AllowedElement, attributes: [HTMLAttribute]) {
+        closeImplicitly(before: element)
+        if element.isTablePart, !open.contains(.table) { return }
+        if !element.isVoid, open.count >= Self.maximumDepth {
+            droppedForDepth[element, default: 0] += 1
             return
         }
-        output += "<" + name
+        output.append(UInt8(ascii: "<"))
+        output.append(contentsOf: element.rawValue.utf8)
         for attribute in attributes {
-            output += " " + attribute.name + "=\"" + HTML.escape(attribute.value) + "\""
+            output.append(UInt8(ascii: " "))
+            output.append(contentsOf: attribute.name.utf8)
+            output.append(contentsOf: #"=""#.utf8)
+            HTML.appendEscaped(attribute.value, to: &output)
+            output.append(UInt8(ascii: "\""))
         }
-        output += ">"
-        if !isVoid { open.append(name) }
+        output.append(UInt8(ascii: ">"))
+        if !element.isVoid { open.append(element) }
     }
 
-    mutating func end(_ name: String) {
-        if let dropped = droppedForDepth[name], dropped > 0 {
-            droppedForDepth[name] = dropped - 1
+    mutating func end(_ element: AllowedElement) {
+        if let dropped = droppedForDepth[element], dropped > 0 {
+            droppedForDepth[element] = dropped - 1
             return
         }
-        let boundaries = Self.tableParts.contains(name) || name == "table" ? Self.tableScope : Self.cellScope
-        if let index = indexOfOpen(name, stoppingAt: boundaries) { close(from: index) }
+        let isTableElement = element.isTablePart || element == .table
+        let index = indexOfOpen(element) { isTableElement ? $0 == .table : $0.isCellBoundary }
+        if let index { close(from: index) }
     }
 
     /// Closes everything still open.
     mutating func finish() -> String {
         close(from: 0)
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 
     // MARK: Implied end tags
 
-    private static let blocks: Set<String> = [
-        "blockquote", "details", "div", "dl", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "ol", "p", "pre",
-        "summary", "table", "ul",
-    ]
-    private static let headings: Set<String> = ["h1", "h2", "h3", "h4", "h5", "h6"]
-    private static let tableParts: Set<String> = ["tbody", "thead", "tfoot", "tr", "td", "th"]
-    private static let cellScope: Set<String> = ["table", "td", "th"]
-    private static let tableScope: Set<String> = ["table"]
-    /// HTML's "special" elements that end the search for an open `li` (or `dd`, `dt`) to close.
-    private static let listItemBoundaries: Set<String> = [
-        "blockquote", "dd", "details", "dl", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ol", "pre",
-        "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-    ]
-
-    private mutating func closeImplicitly(before name: String) {
-        if Self.blocks.contains(name), let index = indexOfOpen("p", stoppingAt: Self.cellScope) {
+    private mutating func closeImplicitly(before element: AllowedElement) {
+        if element.closesParagraph, let index = indexOfOpen(.p, stoppingAt: \.isCellBoundary) {
             close(from: index)
         }
-        if Self.headings.contains(name), let last = open.last, Self.headings.contains(last) {
+        if element.isHeading, let last = open.last, last.isHeading {
             close(from: open.count - 1)
         }
-        switch name {
-        case "li":
-            closeListItem(named: ["li"])
-        case "dd", "dt":
-            closeListItem(named: ["dd", "dt"])
-        case "a":
-            if let index = indexOfOpen("a", stoppingAt: Self.cellScope) { close(from: index) }
-        case "tr", "tbody", "thead", "tfoot":
-            let closes: Set<String> = name == "tr" ? ["tr"] : ["tbody", "thead", "tfoot"]
-            if let index = open.lastIndex(where: { closes.contains($0) || $0 == "table" }), open[index] != "table" {
-                close(from: index)
-            }
-        case "td", "th":
-            if let index = open.lastIndex(where: { ["td", "th", "tr", "table"].contains($0) }),
-                ["td", "th"].contains(open[index])
-            {
+        switch element {
+        case .li:
+            closeListItem { $0 == .li }
+        case .dd, .dt:
+            closeListItem { $0 == .dd || $0 == .dt }
+        case .a:
+            if let index = indexOfOpen(.a, stoppingAt: \.isCellBoundary) { close(from: index) }
+        case .tr:
+            if let index = indexOfOpen(.tr, stoppingAt: { $0 == .table }) { close(from: index) }
+        case .tbody, .thead, .tfoot:
+            let index = open.lastIndex { $0 == .tbody || $0 == .thead || $0 == .tfoot || $0 == .table }
+            if let index, open[index] != .table { close(from: index) }
+        case .td, .th:
+            if let index = open.lastIndex(where: { $0.isCell || $0 == .tr || $0 == .table }), open[index].isCell {
                 close(from: index)
             }
         default:
@@ -93,20 +82,21 @@ struct BalancedWriter {
         }
     }
 
-    private mutating func closeListItem(named names: Set<String>) {
+    private mutating func closeListItem(_ isItem: (AllowedElement) -> Bool) {
         for index in open.indices.reversed() {
-            if names.contains(open[index]) {
+            if isItem(open[index]) {
                 close(from: index)
                 return
             }
-            if Self.listItemBoundaries.contains(open[index]) { return }
+            if open[index].endsListItemSearch { return }
         }
     }
 
-    private func indexOfOpen(_ name: String, stoppingAt boundaries: Set<String>) -> Int? {
+    /// The innermost open `element`, unless a boundary comes first.
+    private func indexOfOpen(_ element: AllowedElement, stoppingAt isBoundary: (AllowedElement) -> Bool) -> Int? {
         for index in open.indices.reversed() {
-            if open[index] == name { return index }
-            if boundaries.contains(open[index]) { return nil }
+            if open[index] == element { return index }
+            if isBoundary(open[index]) { return nil }
         }
         return nil
     }
@@ -114,7 +104,9 @@ struct BalancedWriter {
     /// Closes the open elements from `index` up, innermost first.
     private mutating func close(from index: Int) {
         while open.count > index {
-            output += "</" + open.removeLast() + ">"
+            output.append(contentsOf: "</".utf8)
+            output.append(contentsOf: open.removeLast().rawValue.utf8)
+            output.append(UInt8(ascii: ">"))
         }
     }
 }

@@ -4,15 +4,10 @@
 /// form or restyle the page.
 enum ElementPolicy {
     /// Elements written out again, with their allowed attributes.
-    static let allowedElements: Set<String> = [
-        "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em",
-        "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "q", "s", "samp",
-        "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
-        "tt", "ul",
-    ]
+    static let allowedElements = Set(AllowedElement.allCases.map(\.rawValue))
 
     /// Allowed elements that have no content and no end tag.
-    static let voidElements: Set<String> = ["br", "hr"]
+    static let voidElements = Set(AllowedElement.allCases.filter(\.isVoid).map(\.rawValue))
 
     /// Elements dropped together with everything in them: what they hold is code, a resource, or
     /// markup of another language (SVG, MathML) that a browser parses by other rules. The raw-text

@@ -25,11 +25,11 @@ public enum HTMLSanitizer {
                 } else if tag.name == "img" {
                     // No resource is loaded from a README; the picture's words stand in for it.
                     writer.text(tag.value(of: "alt") ?? "")
-                } else if ElementPolicy.allowedElements.contains(tag.name) {
-                    writer.start(tag.name, attributes: ElementPolicy.attributes(of: tag))
+                } else if let element = AllowedElement(named: tag.name) {
+                    writer.start(element, attributes: ElementPolicy.attributes(of: tag))
                 }
             case .endTag(let name):
-                if ElementPolicy.allowedElements.contains(name) { writer.end(name) }
+                if let element = AllowedElement(named: name) { writer.end(element) }
             case .rawText, .comment:
                 // Raw text belongs to a dropped element (script, style, …); comments are dropped.
                 break

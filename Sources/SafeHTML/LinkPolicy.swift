@@ -8,33 +8,34 @@ enum LinkPolicy {
     /// The href to write (leading and trailing spaces and controls trimmed, as a browser trims them),
     /// or nil when the link must lose its target. `value` has its character references decoded already.
     static func safeHref(_ value: String) -> String? {
-        let trimmed = trimmingSpacesAndControls(value)
-        // A browser removes tabs and newlines anywhere in a URL (`java\tscript:` is `javascript:`), and
-        // other controls have no place in a link: any of them, and the link goes.
-        guard !trimmed.unicodeScalars.contains(where: isControl) else { return nil }
-        guard let delimiter = trimmed.unicodeScalars.firstIndex(where: { ":/?#".unicodeScalars.contains($0) }),
-            trimmed.unicodeScalars[delimiter] == ":"
-        else {
-            return trimmed
-        }
-        let scheme = String(trimmed.unicodeScalars[..<delimiter]).lowercased()
-        return allowedSchemes.contains(scheme) ? trimmed : nil
-    }
-
-    /// C0 controls, DEL, and the C1 controls (which no URL needs, and which some parsers drop).
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-    }
-
-    /// What the URL standard strips from both ends: C0 controls and space.
-    private static func trimmingSpacesAndControls(_ value: String) -> String {
-        let scalars = value.unicodeScalars
-        let isTrimmed = { (scalar: Unicode.Scalar) in scalar.value <= 0x20 }
-        guard let first = scalars.firstIndex(where: { !isTrimmed($0) }),
-            let last = scalars.lastIndex(where: { !isTrimmed($0) })
-        else {
+        let utf8 = value.utf8
+        // The URL standard strips C0 controls and spaces from both ends.
+        guard let first = utf8.firstIndex(where: { $0 > 0x20 }), let last = utf8.lastIndex(where: { $0 > 0x20 }) else {
             return ""
         }
-        return String(scalars[first...last])
+        // The last byte over 0x20 ends a character: what follows it is ASCII.
+        let trimmed = utf8[first...last]
+        // A browser removes tabs and newlines anywhere in a URL (`java\tscript:` is `javascript:`), and
+        // other controls have no place in a link: any of them, and the link goes.
+        guard !containsControl(trimmed) else { return nil }
+        let delimiter = trimmed.firstIndex {
+            $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#")
+        }
+        if let delimiter, trimmed[delimiter] == UInt8(ascii: ":") {
+            let scheme = String(decoding: trimmed[..<delimiter], as: UTF8.self).lowercased()
+            guard allowedSchemes.contains(scheme) else { return nil }
+        }
+        return String(decoding: trimmed, as: UTF8.self)
+    }
+
+    /// C0 controls, DEL, and the C1 controls U+0080…U+009F (which no URL needs, and which some
+    /// parsers drop), the last as UTF-8: 0xC2 then 0x80…0x9F.
+    private static func containsControl(_ bytes: Substring.UTF8View.SubSequence) -> Bool {
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte)) { return true }
+            previous = byte
+        }
+        return false
     }
 }
