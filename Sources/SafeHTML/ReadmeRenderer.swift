@@ -17,11 +17,12 @@ public enum ReadmeRenderer {
         }
         switch ReadmeFormat(contentType: contentType) {
         case .markdown:
-            guard InkBudget.allows(description) else {
+            let forInk = LinkBrackets.hide(in: description)
+            guard InkBudget.allows(forInk, readmeBytes: description.utf8.count) else {
                 return preformatted(description)
                     + #"<p class="readme-unrendered">This Markdown description is too long or too deeply nested to render: it is shown as plain text.</p>"#
             }
-            return HTMLSanitizer.sanitize(MarkdownParser().html(from: description))
+            return HTMLSanitizer.sanitize(LinkBrackets.restore(in: MarkdownParser().html(from: forInk)))
         case .plainText:
             return preformatted(description)
         }
