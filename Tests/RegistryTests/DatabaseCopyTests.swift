@@ -61,7 +61,7 @@ import Testing
                 #expect(
                     Dictionary(uniqueKeysWithValues: counts.map { ($0.table, $0.rows) }) == [
                         "users": 1, "namespaces": 3, "projects": 1, "members": 1, "personal_access_tokens": 1,
-                        "deploy_tokens": 1, "packages": 1, "package_files": 1, "application_settings": 5, "reserved_names": 1,
+                        "deploy_tokens": 1, "packages": 1, "package_files": 1, "package_details": 1, "application_settings": 5, "reserved_names": 1,
                         "upstream_blobs": 0,
                     ]
                 )

@@ -35,6 +35,7 @@ public struct WebSessions: Sendable {
     /// an id planted before it is worth nothing after). Returns the new id, for the cookie.
     public func start(for user: User, replacing oldID: String?, now: Timestamp = .now()) async throws -> String {
         let id = Self.mintID()
+        if let oldID { self.lookups.remove(Self.digest(of: oldID)) }
         try await self.store.insertWebSession(
             idDigest: Self.digest(of: id),
             userID: user.id,

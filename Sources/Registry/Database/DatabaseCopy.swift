@@ -57,7 +57,7 @@ public enum DatabaseCopy {
             "packages",
             [
                 ("id", .integer), ("project_id", .integer), ("name", .text), ("normalized_name", .text), ("version", .text),
-                ("canonical_version", .text), ("created_at", .integer), ("summary", .text), ("details", .optionalText),
+                ("canonical_version", .text), ("created_at", .integer), ("summary", .text),
             ]
         ),
         (
@@ -69,6 +69,7 @@ public enum DatabaseCopy {
                 ("yanked", .integer), ("yanked_reason", .optionalText),
             ]
         ),
+        ("package_details", [("package_id", .integer), ("details", .text)]),
         ("application_settings", [("name", .text), ("value", .text)]),
         ("reserved_names", [("project_id", .integer), ("normalized_name", .text), ("created_at", .integer)]),
         ("upstream_blobs", [("sha256", .text), ("size", .integer), ("cached_at", .integer)]),
@@ -78,7 +79,7 @@ public enum DatabaseCopy {
 
     /// The order tables without an `id` are read in (a snapshot, so pages by offset are consistent).
     static let orderOfKeylessTables = [
-        "application_settings": "name", "reserved_names": "project_id, normalized_name", "upstream_blobs": "sha256",
+        "package_details": "package_id", "application_settings": "name", "reserved_names": "project_id, normalized_name", "upstream_blobs": "sha256",
     ]
 
     static let batchSize = 500

@@ -183,7 +183,7 @@ enum Schema {
             // The web interface (issue 14): passwords (scrypt, see PasswordHasher), browser sessions
             // (kept by the sha256 of their id, as tokens are), failed sign-ins counted per account and
             // per address (in the database, so every instance throttles alike), and what a release's
-            // page and search show (its summary, and the rest of its metadata as JSON), written at upload.
+            // page and search show (its summary in `packages`, the rest of its metadata as JSON in `package_details`), written at upload.
             Migration(
                 version: 6,
                 statements: [
@@ -205,7 +205,14 @@ enum Schema {
                     )
                     """,
                     "ALTER TABLE packages ADD COLUMN summary TEXT NOT NULL DEFAULT ''",
-                    "ALTER TABLE packages ADD COLUMN details TEXT",
+                    // A table of its own: details hold READMEs, and in `packages` they would make
+                    // every row that search scans long.
+                    """
+                    CREATE TABLE package_details (
+                        package_id BIGINT PRIMARY KEY REFERENCES packages (id) ON DELETE CASCADE,
+                        details TEXT NOT NULL
+                    )
+                    """,
                 ]
             ),
         ]

@@ -22,6 +22,7 @@ public struct AdminService: Sendable {
     /// `password`, when given, must pass `PasswordRules`; without one the user cannot sign in on the web.
     public func createUser(username: String, isAdmin: Bool, password: String? = nil) async throws -> User {
         try PathRules.validateSegment(username, what: "Username")
+        try PathRules.checkNotReserved(username, what: "Username")
         var passwordHash: String?
         if let password { passwordHash = try await self.storedPassword(password) }
         return try await self.store.insertUser(username: username, isAdmin: isAdmin, passwordHash: passwordHash)
@@ -55,6 +56,7 @@ public struct AdminService: Sendable {
     public func createGroup(fullPath: String, visibility: Visibility) async throws -> Namespace {
         let (parentPath, path) = try PathRules.split(fullPath)
         try PathRules.validateSegment(path, what: "Group path")
+        if parentPath == nil { try PathRules.checkNotReserved(path, what: "Group path") }
         var parent: Namespace?
         if let parentPath {
             guard let found = try await self.store.namespace(fullPath: parentPath), found.kind == .group else {
@@ -150,6 +152,18 @@ public struct AdminService: Sendable {
 /// GitLab-style paths: segments of ASCII letters, digits, `_`, `-`, `.`, starting and ending with a letter,
 /// digit or `_`, joined by `/`.
 enum PathRules {
+    /// Top-level paths the server itself answers (the API, the web interface's own pages), which no
+    /// user or top-level group may take: its page would never be reachable. GitLab refuses these too.
+    static let reservedTopLevel: Set<String> = [
+        "-", "api", "users", "groups", "projects", "help", "admin", "dashboard", "explore", "search", "uploads", "assets", "static",
+    ]
+
+    static func checkNotReserved(_ path: String, what: String) throws {
+        guard !Self.reservedTopLevel.contains(path.lowercased()) else {
+            throw RegistryError.invalid("\(what) '\(path)' is a reserved name")
+        }
+    }
+
     static func validateSegment(_ segment: String, what: String) throws {
         let bytes = Array(segment.utf8)
         func isEdge(_ byte: UInt8) -> Bool {

@@ -82,7 +82,7 @@ extension MetadataStore {
 
     func releaseDetails(packageID: Int64) async throws -> ReleaseDetails? {
         try await self.database.read { db in
-            let row = try await db.raw("SELECT details FROM packages WHERE id = \(bind: packageID)").first()
+            let row = try await db.raw("SELECT details FROM package_details WHERE package_id = \(bind: packageID)").first()
             return ReleaseDetails(stored: try row?.decode(column: "details", as: String?.self))
         }
     }
@@ -91,8 +91,8 @@ extension MetadataStore {
         try await self.database.read { db in
             try await db.raw(
                 """
-                SELECT id, details FROM packages
-                WHERE project_id = \(bind: projectID) AND normalized_name = \(bind: normalizedName)
+                SELECT p.id, d.details FROM packages p LEFT JOIN package_details d ON d.package_id = p.id
+                WHERE p.project_id = \(bind: projectID) AND p.normalized_name = \(bind: normalizedName)
                 """
             ).all().map { row in
                 StoredReleaseDetails(

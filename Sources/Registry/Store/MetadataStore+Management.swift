@@ -180,6 +180,7 @@ extension MetadataStore {
                     [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 }
                 }
             try await db.raw("DELETE FROM package_files WHERE project_id = \(bind: id)").run()
+            try await db.raw("DELETE FROM package_details WHERE package_id IN (SELECT id FROM packages WHERE project_id = \(bind: id))").run()
             try await db.raw("DELETE FROM packages WHERE project_id = \(bind: id)").run()
             try await db.raw("DELETE FROM reserved_names WHERE project_id = \(bind: id)").run()
             try await db.raw("DELETE FROM members WHERE source_kind = 'project' AND source_id = \(bind: id)").run()

@@ -74,6 +74,7 @@ extension MetadataStore {
             ).run()
             try await Self.reserveName(ofPackage: id, db)
             try await db.raw("DELETE FROM package_files WHERE package_id = \(bind: id)").run()
+            try await db.raw("DELETE FROM package_details WHERE package_id = \(bind: id)").run()
             try await db.raw("DELETE FROM packages WHERE id = \(bind: id)").run()
             return digests
         }
@@ -95,6 +96,7 @@ extension MetadataStore {
                 .decode(column: "n", as: Int.self)
             if remaining == 0 {
                 try await Self.reserveName(ofPackage: packageID, db)
+                try await db.raw("DELETE FROM package_details WHERE package_id = \(bind: packageID)").run()
                 try await db.raw("DELETE FROM packages WHERE id = \(bind: packageID)").run()
             }
             return [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 }

@@ -143,17 +143,27 @@ extension MetadataStore {
                 guard
                     let release = try await db.raw(
                         """
-                        INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at, summary, details)
+                        INSERT INTO packages (project_id, name, normalized_name, version, canonical_version, created_at, summary)
                         VALUES (\(bind: projectID), \(bind: name), \(bind: normalizedName), \(bind: version),
-                                \(bind: canonicalVersion), \(bind: now), \(bind: details?.summary ?? ""), \(bind: details?.stored))
-                        ON CONFLICT (project_id, normalized_name, canonical_version) DO UPDATE
-                        SET summary = CASE WHEN packages.details IS NULL THEN excluded.summary ELSE packages.summary END,
-                            details = COALESCE(packages.details, excluded.details)
+                                \(bind: canonicalVersion), \(bind: now), \(bind: details?.summary ?? ""))
+                        ON CONFLICT (project_id, normalized_name, canonical_version) DO UPDATE SET name = packages.name
                         RETURNING id
                         """
                     ).first()
                 else { throw RegistryError.conflict("The release changed while the file was being recorded; try again") }
                 let packageID = try release.decode(column: "id", as: Int64.self)
+                // The release's first file with details gives them (later files of it keep them).
+                if let details {
+                    let inserted = try await db.raw(
+                        """
+                        INSERT INTO package_details (package_id, details) VALUES (\(bind: packageID), \(bind: details.stored))
+                        ON CONFLICT (package_id) DO NOTHING RETURNING package_id
+                        """
+                    ).first()
+                    if inserted != nil {
+                        try await db.raw("UPDATE packages SET summary = \(bind: details.summary) WHERE id = \(bind: packageID)").run()
+                    }
+                }
                 try await Self.bumpPackagesVersion(db, projectID: projectID)
                 let file = try await db.raw(
                     """
