@@ -37,14 +37,21 @@ extension [UInt8] {
     }
 
     private func scalar(startingAt start: Int) -> Unicode.Scalar? {
-        var end = start + 1
-        while end < count, end - start < 4, self[end] & 0xC0 == 0x80 { end += 1 }
-        return String(decoding: self[start..<end], as: UTF8.self).unicodeScalars.first
+        let lead = self[start]
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        guard length > 1, start + length <= count else { return nil }
+        var value = UInt32(lead) & (0xFF >> (length + 1))
+        for offset in 1..<length {
+            let continuation = self[start + offset]
+            guard continuation & 0xC0 == 0x80 else { return nil }
+            value = value << 6 | UInt32(continuation & 0x3F)
+        }
+        return Unicode.Scalar(value)
     }
 
     private func scalar(endingAt last: Int) -> Unicode.Scalar? {
         var start = last
         while start > 0, last - start < 3, self[start] & 0xC0 == 0x80 { start -= 1 }
-        return String(decoding: self[start...last], as: UTF8.self).unicodeScalars.last
+        return scalar(startingAt: start)
     }
 }
