@@ -17,15 +17,23 @@ public enum ReadmeRenderer {
         }
         switch ReadmeFormat(contentType: contentType) {
         case .markdown:
-            let forInk = LinkBrackets.hide(in: description)
-            guard InkBudget.allows(forInk, readmeBytes: description.utf8.count) else {
+            guard let forInk = inkInput(for: description) else {
                 return preformatted(description)
                     + #"<p class="readme-unrendered">This Markdown description is too long or too deeply nested to render: it is shown as plain text.</p>"#
             }
-            return HTMLSanitizer.sanitize(LinkBrackets.restore(in: MarkdownParser().html(from: forInk)))
+            let html = MarkdownParser().html(from: forInk)
+            return HTMLSanitizer.sanitize(LinkBrackets.restore(in: SwallowingTags.restore(in: html)))
         case .plainText:
             return preformatted(description)
         }
+    }
+
+    /// What Ink is given for `markdown` (`LinkBrackets` and `SwallowingTags` have hidden what would
+    /// make it backtrack or swallow the rest), or nil when `InkBudget` says Ink must not have it.
+    private static func inkInput(for markdown: String) -> String? {
+        guard markdown.utf8.count <= InkBudget.maximumBytes else { return nil }
+        let forInk = SwallowingTags.hide(in: LinkBrackets.hide(in: markdown))
+        return InkBudget.allows(forInk, readmeBytes: markdown.utf8.count) ? forInk : nil
     }
 
     private static func preformatted(_ text: some StringProtocol) -> String {
