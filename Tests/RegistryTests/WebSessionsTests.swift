@@ -14,7 +14,7 @@ import Testing
             let sessions = registry.services.webSessions
             let start = Timestamp.now()
             let id = try await sessions.start(for: alice, replacing: nil, now: start)
-            #expect(id.utf8.count == 43)
+            #expect(id.utf8.count == 64)
             #expect(try await sessions.user(forSession: id, now: start) == alice)
             #expect(try await sessions.user(forSession: id + "x", now: start) == nil)
             #expect(try await sessions.user(forSession: "", now: start) == nil)

@@ -22,11 +22,15 @@ public struct WebSessions: Sendable {
         }
     }
 
-    /// A session id: 32 random bytes, base64url without padding.
-    static func mintID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Base64URL.encode(bytes)
+    /// A session id: 32 random bytes, in hex (as token secrets are made).
+    static func mintID() -> String { Hex.random(bytes: 32) }
+
+    /// An anonymous visitor's form token (the sign-in form's double-submit cookie): 24 random bytes.
+    public static func mintAnonymousFormToken() -> String { Hex.random(bytes: 24) }
+
+    /// Whether a presented form token is the expected one, compared in constant time.
+    public static func formTokensMatch(_ presented: String, _ expected: String) -> Bool {
+        PasswordHasher.constantTimeEqual(Array(presented.utf8), Array(expected.utf8))
     }
 
     static func digest(of id: String) -> String { TokenSecrets.digest(of: id) }
@@ -77,31 +81,6 @@ public struct WebSessions: Sendable {
     /// storage, differs per session, and cannot be made without the cookie.
     public static func formToken(forSession id: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("wheelhouse-csrf".utf8), using: SymmetricKey(data: Array(id.utf8)))
-        return Base64URL.encode(Array(mac))
-    }
-}
-
-/// base64url without padding (RFC 4648 section 5).
-enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
-            index += 3
-        }
-        let rest = bytes.count - index
-        if rest == 1 {
-            let n = UInt32(bytes[index]) << 16
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)]]
-        } else if rest == 2 {
-            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)]]
-        }
-        return String(decoding: out, as: UTF8.self)
+        return Hex.encode(mac)
     }
 }

@@ -47,7 +47,6 @@ struct WebEndpoints: Sendable {
             let call = WebCall(request: request, context: context, visitor: visitor, form: form, urls: IndexURLs(root: root))
             return try await self.dispatch(route, call)
         } catch let error as PageError {
-            visitor = visitor.formToken.isEmpty ? visitor : visitor
             var response = WebResponse.page(
                 FormPages.message(visitor: visitor, title: error.title, text: error.text),
                 status: error.status,

@@ -1,4 +1,3 @@
-import Crypto
 import Hummingbird
 import Registry
 
@@ -33,9 +32,7 @@ struct WebVisitor: Sendable {
     /// with the page). Pages without forms set no cookie.
     func withFormToken() -> WebVisitor {
         guard self.formToken.isEmpty else { return self }
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let token = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let token = WebSessions.mintAnonymousFormToken()
         var visitor = self
         visitor.formToken = token
         visitor.newFormTokenCookie = token
@@ -52,10 +49,6 @@ struct WebVisitor: Sendable {
     /// Whether a form's `authenticity_token` is this visitor's, compared in constant time.
     func accepts(formToken presented: String?) -> Bool {
         guard let presented, !self.formToken.isEmpty, self.newFormTokenCookie == nil else { return false }
-        let (a, b) = (Array(presented.utf8), Array(self.formToken.utf8))
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
+        return WebSessions.formTokensMatch(presented, self.formToken)
     }
 }
