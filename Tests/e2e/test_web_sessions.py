@@ -121,7 +121,7 @@ def test_sign_in_sets_a_session_cookie_with_safe_attributes(web):
     assert location_path(r) == "/", describe(r)
     cookie = set_cookie(r, SESSION_COOKIE)
     assert cookie is not None, describe(r)
-    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", cookie.value), cookie.raw  # 32 bytes, base64url
+    assert re.fullmatch(r"[0-9a-f]{64}", cookie.value), cookie.raw  # 32 random bytes, hex
     assert cookie.attrs.get("path") == "/", cookie.raw
     assert cookie.has("httponly"), cookie.raw
     assert cookie.attrs.get("samesite", "").lower() == "lax", cookie.raw
