@@ -53,7 +53,8 @@ struct RegistryResponder: HTTPResponder {
                 principal: context.principal,
                 credential: context.credential,
                 pathParameters: parameters,
-                externalBase: String(self.baseURL(for: request).dropLast("/api/v4".count))
+                externalBase: String(self.baseURL(for: request).dropLast("/api/v4".count)),
+                clientAddress: context.remoteAddress
             )
             return try await route.handler(call)
         case nil:

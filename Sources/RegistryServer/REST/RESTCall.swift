@@ -13,6 +13,8 @@ struct RESTCall {
     private let parameters: [String: ParameterValue]
     /// `http(s)://host`, for `web_url` and pagination links.
     let externalBase: String
+    /// The client's IP address as the connection shows it (for audit events), when known.
+    let clientAddress: String?
 
     enum ParameterValue {
         case string(String)
@@ -31,7 +33,8 @@ struct RESTCall {
         principal: Principal,
         credential: Credential?,
         pathParameters: [String: String],
-        externalBase: String
+        externalBase: String,
+        clientAddress: String?
     ) async throws -> RESTCall {
         var parameters: [String: ParameterValue] = [:]
         for (key, value) in request.uri.queryParameters {
@@ -62,7 +65,8 @@ struct RESTCall {
             credential: credential,
             pathParameters: pathParameters,
             parameters: parameters,
-            externalBase: externalBase
+            externalBase: externalBase,
+            clientAddress: clientAddress
         )
     }
 
