@@ -515,3 +515,95 @@ def web_as(web):
         return signed[name]
 
     return get
+
+
+# ---------------------------------------------------------------- operations (issue 15)
+
+def _mount(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(["mount", *map(str, args)], capture_output=True, text=True, timeout=30,
+                          stdin=subprocess.DEVNULL)
+
+
+def _umount(path: Path) -> None:
+    proc = subprocess.run(["umount", str(path)], capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:  # something still holds a file there: detach it lazily
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """small_fs(name, size="8m") -> Path: a tmpfs of that size mounted at tmp_path/name (so a
+    test can fill it, or remount it read-only with small_fs.remount(path, "ro")), unmounted at
+    teardown. Mounting needs root (CAP_SYS_ADMIN): where it is refused the test is skipped,
+    unless WHEELHOUSE_REQUIRE_MOUNT is set (scripts/test sets it as root), when it fails."""
+    mounted = []
+
+    def make(name: str, size: str = "8m") -> Path:
+        path = tmp_path / name
+        path.mkdir(parents=True, exist_ok=True)
+        proc = _mount("-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", path)
+        if proc.returncode != 0:
+            why = f"cannot mount a tmpfs at {path}: {(proc.stderr or proc.stdout).strip()}"
+            if os.environ.get("WHEELHOUSE_REQUIRE_MOUNT"):
+                pytest.fail(f"{why} (WHEELHOUSE_REQUIRE_MOUNT is set)", pytrace=False)
+            pytest.skip(f"{why}; run as root, or set WHEELHOUSE_REQUIRE_MOUNT to make this a failure")
+        mounted.append(path)
+        return path
+
+    def remount(path: Path, mode: str) -> None:
+        """Remount `path` (one of ours) read-only ("ro") or read-write ("rw")."""
+        proc = _mount("-o", f"remount,{mode}", path)
+        assert proc.returncode == 0, f"mount -o remount,{mode} {path}: {proc.stderr or proc.stdout}"
+
+    make.remount = remount
+    yield make
+    for path in reversed(mounted):
+        _mount("-o", "remount,rw", path)
+        _umount(path)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Tests/e2e/.artifacts (ignored by git): figures a test writes for the closing notes."""
+    d = Path(__file__).resolve().parent / ".artifacts"
+    d.mkdir(exist_ok=True)
+    return d
+
+
+@pytest.fixture
+def ops_server(wheelhouse_bin, tmp_path):
+    """ops_server(*serve_args, name=, data_dir=, blob_dir=, database_url=, start=True): a private
+    server like make_server's, with the storage chosen by the test (a blob dir on a small
+    filesystem, a restored data dir, a database of its own); every one is stopped at teardown."""
+    made = []
+
+    def make(*serve_args, name="ops", data_dir=None, blob_dir=None, database_url=whlib.AUTO,
+             start=True) -> Wheelhouse:
+        d = tmp_path / f"server-{name}"
+        d.mkdir(parents=True, exist_ok=True)
+        wh = Wheelhouse(wheelhouse_bin, Path(data_dir) if data_dir else d / "data",
+                        d / "server.log", serve_args, database_url=database_url, blob_dir=blob_dir)
+        made.append(wh)
+        return wh.start() if start else wh
+
+    yield make
+    for wh in made:
+        wh.stop(signal.SIGTERM)
+
+
+def poll_until(check, timeout: float, interval: float = 0.05):
+    """Calls check() until it returns something truthy or `timeout` seconds pass; returns
+    (the last value, the seconds it took). Tests poll with a deadline, never sleep and assert."""
+    t0 = time.monotonic()
+    while True:
+        value = check()
+        elapsed = time.monotonic() - t0
+        if value or elapsed >= timeout:
+            return value, elapsed
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def poll():
+    """poll(check, timeout, interval=0.05) -> (value, seconds): see poll_until."""
+    return poll_until
