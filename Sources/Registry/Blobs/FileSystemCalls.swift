@@ -22,22 +22,22 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The few POSIX file operations the stores need, with errors as values. All of them block: callers
-/// run them on a thread pool.
+/// The few POSIX file operations the stores need, with errors as values (`StorageFull` for a full
+/// disk, `FileSystemError` otherwise). All of them block: callers run them on a thread pool.
 enum FileSystemCalls {
     static func makeDirectories(_ path: String) throws {
         var built = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             built += "/" + component
             if mkdir(built, 0o755) != 0 && errno != EEXIST {
-                throw FileSystemError(operation: "mkdir", path: built, errno: errno)
+                throw StorageFull.failure(operation: "mkdir", path: built, errno: errno)
             }
         }
     }
 
     static func createExclusive(_ path: String) throws -> Int32 {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw FileSystemError(operation: "create", path: path, errno: errno) }
+        guard descriptor >= 0 else { throw StorageFull.failure(operation: "create", path: path, errno: errno) }
         return descriptor
     }
 
@@ -47,14 +47,14 @@ enum FileSystemCalls {
             let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw FileSystemError(operation: "write", path: "fd \(descriptor)", errno: errno)
+                throw StorageFull.failure(operation: "write", path: "fd \(descriptor)", errno: errno)
             }
             offset += written
         }
     }
 
     static func sync(_ descriptor: Int32) throws {
-        guard fsync(descriptor) == 0 else { throw FileSystemError(operation: "fsync", path: "fd \(descriptor)", errno: errno) }
+        guard fsync(descriptor) == 0 else { throw StorageFull.failure(operation: "fsync", path: "fd \(descriptor)", errno: errno) }
     }
 
     static func syncDirectory(_ path: String) throws {
@@ -66,7 +66,7 @@ enum FileSystemCalls {
 
     static func rename(_ source: String, to destination: String) throws {
         guard Glibc.rename(source, destination) == 0 else {
-            throw FileSystemError(operation: "rename", path: "\(source) -> \(destination)", errno: errno)
+            throw StorageFull.failure(operation: "rename", path: "\(source) -> \(destination)", errno: errno)
         }
     }
 
@@ -91,22 +91,38 @@ enum FileSystemCalls {
         return names
     }
 
-    /// Deletes the files in `directory` whose names start with `prefix` and that were last written
-    /// before `cutoff` (seconds since the epoch); returns how many.
+    /// The files in `directory` whose names start with `prefix` and that were last written before
+    /// `cutoff` (seconds since the epoch), with when that was; `kept` ones are left out.
+    static func files(
+        in directory: String,
+        withPrefix prefix: String,
+        modifiedBefore cutoff: Int,
+        keeping kept: (String) -> Bool = { _ in false }
+    ) throws -> [(path: String, modified: Int64)] {
+        var found: [(path: String, modified: Int64)] = []
+        for name in try self.entries(of: directory) where name.hasPrefix(prefix) {
+            let path = directory + "/" + name
+            guard let modified = self.modificationTime(path), modified < cutoff, !kept(path) else { continue }
+            found.append((path, modified))
+        }
+        return found
+    }
+
+    /// Deletes the files `files(in:...)` finds; returns how many went.
     static func removeFiles(
         in directory: String,
         withPrefix prefix: String,
         modifiedBefore cutoff: Int,
         keeping kept: (String) -> Bool = { _ in false }
     ) throws -> Int {
-        var removed = 0
-        for name in try self.entries(of: directory) where name.hasPrefix(prefix) {
-            let path = directory + "/" + name
-            var status = stat()
-            guard stat(path, &status) == 0, status.st_mtim.tv_sec < cutoff, !kept(path) else { continue }
-            if unlink(path) == 0 { removed += 1 }
-        }
-        return removed
+        try self.files(in: directory, withPrefix: prefix, modifiedBefore: cutoff, keeping: kept).filter { unlink($0.path) == 0 }.count
+    }
+
+    /// When the file was last written (seconds since the epoch), or nil when it is not there.
+    static func modificationTime(_ path: String) -> Int64? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return Int64(status.st_mtim.tv_sec)
     }
 }
 
