@@ -52,6 +52,15 @@ public protocol BlobStore: Sendable {
     /// returns how many went.
     func removeStaleUploads(olderThan age: Duration) async throws -> Int
 
+    /// What `removeStaleUploads(olderThan:)` would remove now, without removing it: what
+    /// `wheelhouse gc` prints before it sweeps (and all it does with `--dry-run`).
+    func staleUploads(olderThan age: Duration) async throws -> [StaleUpload]
+
+    /// When the blob was last written, in seconds since 1970, or nil when there is none. `gc`
+    /// leaves unreferenced blobs younger than its minimum age alone: in a bucket a new file's blob
+    /// is sent before its row commits, so a young one may be about to be referenced.
+    func lastModified(ofSHA256 sha256: String) async throws -> Int64?
+
     /// Removes temporary files of uploads not written for `age`, while the server runs: an
     /// upload's client that sends nothing for longer than the body deadline is cut off, so such a
     /// file is dead. Unlike `removeStaleUploads` it leaves the bucket's multipart uploads alone:
@@ -68,6 +77,12 @@ public protocol BlobStore: Sendable {
 
 extension BlobStore {
     public func transfer(_ upload: BlobUpload, sha256: String) async throws {}
+
+    /// A store that cannot tell lists nothing: `gc` then only reports the count it removed.
+    public func staleUploads(olderThan age: Duration) async throws -> [StaleUpload] { [] }
+
+    /// A store that cannot tell a blob's age has none old enough for `gc` to remove.
+    public func lastModified(ofSHA256 sha256: String) async throws -> Int64? { nil }
 
     public func downloadURL(forSHA256 sha256: String, fileName: String) -> String? { nil }
 
@@ -127,4 +142,20 @@ private final class ChunkCursor: @unchecked Sendable {
         self.next = range.upperBound + 1
         return range
     }
+}
+
+/// One leftover of an upload cut off by a crash: a temporary file, or a bucket's unfinished
+/// multipart upload.
+public struct StaleUpload: Sendable, Equatable, CustomStringConvertible {
+    /// Where it is: the temporary file's path, or `multipart upload ID of KEY`.
+    public var location: String
+    /// When it was last written (seconds since 1970).
+    public var modified: Int64
+
+    public init(location: String, modified: Int64) {
+        self.location = location
+        self.modified = modified
+    }
+
+    public var description: String { self.location }
 }

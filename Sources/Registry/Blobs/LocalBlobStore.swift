@@ -32,9 +32,14 @@ public struct LocalBlobStore: BlobStore {
 
     /// Where the blob of that digest lives (whether or not it exists).
     public func path(forSHA256 sha256: String) -> String {
+        Self.path(forSHA256: sha256, under: self.root)
+    }
+
+    /// The layout under any root (a backup's `blobs/` too, which is read without opening a store).
+    static func path(forSHA256 sha256: String, under root: String) -> String {
         let prefix1 = sha256.prefix(2)
         let prefix2 = sha256.dropFirst(2).prefix(2)
-        return "\(self.root)/sha256/\(prefix1)/\(prefix2)/\(sha256)"
+        return "\(root)/sha256/\(prefix1)/\(prefix2)/\(sha256)"
     }
 
     public func makeUpload() async throws -> BlobUpload {
@@ -94,6 +99,16 @@ public struct LocalBlobStore: BlobStore {
 
     public func removeDeadTemporaryFiles(olderThan age: Duration) async throws -> Int {
         try await self.spool.removeStale(olderThan: age)
+    }
+
+    public func staleUploads(olderThan age: Duration) async throws -> [StaleUpload] {
+        try await self.spool.stale(olderThan: age, removing: false)
+    }
+
+    /// The file's mtime: a blob is written once (renamed into place when its upload finishes).
+    public func lastModified(ofSHA256 sha256: String) async throws -> Int64? {
+        let path = self.path(forSHA256: sha256)
+        return try await self.threadPool.runIfActive { FileSystemCalls.modificationTime(path) }
     }
 
     public func size(ofSHA256 sha256: String) async throws -> Int64? {

@@ -48,10 +48,17 @@ public struct UploadSpool: Sendable {
     /// file, or touches it, at least every `BlobUpload.touchInterval` while its bytes arrive, and
     /// this process's own uploads in progress are never removed.
     public func removeStale(olderThan age: Duration) async throws -> Int {
+        try await self.stale(olderThan: age, removing: true).count
+    }
+
+    /// The files `removeStale` would remove, removed too when `removing`.
+    func stale(olderThan age: Duration, removing: Bool) async throws -> [StaleUpload] {
         let cutoff = Int(time(nil)) - Int(age.components.seconds)
         let (directory, live) = (self.directory, self.live)
         return try await self.threadPool.runIfActive {
-            try FileSystemCalls.removeFiles(in: directory, withPrefix: "upload-", modifiedBefore: cutoff) { live.contains($0) }
+            try FileSystemCalls.files(in: directory, withPrefix: "upload-", modifiedBefore: cutoff) { live.contains($0) }
+                .filter { !removing || unlink($0.path) == 0 }
+                .map { StaleUpload(location: $0.path, modified: $0.modified) }
         }
     }
 }

@@ -210,7 +210,24 @@ public final class S3BlobStore: BlobStore {
     /// Spooled files older than `age`, and multipart uploads under the prefix started before then.
     public func removeStaleUploads(olderThan age: Duration) async throws -> Int {
         var removed = try await self.spool.removeStale(olderThan: age)
+        for upload in try await self.multipartUploads(startedBefore: age) {
+            await self.writer.abortMultipart(key: upload.key, uploadID: upload.uploadID)
+            removed += 1
+        }
+        return removed
+    }
+
+    public func staleUploads(olderThan age: Duration) async throws -> [StaleUpload] {
+        try await self.spool.stale(olderThan: age, removing: false)
+            + self.multipartUploads(startedBefore: age).map {
+                StaleUpload(location: "multipart upload \($0.uploadID) of \($0.key)", modified: $0.initiated)
+            }
+    }
+
+    /// ListMultipartUploads under the prefix, every page, keeping those started `age` ago or earlier.
+    private func multipartUploads(startedBefore age: Duration) async throws -> [(key: String, uploadID: String, initiated: Int64)] {
         let cutoff = AmzDate(secondsSince1970: Int64(time(nil)) - age.components.seconds)
+        var found: [(key: String, uploadID: String, initiated: Int64)] = []
         var markers: (key: String, upload: String)?
         repeat {
             var query: [(name: String, value: String)] = [("uploads", ""), ("prefix", self.configuration.blobKeyPrefix)]
@@ -219,15 +236,25 @@ public final class S3BlobStore: BlobStore {
                 let response = try await self.client.send(S3Client.Call(method: .GET, key: nil, query: query))
                 return String(buffer: try await response.body.collect(upTo: 16 * 1024 * 1024))
             }
-            for (key, id) in Self.uploads(in: page, startedBefore: cutoff) {
-                await self.writer.abortMultipart(key: key, uploadID: id)
-                removed += 1
-            }
+            found += Self.uploads(in: page, startedBefore: cutoff)
             markers =
                 S3XML.text("IsTruncated", in: page[...]) == "true"
                 ? (S3XML.text("NextKeyMarker", in: page[...]) ?? "", S3XML.text("NextUploadIdMarker", in: page[...]) ?? "") : nil
         } while markers != nil
-        return removed
+        return found
+    }
+
+    /// The object's Last-Modified (a HEAD).
+    public func lastModified(ofSHA256 sha256: String) async throws -> Int64? {
+        try await self.failingAsUnavailable("look up \(sha256)") {
+            let key = self.configuration.key(forSHA256: sha256)
+            let response = try await self.client.send(S3Client.Call(method: .HEAD, key: key, accepting: [404]))
+            guard response.status != .notFound else { return nil }
+            guard let header = response.headers.first(name: "last-modified"), let date = HTTPDate.secondsSince1970(header) else {
+                throw S3Failure.refused(status: Int(response.status.code), code: "NoLastModified", message: "no Last-Modified date for \(key)")
+            }
+            return date
+        }
     }
 
     /// Only the spooled files, which are this instance's own.
@@ -235,13 +262,13 @@ public final class S3BlobStore: BlobStore {
         try await self.spool.removeStale(olderThan: age)
     }
 
-    /// The multipart uploads of a ListMultipartUploads page started before `cutoff`.
-    static func uploads(in page: String, startedBefore cutoff: AmzDate) -> [(key: String, uploadID: String)] {
+    /// The multipart uploads of a ListMultipartUploads page started before `cutoff`, with when.
+    static func uploads(in page: String, startedBefore cutoff: AmzDate) -> [(key: String, uploadID: String, initiated: Int64)] {
         S3XML.elements("Upload", in: page[...]).compactMap { upload in
             guard let key = S3XML.text("Key", in: upload), let id = S3XML.text("UploadId", in: upload),
                 let initiated = S3XML.text("Initiated", in: upload), Self.isoCompact(initiated) < cutoff.timestamp
             else { return nil }
-            return (key, id)
+            return (key, id, AmzDate(timestamp: Self.isoCompact(initiated))?.secondsSince1970 ?? 0)
         }
     }
 
