@@ -103,21 +103,26 @@ final class ProgressBar: Sendable {
     }
 
     func show(_ progress: BlobCopier.Progress) {
+        self.show(blobsDone: progress.blobsDone, bytesDone: progress.bytesDone)
+    }
+
+    /// Also for `fsck` and `backup`, which count the same way.
+    func show(blobsDone: Int, bytesDone: Int64) {
         guard self.isTerminal else { return }
         let now = Self.milliseconds()
         let due = self.lastDrawn.withLockedValue { last in
-            guard now - last >= 100 || progress.blobsDone == self.total else { return false }
+            guard now - last >= 100 || blobsDone == self.total else { return false }
             last = now
             return true
         }
         guard due else { return }
-        let fraction = self.bytes > 0 ? Double(progress.bytesDone) / Double(self.bytes) : 1
+        let fraction = self.bytes > 0 ? Double(bytesDone) / Double(self.bytes) : 1
         let width = 30
         let filled = min(width, Int(fraction * Double(width)))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         var standardError = StandardError()
         print(
-            "\r[\(bar)] \(progress.blobsDone)/\(self.total) blobs, \(Self.mebibytes(progress.bytesDone))/\(Self.mebibytes(self.bytes)) MiB",
+            "\r[\(bar)] \(blobsDone)/\(self.total) blobs, \(Self.mebibytes(bytesDone))/\(Self.mebibytes(self.bytes)) MiB",
             terminator: "",
             to: &standardError
         )
@@ -127,6 +132,13 @@ final class ProgressBar: Sendable {
     func interject(_ line: String) {
         var standardError = StandardError()
         print(self.isTerminal ? "\r\u{1B}[2K\(line)" : line, to: &standardError)
+    }
+
+    /// Clears the bar's line, before a line of stdout goes to the same terminal.
+    func clear() {
+        guard self.isTerminal else { return }
+        var standardError = StandardError()
+        print("\r\u{1B}[2K", terminator: "", to: &standardError)
     }
 
     func finish() {
