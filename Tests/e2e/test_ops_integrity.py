@@ -110,7 +110,7 @@ def test_fsck_names_corrupted_truncated_and_missing_blobs(reg):
     original = path.read_bytes()
 
     def rewrite(data: bytes):  # a new inode: never write through a hard link someone shares
-        path.unlink()
+        path.unlink(missing_ok=True)
         path.write_bytes(data)
 
     flipped = bytearray(original)
@@ -209,15 +209,16 @@ def test_gc_while_uploads_run_takes_nothing_an_upload_needs(reg):
     with the very bytes an upload is sending. The upload may find the blob there and commit a row
     naming it while gc decides to remove it; gc re-checks under the blob lock, so whichever wins,
     the row's blob exists afterwards. gc runs over and over while the uploads go on."""
-    dists = [wheel("wh-gc-race", f"1.{i}", payload=50_000) for i in range(48)]
-    for d in dists:
+    dists = [wheel("wh-gc-race", f"1.{i}", payload=50_000) for i in range(96)]
+    stop = threading.Event()
+    runs = []
+
+    def plant(d):
         path = reg.blob(d.sha256)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(d.data)
         t = time.time() - 7200
         os.utime(path, (t, t))
-    stop = threading.Event()
-    runs = []
 
     def collector():
         while not stop.is_set():
@@ -226,16 +227,17 @@ def test_gc_while_uploads_run_takes_nothing_an_upload_needs(reg):
             runs.append(output(proc).count("removed unreferenced blob"))
 
     def send(d):
+        plant(d)  # just before its upload, so gc runs meet uploads of planted bytes
         r = reg.wh.upload(reg.pid, d.data, d.filename, name="wh-gc-race",
                           version=d.filename.split("-")[1], auth=reg.auth)
         return d, r.status_code
 
-    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+    with concurrent.futures.ThreadPoolExecutor(7) as pool:
         gc = pool.submit(collector)
-        while not runs:  # the first run has begun and ended: gc is in its loop
-            time.sleep(0.01)
-        results = list(pool.map(send, dists[:len(dists) // 2]))
-        results += list(pool.map(send, dists[len(dists) // 2:]))
+        results = []
+        for batch in range(0, len(dists), 6):  # six at a time, a few milliseconds apart
+            results += list(pool.map(send, dists[batch:batch + 6]))
+            time.sleep(0.02)
         stop.set()
         gc.result()
     refused = [(d.filename, s) for d, s in results if s != 201]
@@ -248,7 +250,7 @@ def test_gc_while_uploads_run_takes_nothing_an_upload_needs(reg):
     proc, (files, _, problems, unreferenced) = reg.fsck("--verify-hashes")
     assert proc.returncode == 0 and problems == 0 and files == len(dists), describe(proc)
     print(f"[integrity] gc ran {len(runs)} times during {len(dists)} uploads, "
-          f"removing {sum(runs)} planted orphans first")
+          f"removing {sum(runs)} planted orphans before their upload committed")
 
 
 # ---------------------------------------------------------------- backup and restore
@@ -268,7 +270,7 @@ def test_backup_of_a_running_server_restores_byte_for_byte(reg, ops_server, tmp_
     wh = reg.wh
     for i in range(40):
         reg.put(wheel("wh-bk", f"0.{i}", payload=20_000), "wh-bk", f"0.{i}")
-    reg.put(wheel("wh-bk", "0.big", payload=8 << 20), "wh-bk", "0.big")
+    reg.put(wheel("wh-bk", "0.999", payload=8 << 20), "wh-bk", "0.999")
     before_backup = set(reg.sent)
 
     stop = threading.Event()
