@@ -38,6 +38,13 @@ let package = Package(
         // Markdown READMEs on package pages (issue 14): pure Swift, no dependencies, a few seconds of
         // build. It passes raw HTML through, so its output always goes through SafeHTML's sanitiser.
         .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
+        // Counters, gauges and timers as the server ecosystem names them (issue 15): the registry
+        // counts through its API only (CoreMetrics, a few seconds of build, no dependencies), so the
+        // backend is one choice made in `serve`.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        // That backend: Prometheus' text format from atomics, for `/-/metrics`. It brings only
+        // swift-atomics besides swift-metrics.
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // PEP 503 names, PEP 440 versions, wheel/sdist filenames, BLAKE2b: no I/O, no dependencies.
@@ -68,6 +75,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // The HTTP/1 wire layer below Hummingbird's HTTP-types codec: replays, sendfile, reason phrases,
@@ -96,6 +104,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 // For `HTTPParserError`, how a request body that breaks off or is malformed is reported.
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(

@@ -13,14 +13,22 @@ struct RegistryResponder: HTTPResponder {
     private let authentication: AuthenticationMiddleware
     private let pypi: PyPIEndpoints
     private let web: WebEndpoints
+    private let operations: OperationsEndpoints
     private let configuration: ServerConfiguration
 
-    init(services: RegistryServices, replay: ReplayCache, configuration: ServerConfiguration, logger: Logger) {
-        self.logging = RequestLogMiddleware(logger: logger)
+    init(
+        services: RegistryServices,
+        replay: ReplayCache,
+        configuration: ServerConfiguration,
+        observability: ServerObservability,
+        logger: Logger
+    ) {
+        self.logging = RequestLogMiddleware(logger: logger, observability: observability)
+        self.operations = OperationsEndpoints(observability: observability)
         self.routing = RoutingMiddleware(router: APIRouter(rest: RESTRouter.make(services.management, settings: services.settings)), replay: replay)
         self.authentication = AuthenticationMiddleware(authenticator: services.authenticator, sessions: services.webSessions)
-        self.web = WebEndpoints(services: services, externalURL: configuration.externalURL, logger: logger)
-        self.pypi = PyPIEndpoints(services: services, maxUploadSize: configuration.maxUploadSize)
+        self.web = WebEndpoints(services: services, externalURL: configuration.externalURL, metrics: observability.metrics, logger: logger)
+        self.pypi = PyPIEndpoints(services: services, metrics: observability.metrics, maxUploadSize: configuration.maxUploadSize)
         self.configuration = configuration
     }
 
@@ -44,6 +52,12 @@ struct RegistryResponder: HTTPResponder {
             )
         case .health:
             return Self.text("OK\n")
+        case .liveness:
+            return self.operations.liveness()
+        case .readiness:
+            return await self.operations.readiness()
+        case .metrics:
+            return try self.operations.metrics(remoteAddress: context.remoteAddress)
         case .pypi(let route):
             return try await self.pypi.respond(to: route, request, context: context, baseURL: self.baseURL(for: request))
         case .rest(let route, let parameters):

@@ -8,6 +8,7 @@ public enum RegistryServer {
     public static func makeApplication(
         services: RegistryServices,
         configuration: ServerConfiguration,
+        observability: ServerObservability,
         logger: Logger
     ) -> some ApplicationProtocol {
         let reader = services.reader
@@ -21,13 +22,21 @@ public enum RegistryServer {
             if change == .access { replay.removeAll() }
         }
         return Application(
-            responder: RegistryResponder(services: services, replay: replay, configuration: configuration, logger: logger),
+            responder: RegistryResponder(
+                services: services,
+                replay: replay,
+                configuration: configuration,
+                observability: observability,
+                logger: logger
+            ),
             server: .http1(
                 configuration: .init(additionalChannelHandlers: [
                     WireHTTP1.connectionHandlers(
                         replay: replay,
                         deadlines: configuration.deadlines,
                         blobPath: { reader.localPath(ofBlob: $0) },
+                        replayObserver: observability.replayObserver,
+                        requestIDs: observability.requestIDs,
                         logger: logger
                     )
                 ])

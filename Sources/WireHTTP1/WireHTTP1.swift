@@ -16,6 +16,8 @@ public enum WireHTTP1 {
         replay: ReplayCache,
         deadlines: ConnectionDeadlines,
         blobPath: @escaping @Sendable (String) -> String?,
+        replayObserver: ReplayObserver = .none,
+        requestIDs: RequestIDSource = RequestIDSource(),
         logger: Logger
     ) -> any RemovableChannelHandler {
         let clock = ConnectionClock(deadlines: deadlines, logger: logger)
@@ -24,7 +26,7 @@ public enum WireHTTP1 {
                 DeadlineExchangeWatcher(clock: clock),
                 TransferCodingGuard(),
                 ConnectionCloseNormalizer(),
-                ReplayHandler(cache: replay, logger: logger),
+                ReplayHandler(cache: replay, observer: replayObserver, requestIDs: requestIDs, logger: logger),
                 FileBody.Writer(blobPath: blobPath, logger: logger),
                 ReasonPhrase.Writer(),
             ],

@@ -94,11 +94,21 @@ struct DataOptions: ParsableArguments {
     }
 
     /// Opens the registry's stores, creating the data directory on first use.
-    func openRegistry(downloadMode: S3Configuration.DownloadMode = .proxy, logger: Logger) async throws -> OpenRegistry {
+    /// `metrics` counts the database's pools and errors, and the blob store's failures.
+    func openRegistry(
+        downloadMode: S3Configuration.DownloadMode = .proxy,
+        metrics: RegistryMetrics = .disabled,
+        logger: Logger
+    ) async throws -> OpenRegistry {
         let location = try self.blobStoreLocation()
-        let blobs = try self.makeBlobStore(location, downloadMode: downloadMode, logger: logger)
+        let blobs = CountingBlobStore(
+            try self.makeBlobStore(location, downloadMode: downloadMode, logger: logger),
+            errors: metrics.blobStoreErrors
+        )
         let database: MetadataDatabase
-        do { database = try await MetadataDatabase.open(try self.databaseLocation(), poolSize: try self.poolSize(), logger: logger) } catch {
+        do {
+            database = try await MetadataDatabase.open(try self.databaseLocation(), poolSize: try self.poolSize(), metrics: metrics, logger: logger)
+        } catch {
             try? await blobs.shutdown()
             throw error
         }

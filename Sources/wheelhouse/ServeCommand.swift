@@ -25,13 +25,34 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var s3Download: String?
 
+    @Option(name: .customLong("log-format"), help: "text or json: one JSON object per line (env WHEELHOUSE_LOG_FORMAT; default text).")
+    var logFormat: String?
+
+    @Option(
+        name: .customLong("monitoring-allowlist"),
+        help: "Comma-separated CIDRs that may read /-/metrics (env WHEELHOUSE_MONITORING_ALLOWLIST; default 127.0.0.0/8,::1/128)."
+    )
+    var monitoringAllowlist: String?
+
+    @Flag(name: .customLong("no-metrics"), help: "Count nothing; /-/metrics shows the build and the process only (env WHEELHOUSE_METRICS=off).")
+    var noMetrics = false
+
     @OptionGroup var connections: ConnectionOptions
 
     @OptionGroup var data: DataOptions
 
     func run() async throws {
-        var logger = Logger(label: "wheelhouse")
+        var logger = try self.makeLogger()
         logger.logLevel = EnvironmentSetting.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let allowlist: MonitoringAllowlist
+        do {
+            allowlist =
+                try (self.monitoringAllowlist ?? EnvironmentSetting.value("MONITORING_ALLOWLIST")).map(MonitoringAllowlist.init(parsing:))
+                ?? .loopback
+        } catch {
+            throw ValidationError("--monitoring-allowlist: \(error)")
+        }
+        let counting = !self.noMetrics && EnvironmentSetting.value("METRICS")?.lowercased() != "off"
 
         let descriptorLimit = DescriptorLimit.raise()
         let configuration = try self.serverConfiguration(descriptorLimit: descriptorLimit)
@@ -39,7 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
             guard let mode = S3Configuration.DownloadMode(rawValue: $0) else { throw ValidationError("--s3-download is proxy or redirect") }
             return mode
         }
-        let registry = try await self.data.openRegistry(downloadMode: downloadMode ?? .proxy, logger: logger)
+        // The counters exist before the stores, which count into them.
+        let metricsBackend = ServerMetricsBackend(counting: counting)
+        let registry = try await self.data.openRegistry(downloadMode: downloadMode ?? .proxy, metrics: metricsBackend.metrics, logger: logger)
         // A store that cannot be used stops the start with one line naming it, not a stack trace
         // and not a server that fails every upload.
         do {
@@ -54,7 +77,18 @@ struct ServeCommand: AsyncParsableCommand {
 
         let upstream = UpstreamClient(userAgent: "Wheelhouse/\(WheelhouseVersion.current)")
         let services = RegistryServices(store: registry.store, blobs: registry.blobs, logger: logger, upstream: upstream)
-        let application = RegistryServer.makeApplication(services: services, configuration: configuration, logger: logger)
+        let observability = ServerObservability(
+            backend: metricsBackend,
+            readiness: ReadinessProbe(store: registry.store, blobs: registry.blobs),
+            allowlist: allowlist,
+            version: WheelhouseVersion.current
+        )
+        let application = RegistryServer.makeApplication(
+            services: services,
+            configuration: configuration,
+            observability: observability,
+            logger: logger
+        )
         logger.notice(
             "wheelhouse serving",
             metadata: [
@@ -87,6 +121,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try? await upstream.shutdown()
         await registry.close()
+    }
+
+    /// Text lines (swift-log's own format) or JSON lines, on standard error, each with the
+    /// request id of the request it was written for.
+    private func makeLogger() throws -> Logger {
+        switch (self.logFormat ?? EnvironmentSetting.value("LOG_FORMAT") ?? "text").lowercased() {
+        case "text":
+            return Logger(label: "wheelhouse") { StreamLogHandler.standardError(label: $0, metadataProvider: RequestLogContext.metadataProvider) }
+        case "json":
+            return Logger(label: "wheelhouse") { JSONLogHandler(label: $0) }
+        case let other:
+            throw ValidationError("--log-format is text or json, not \(other)")
+        }
     }
 
     private func serverConfiguration(descriptorLimit: Int) throws -> ServerConfiguration {

@@ -39,7 +39,9 @@ import Testing
                     let marker = try #require(
                         ReplayableAnswer(projects: [project.id], versions: versions, caller: "anonymous", generation: cache.generation)
                     ).headerValue
-                    let channel = EmbeddedChannel(handler: ReplayHandler(cache: cache, logger: logger))
+                    let channel = EmbeddedChannel(
+                        handler: ReplayHandler(cache: cache, observer: .none, requestIDs: RequestIDSource(), logger: logger)
+                    )
                     try await body(Rig(channel: channel, services: services, marker: marker, cache: cache))
                     _ = try? channel.finish()
                 } catch {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOPosix
@@ -21,9 +22,18 @@ public final class MetadataDatabase: Sendable {
     private let readers: any SQLConnectionPool
     private let writers: any SQLConnectionPool
     let logger: Logger
+    /// Counts the times the database could not be reached (each a 503 to someone).
+    private let errors: Counter
 
-    private init(dialect: DatabaseDialect, readers: any SQLConnectionPool, writers: any SQLConnectionPool, logger: Logger) {
+    private init(
+        dialect: DatabaseDialect,
+        readers: any SQLConnectionPool,
+        writers: any SQLConnectionPool,
+        metrics: RegistryMetrics,
+        logger: Logger
+    ) {
         self.dialect = dialect
+        self.errors = metrics.databaseErrors
         self.readDeadline = dialect == .postgres ? .seconds(3) : nil
         self.writeDeadline = dialect == .postgres ? .seconds(8) : nil
         self.readers = readers
@@ -40,11 +50,18 @@ public final class MetadataDatabase: Sendable {
         _ location: DatabaseLocation,
         poolSize: Int? = nil,
         migrating: Bool = true,
+        metrics: RegistryMetrics = .disabled,
         logger: Logger
     ) async throws -> MetadataDatabase {
         switch location {
         case .sqlite(let path):
-            return try await self.openSQLite(path: path, readConnections: poolSize ?? 4, migrating: migrating, logger: logger)
+            return try await self.openSQLite(
+                path: path,
+                readConnections: poolSize ?? 4,
+                migrating: migrating,
+                metrics: metrics,
+                logger: logger
+            )
         case .postgres(let url):
             var configuration: SQLPostgresConfiguration
             do { configuration = try SQLPostgresConfiguration(url: url) } catch {
@@ -56,7 +73,13 @@ public final class MetadataDatabase: Sendable {
             }
             // An unreachable server should fail a request in seconds, not hang it.
             configuration.coreConfiguration.options.connectTimeout = .seconds(3)
-            return try await self.openPostgres(configuration: configuration, poolSize: poolSize ?? 10, migrating: migrating, logger: logger)
+            return try await self.openPostgres(
+                configuration: configuration,
+                poolSize: poolSize ?? 10,
+                migrating: migrating,
+                metrics: metrics,
+                logger: logger
+            )
         }
     }
 
@@ -66,6 +89,7 @@ public final class MetadataDatabase: Sendable {
         readConnections: Int = 4,
         migrating: Bool = true,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        metrics: RegistryMetrics = .disabled,
         logger: Logger
     ) async throws -> MetadataDatabase {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
@@ -76,11 +100,14 @@ public final class MetadataDatabase: Sendable {
             threadPool: .singleton
         )
         let loop = eventLoopGroup.next()
-        let writer = PooledConnections(source: source, size: 1, on: loop, logger: logger) { $0.sql(queryLogLevel: nil) }
-        let readers = PooledConnections(source: source, size: max(1, readConnections), on: loop, logger: logger) {
+        let writer = PooledConnections(source: source, size: 1, on: loop, logger: logger, gauges: metrics.pool("write")) {
             $0.sql(queryLogLevel: nil)
         }
-        return try await MetadataDatabase(dialect: .sqlite, readers: readers, writers: writer, logger: logger).prepared(migrating: migrating) {
+        let readers = PooledConnections(source: source, size: max(1, readConnections), on: loop, logger: logger, gauges: metrics.pool("read")) {
+            $0.sql(queryLogLevel: nil)
+        }
+        let database = MetadataDatabase(dialect: .sqlite, readers: readers, writers: writer, metrics: metrics, logger: logger)
+        return try await database.prepared(migrating: migrating) {
             try await writer.withConnection(deadline: nil) { connection in
                 // WAL is a property of the file: set once, it stays.
                 _ = try await connection.raw("PRAGMA journal_mode = WAL").all()
@@ -94,6 +121,7 @@ public final class MetadataDatabase: Sendable {
         poolSize: Int = 10,
         migrating: Bool = true,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        metrics: RegistryMetrics = .disabled,
         logger: Logger
     ) async throws -> MetadataDatabase {
         let pool = PooledConnections(
@@ -101,9 +129,11 @@ public final class MetadataDatabase: Sendable {
             size: max(1, poolSize),
             on: eventLoopGroup.next(),
             logger: logger,
+            gauges: metrics.pool("shared"),
             circuit: CircuitBreaker()
         ) { $0.sql(queryLogLevel: nil) }
-        return try await MetadataDatabase(dialect: .postgres, readers: pool, writers: pool, logger: logger).prepared(migrating: migrating)
+        let database = MetadataDatabase(dialect: .postgres, readers: pool, writers: pool, metrics: metrics, logger: logger)
+        return try await database.prepared(migrating: migrating)
     }
 
     /// Runs `setUp`, then the migrations (or checks there are none to run); closes the connections
@@ -203,9 +233,11 @@ public final class MetadataDatabase: Sendable {
         do {
             return try await body()
         } catch let error as DatabaseUnreachable {
+            self.errors.increment()
             if error.logged { self.logger.warning("database unreachable", metadata: ["reason": "\(error.reason)"]) }
             throw RegistryError.unavailable(Self.unavailableMessage)
         } catch  where DatabaseDialect.isUnavailable(error) {
+            self.errors.increment()
             self.logger.warning("database connection failed", metadata: ["reason": "\(String(reflecting: error))"])
             throw RegistryError.unavailable(Self.unavailableMessage)
         }
@@ -239,12 +271,14 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
     private let logger: Logger
     /// For a database across a network: fail fast while it is known to be unreachable.
     private let circuit: CircuitBreaker?
+    private let gauges: PoolGauges
 
     init(
         source: Source,
         size: Int,
         on loop: any EventLoop,
         logger: Logger,
+        gauges: PoolGauges,
         circuit: CircuitBreaker? = nil,
         sql: @escaping @Sendable (Source.Connection) -> any SQLDatabase
     ) {
@@ -264,6 +298,7 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
         self.sql = sql
         self.logger = quiet
         self.circuit = circuit
+        self.gauges = gauges
     }
 
     func withConnection<Result: Sendable>(
@@ -274,17 +309,24 @@ final class PooledConnections<Source: ConnectionPoolSource>: SQLConnectionPool, 
             throw DatabaseUnreachable(reason: "failing fast: the last attempt to reach the database failed", logged: false)
         }
         let connection: Source.Connection
+        self.gauges.startWaiting()
         do {
             connection = try await self.pool.requestConnection(logger: self.logger).get()
+            self.gauges.stopWaiting(gotConnection: true)
         } catch let error as ConnectionPoolTimeoutError {
+            self.gauges.stopWaiting(gotConnection: false)
             // Every connection was busy for the whole wait: load, not an outage.
             self.circuit?.recordInconclusive()
             throw DatabaseUnreachable(reason: String(reflecting: error))
         } catch {
+            self.gauges.stopWaiting(gotConnection: false)
             self.circuit?.recordFailure()
             throw DatabaseUnreachable(reason: String(reflecting: error))
         }
-        defer { self.pool.releaseConnection(connection, logger: self.logger) }
+        defer {
+            self.pool.releaseConnection(connection, logger: self.logger)
+            self.gauges.release()
+        }
         do {
             let result = try await self.run(body, on: connection, deadline: deadline)
             self.circuit?.recordSuccess()

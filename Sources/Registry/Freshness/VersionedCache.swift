@@ -13,16 +13,21 @@ public final class VersionedCache<Value: Sendable>: Sendable {
 
     private let entries = NIOLockedValueBox<[String: Entry]>([:])
     private let capacity: Int
+    private let counters: CacheCounters?
 
-    public init(capacity: Int = 4_096) {
+    /// `counting` (when given) counts every lookup as a hit or a miss.
+    public init(capacity: Int = 4_096, counting counters: CacheCounters? = nil) {
         self.capacity = capacity
+        self.counters = counters
     }
 
     public func value(for key: String, versions: [ProjectID: Int64]) -> Value? {
-        self.entries.withLockedValue { entries in
+        let value: Value? = self.entries.withLockedValue { entries in
             guard let entry = entries[key], entry.versions == versions else { return nil }
             return entry.value
         }
+        self.counters?.record(hit: value != nil)
+        return value
     }
 
     public func store(_ value: Value, for key: String, versions: [ProjectID: Int64]) {

@@ -26,9 +26,12 @@ public struct RegistryRequestContext: RequestContext {
     }
 }
 
-/// The caller of one request, as the request log names it. One request's middleware runs as one
-/// task, in order (authentication writes, then the log reads once the answer is made), so it needs
-/// no lock.
+/// The caller and route of one request, as the request log and metrics name them. One request's
+/// middleware runs as one task, in order (routing and authentication write, then the log reads
+/// once the answer is made), so it needs no lock.
 final class CallerNote: @unchecked Sendable {
     var principal = Principal.anonymous
+    var route = APIRoute.unmatchedLabel
+    /// Whether the route serves a distribution file or its core metadata (counted as downloads).
+    var isDownload = false
 }

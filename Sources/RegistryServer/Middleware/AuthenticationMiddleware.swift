@@ -39,7 +39,7 @@ extension APIRoute {
     /// not; pages find their visitor from the session cookie themselves).
     var identifiesCaller: Bool {
         switch self {
-        case .web, .health: false
+        case .web, .health, .liveness, .readiness, .metrics: false
         case .pypi, .rest: true
         }
     }

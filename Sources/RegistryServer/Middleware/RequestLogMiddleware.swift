@@ -1,18 +1,39 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOHTTP1
 import Registry
+import WireHTTP1
 
-/// The outermost middleware: turns every error into its response (each error type renders its
-/// own; anything else is a 500, logged) and logs one line per request: method, path, status, caller
-/// and milliseconds. Never a secret: the path without its query, the caller by name or token id.
+/// The outermost middleware: gives the request its id (`X-Request-Id`, in the answer and in every
+/// log line written while it is answered), turns every error into its response (each error type
+/// renders its own; anything else is a 500, logged), counts it by route, and logs one line per
+/// request: method, path, route, status, caller and milliseconds. Never a secret: the path
+/// without its query, the caller by name or token id.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = RegistryRequestContext
 
     let logger: Logger
+    let observability: ServerObservability
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
+        let requestID = RequestID.accepting(request.headers[Self.requestIDField]) ?? self.observability.requestIDs.next()
+        var response = try await RequestLogContext.$requestID.withValue(requestID) {
+            try await self.answer(request, context: context, started: started, next: next)
+        }
+        response.headers[Self.requestIDField] = requestID
+        return response
+    }
+
+    static let requestIDField = HTTPField.Name(RequestID.headerName)!
+
+    private func answer(
+        _ request: Request,
+        context: Context,
+        started: ContinuousClock.Instant,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let response: Response
         do {
             response = try await next(request, context)
@@ -32,25 +53,46 @@ struct RequestLogMiddleware: RouterMiddleware {
             self.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = Self.internalError
         }
+        let duration = ContinuousClock.now - started
+        self.count(request, response, context: context, duration: duration)
         self.logger.info(
             "\(request.method) \(request.uri.path) \(response.status.code)",
-            metadata: ["caller": "\(context.caller.principal.logDescription)", "ms": "\(Self.milliseconds(since: started))"]
+            metadata: [
+                "caller": "\(context.caller.principal.logDescription)", "route": "\(context.caller.route)",
+                "method": "\(request.method)", "path": "\(request.uri.path)", "status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible(duration.milliseconds),
+            ]
         )
         return response
+    }
+
+    /// The request under its route; a file served (in whole or in part, not a HEAD) as a download
+    /// of the bytes its answer carries.
+    private func count(_ request: Request, _ response: Response, context: Context, duration: Duration) {
+        self.observability.http.record(
+            route: context.caller.route,
+            method: request.method.rawValue,
+            status: response.status.code,
+            duration: duration
+        )
+        if context.caller.isDownload, request.method == .get, response.status == .ok || response.status == .partialContent {
+            self.observability.metrics.downloads.increment()
+            if let length = response.headers[.contentLength].flatMap(Int64.init) { self.observability.metrics.downloadBytes.increment(by: length) }
+        }
     }
 
     /// One line for a request whose client left before its body ended; the answer returned goes
     /// nowhere (its connection is closed).
     private func logAbort(_ request: Request, context: Context, started: ContinuousClock.Instant, receivedBytes: Int64?) -> Response {
-        var metadata: Logger.Metadata = ["caller": "\(context.caller.principal.logDescription)", "ms": "\(Self.milliseconds(since: started))"]
+        let duration = ContinuousClock.now - started
+        var metadata: Logger.Metadata = [
+            "caller": "\(context.caller.principal.logDescription)", "route": "\(context.caller.route)", "method": "\(request.method)",
+            "path": "\(request.uri.path)", "status": .stringConvertible(400), "duration_ms": .stringConvertible(duration.milliseconds),
+        ]
         if let receivedBytes { metadata["received_bytes"] = "\(receivedBytes)" }
         self.logger.info("\(request.method) \(request.uri.path) aborted by the client before its body ended", metadata: metadata)
+        self.observability.http.record(route: context.caller.route, method: request.method.rawValue, status: 400, duration: duration)
         return ErrorResponse.make(status: .badRequest, message: "400 Bad Request: the request body ended early")
-    }
-
-    private static func milliseconds(since started: ContinuousClock.Instant) -> Int64 {
-        let elapsed = ContinuousClock.now - started
-        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
     }
 
     private static var internalError: Response {

@@ -11,7 +11,15 @@ struct RoutingMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.route = try self.router.route(request.method, request.uri.path)
+        let route = try self.router.route(request.method, request.uri.path)
+        context.route = route
+        context.caller.route = route.label
+        if case .pypi(let pypi) = route, case .read(let read) = pypi.endpoint {
+            switch read {
+            case .file, .coreMetadata: context.caller.isDownload = true
+            case .index, .package: break
+            }
+        }
         context.replayGeneration = self.replay.generation
         return try await next(request, context)
     }

@@ -8,18 +8,27 @@ struct PyPIEndpoints: Sendable {
     let services: RegistryServices
     /// Rendered simple pages, valid while the projects they show are unchanged; nil for a name
     /// they have no package of (remembered too: an upstream name asks the database once).
-    let pages = VersionedCache<RenderedPage?>()
+    let pages: VersionedCache<RenderedPage?>
     /// Rendered upstream pages, valid while the upstream page they show is the same. Few: some are
     /// megabytes, and a miss costs only a render of the page held by `UpstreamPages`.
-    let upstreamPages = VersionedCache<RenderedPage>(capacity: 64)
+    let upstreamPages: VersionedCache<RenderedPage>
+    let metrics: RegistryMetrics
     let maxUploadSize: Int64
+
+    init(services: RegistryServices, metrics: RegistryMetrics = .disabled, maxUploadSize: Int64) {
+        self.services = services
+        self.metrics = metrics
+        self.maxUploadSize = maxUploadSize
+        self.pages = VersionedCache<RenderedPage?>(counting: metrics.simplePages)
+        self.upstreamPages = VersionedCache<RenderedPage>(capacity: 64, counting: metrics.upstreamPages)
+    }
 
     func respond(to route: PyPIRoute, _ request: Request, context: RegistryRequestContext, baseURL: String) async throws -> Response {
         let principal = context.principal
         switch (route.endpoint, route.scope) {
         case (.upload, .project(let reference)):
             let project = try await self.services.access.authorizedProject(reference.value, for: principal, action: .upload)
-            return try await UploadHandler(publisher: self.services.publisher, maxUploadSize: self.maxUploadSize)
+            return try await UploadHandler(publisher: self.services.publisher, metrics: self.metrics, maxUploadSize: self.maxUploadSize)
                 .handle(request, project: project)
         case (.yank(let undo), .project(let reference)):
             let project = try await self.services.access.authorizedProject(reference.value, for: principal, action: .manage)
@@ -31,7 +40,7 @@ struct PyPIEndpoints: Sendable {
                 pages: self.pages,
                 request: request,
                 baseURL: baseURL,
-                upstream: UpstreamReads(services: self.services, pages: self.upstreamPages, maxFileSize: self.maxUploadSize)
+                upstream: UpstreamReads(services: self.services, pages: self.upstreamPages, maxFileSize: self.maxUploadSize, metrics: self.metrics)
             )
             return try await self.replayable(showing: scope.projects, request: request, context: context) {
                 try await reads.respond(to: read, over: scope)
@@ -92,6 +101,7 @@ struct PyPIEndpoints: Sendable {
             )
         {
             response.headers.setInternal(mark)
+            response.headers.setInternal(RouteLabel(context.caller.route))
         }
         return response
     }

@@ -7,6 +7,7 @@ import Registry
 /// whole to `PackagePublisher.publish`. Memory stays bounded whatever the file size.
 struct UploadHandler {
     let publisher: PackagePublisher
+    let metrics: RegistryMetrics
     let maxUploadSize: Int64
 
     /// Room for all text fields together (long READMEs go in `description`).
@@ -117,6 +118,8 @@ struct UploadHandler {
             )
             switch try await self.publisher.publish(uploadRequest, upload: upload, to: project) {
             case .created:
+                self.metrics.uploads.increment()
+                self.metrics.uploadBytes.increment(by: upload.size)
                 return RESTResponse.json(.object([("message", .string("201 Created"))]), status: .created)
             case .unchanged:
                 return RESTResponse.json(.object([("message", .string("200 OK: the same file was already uploaded"))]))

@@ -11,6 +11,33 @@ struct UpstreamReads: Sendable {
     let pages: VersionedCache<RenderedPage>
     /// Upstream files are held to the same limit as uploads.
     let maxFileSize: Int64
+    let metrics: RegistryMetrics
+
+    /// Counts a page answer: a hit asked nothing upstream; every other source asked once.
+    func count(_ source: UpstreamPages.Source) {
+        switch source {
+        case .hit: self.metrics.upstreamHits.increment()
+        case .revalidated:
+            self.metrics.upstreamHits.increment()
+            self.metrics.upstreamFetches.increment()
+        case .miss:
+            self.metrics.upstreamMisses.increment()
+            self.metrics.upstreamFetches.increment()
+        case .stale:
+            self.metrics.upstreamStale.increment()
+            self.metrics.upstreamFetches.increment()
+        }
+    }
+
+    /// Counts a file answer: from the store (a hit) or fetched from the upstream (a miss).
+    func countFile(fetched: Bool) {
+        if fetched {
+            self.metrics.upstreamMisses.increment()
+            self.metrics.upstreamFetches.increment()
+        } else {
+            self.metrics.upstreamHits.increment()
+        }
+    }
 }
 
 /// `simple/:name` and `files/...` for what no local package of the scope has: forwarded only as
@@ -30,6 +57,7 @@ extension PyPIReadHandlers {
         case .cache(let index):
             let format = try self.negotiatedFormat()
             let answer = try await services.upstreamPages.page(of: normalizedName, from: index)
+            self.upstream.count(answer.source)
             let base = "\(self.baseURL)/\(scope.root)"
             let key = "\(normalizedName)|\(format.rawValue)|\(base)|\(answer.generation)"
             let page = try await self.upstream.pages.value(for: key, versions: [:]) {
@@ -65,12 +93,14 @@ extension PyPIReadHandlers {
         }
         let limit = coreMetadata ? UpstreamFiles.maximumMetadataSize : self.upstream.maxFileSize
         if let stored = try await files.stored(location) {
+            self.upstream.countFile(fetched: false)
             return try await self.blob(size: stored.size, sha256: stored.sha256, headers: headers, audience: scope.audience)
         }
         // A small file, a HEAD, a range or a file another request is fetching: fetched whole first,
         // then answered from the store (a wrong file is then a clean 502).
         let streams =
             !coreMetadata && !self.isHead && self.request.headers[.range] == nil && (location.expectedSize ?? .max) > FileBody.largestInMemory
+        self.upstream.countFile(fetched: true)
         guard streams, let download = try await files.download(location, index: index, maximumSize: limit) else {
             let stored = try await files.fetched(location, index: index, maximumSize: limit)
             return try await self.blob(size: stored.size, sha256: stored.sha256, headers: headers, audience: scope.audience)

@@ -7,6 +7,12 @@ enum APIRoute: Sendable {
     case web(WebRoute)
     /// `/-/health`, any method.
     case health
+    /// `/-/liveness` (GitLab's path): 200 while the process serves.
+    case liveness
+    /// `/-/readiness` (GitLab's path): whether the database and the blob store work.
+    case readiness
+    /// `/-/metrics`: Prometheus' text format, to the monitoring allowlist only.
+    case metrics
     /// GitLab's PyPI API, the hot path: matched first, by a parser of its own.
     case pypi(PyPIRoute)
     /// The rest of GitLab's REST API under `/api/v4`, from `RESTRouter`'s table.
@@ -22,7 +28,13 @@ struct APIRouter: Sendable {
 
     func route(_ method: HTTPRequest.Method, _ path: String) throws -> APIRoute {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        if segments.count == 2, segments[0] == "-", segments[1] == "health" { return .health }
+        if segments.count == 2, segments[0] == "-" {
+            if segments[1] == "health" { return .health }
+            if let route = Self.operations(segments[1]) {
+                guard method == .get || method == .head else { throw MethodNotAllowed(allowed: [.get, .head]) }
+                return route
+            }
+        }
         if let route = PyPIRoute(rawSegments: segments) {
             guard route.endpoint.methods.contains(method) else { throw MethodNotAllowed(allowed: route.endpoint.methods) }
             return .pypi(route)
@@ -39,6 +51,16 @@ struct APIRouter: Sendable {
             throw MethodNotAllowed(allowed: allowed)
         case .found(let route, let parameters):
             return .rest(route, parameters: parameters)
+        }
+    }
+
+    /// The operators' endpoints under `/-/` besides `/-/health`.
+    private static func operations(_ name: Substring) -> APIRoute? {
+        switch name {
+        case "liveness": .liveness
+        case "readiness": .readiness
+        case "metrics": .metrics
+        default: nil
         }
     }
 }

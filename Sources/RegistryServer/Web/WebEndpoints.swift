@@ -12,7 +12,14 @@ struct WebEndpoints: Sendable {
     let logger: Logger
     /// Package pages' content (README rendered and sanitised included), per release, for maintainers
     /// and for everyone else, kept until the project's packages change.
-    let packageMains = VersionedCache<String>(capacity: 128)
+    let packageMains: VersionedCache<String>
+
+    init(services: RegistryServices, externalURL: String?, metrics: RegistryMetrics = .disabled, logger: Logger) {
+        self.services = services
+        self.externalURL = externalURL
+        self.logger = logger
+        self.packageMains = VersionedCache<String>(capacity: 128, counting: metrics.webPages)
+    }
 
     /// Cookies get `Secure` when the registry is served over https.
     var secureCookies: Bool { self.externalURL?.lowercased().hasPrefix("https://") ?? false }

@@ -18,6 +18,8 @@ public final class ReplayCache: Sendable {
         var head: HTTPResponseHead
         /// Who the answer was for, as the request log names callers.
         var caller: String
+        /// The route it was made for, as metrics name it (see `RouteLabel`).
+        var route: String
         var body: ByteBuffer
         var projects: [Int64]
         var versions: [Int64: Int64]

@@ -18,20 +18,25 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let cache: ReplayCache
+    private let observer: ReplayObserver
+    private let requestIDs: RequestIDSource
     private let logger: Logger
     /// Keys of the requests handed to Hummingbird whose answers have not begun, oldest first (nil: not replayable).
     private var forwarded: [ReplayCache.Key?] = []
     /// Whether an answer from Hummingbird has begun and not ended.
     private var answering = false
-    /// The answer being replayed, sent when the request's end arrives.
-    private var replaying: (ReplayCache.Answer, path: String)?
+    /// The answer being replayed, sent when the request's end arrives, with the request's id and
+    /// when its head arrived.
+    private var replaying: (answer: ReplayCache.Answer, path: String, requestID: String, started: ContinuousClock.Instant)?
     /// What is being kept of an answer on its way out.
     private var capture: (key: ReplayCache.Key, answer: ReplayCache.Answer)?
     private var needsFlush = false
     private var date = HTTPDate.Clock()
 
-    init(cache: ReplayCache, logger: Logger) {
+    init(cache: ReplayCache, observer: ReplayObserver, requestIDs: RequestIDSource, logger: Logger) {
         self.cache = cache
+        self.observer = observer
+        self.requestIDs = requestIDs
         self.logger = logger
     }
 
@@ -42,7 +47,8 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if self.forwarded.isEmpty, !self.answering, context.channel.isWritable, let key,
                 let answer = self.cache.answer(for: key)
             {
-                self.replaying = (answer, key.path)
+                let requestID = RequestID.accepting(request.headers.first(name: RequestID.headerName)) ?? self.requestIDs.next()
+                self.replaying = (answer, key.path, requestID, .now)
                 return
             }
             self.forwarded.append(key)
@@ -51,15 +57,21 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // A GET is replayed only without a body (see `Key`); anything else goes on.
             if self.replaying == nil { context.fireChannelRead(data) }
         case .end:
-            guard let (answer, path) = self.replaying else {
+            guard let (answer, path, requestID, started) = self.replaying else {
                 context.fireChannelRead(data)
                 return
             }
             self.replaying = nil
-            self.send(answer, context: context)
+            self.send(answer, requestID: requestID, context: context)
+            let duration = ContinuousClock.now - started
+            let status = Int(answer.head.status.code)
+            self.observer.replayed(answer.route, status, answer.body.readableBytes, duration)
             self.logger.info(
-                "GET \(Self.loggedPath(path)) \(answer.head.status.code)",
-                metadata: ["caller": "\(answer.caller)", "replayed": "true"]
+                "GET \(Self.loggedPath(path)) \(status)",
+                metadata: [
+                    "caller": "\(answer.caller)", "replayed": "true", "request_id": "\(requestID)", "route": "\(answer.route)",
+                    "method": "GET", "status": "\(status)", "duration_ms": "\(duration.milliseconds)",
+                ]
             )
         }
     }
@@ -83,9 +95,10 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    private func send(_ answer: ReplayCache.Answer, context: ChannelHandlerContext) {
+    private func send(_ answer: ReplayCache.Answer, requestID: String, context: ChannelHandlerContext) {
         var head = answer.head
         head.headers.replaceOrAdd(name: "Date", value: self.date.now())
+        head.headers.replaceOrAdd(name: RequestID.headerName, value: requestID)
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         if answer.body.readableBytes > 0 {
             context.write(self.wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil)
@@ -99,6 +112,7 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(var head) where head.status.code < 200:
             // A 100 Continue is not the answer: the request's final head is still to come.
             _ = head.headers.takeInternal(ReplayableAnswer.self)
+            _ = head.headers.takeInternal(RouteLabel.self)
             context.write(self.wrapOutboundOut(.head(head)), promise: promise)
             return
         case .head(var head):
@@ -106,10 +120,12 @@ final class ReplayHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.answering = true
             self.capture = nil
             if let marker = head.headers.takeInternal(ReplayableAnswer.self) {
+                let route = head.headers.takeInternal(RouteLabel.self)?.parsed?.label ?? "unmatched"
                 if let key, let marker = marker.parsed {
                     let answer = ReplayCache.Answer(
                         head: head,
                         caller: marker.caller,
+                        route: route,
                         body: ByteBuffer(),
                         projects: marker.projects,
                         versions: marker.versions,
