@@ -215,7 +215,8 @@ def test_request_counts_move_by_exactly_the_requests_made(shop):
     anon = r.status_code
     second = wheel("wh-metered", "1.1")
     upload_ok(wh, pid, second, "wh-metered", "1.1", auth)
-    for path in ("/-/liveness", "/-/readiness", "/-/health", "/no/such/thing", "/-/nothing"):
+    for path in ("/-/liveness", "/-/readiness", "/-/health", "/api/v4/no/such/thing", "/-/nothing"):
+        # (/no/such/thing would be a web page, web:namespace, answering 404)
         wh.http.get(f"{wh.base}{path}", timeout=10)
     after = scrape(wh)
 
@@ -240,10 +241,11 @@ def test_request_counts_move_by_exactly_the_requests_made(shop):
     # Uploads and downloads with their bytes.
     def moved(name):
         return after.value(name) - before.value(name)
-    assert moved("wheelhouse_uploads_total") == 1
-    assert moved("wheelhouse_upload_bytes_total") == len(second.data)
-    assert moved("wheelhouse_downloads_total") == 2
-    assert moved("wheelhouse_download_bytes_total") == 2 * len(shop.dist.data)
+    got = {n: moved(n) for n in ("wheelhouse_uploads_total", "wheelhouse_upload_bytes_total",
+                                 "wheelhouse_downloads_total", "wheelhouse_download_bytes_total")}
+    assert got == {"wheelhouse_uploads_total": 1, "wheelhouse_upload_bytes_total": len(second.data),
+                   "wheelhouse_downloads_total": 2,
+                   "wheelhouse_download_bytes_total": 2 * len(shop.dist.data)}, got
     # Durations: one observation per counted request of each route.
     for route in (SIMPLE_ROUTE, FILE_ROUTE, UPLOAD_ROUTE):
         n = sum(v for k, v in want.items() if k[0] == route)
