@@ -14,9 +14,12 @@ class Wheelhouse(Server):
     own that PROCS stops on exit, polls /-/health every 2 ms (start-up is a figure of the report,
     of some tens of ms), and turns a failed admin command or start into a BenchError."""
 
-    def __init__(self, binary: Path, work: Path, database_url: str | None = None) -> None:
-        super().__init__(binary, work / "data", work / "wheelhouse.log", database_url=database_url,
-                         env={"WHEELHOUSE_LOG_LEVEL": "warning"}, new_session=True)
+    def __init__(self, binary: Path, work: Path, database_url: str | None = None, *, serve_args=(),
+                 log_name: str = "wheelhouse.log") -> None:
+        """`serve_args` go on `serve`'s command line (`--no-metrics` for the metrics on/off
+        scenario, whose second server shares the data dir and logs to `log_name`)."""
+        super().__init__(binary, work / "data", work / log_name, database_url=database_url,
+                         env={"WHEELHOUSE_LOG_LEVEL": "warning"}, serve_args=serve_args, new_session=True)
 
     def launch(self) -> "Wheelhouse":
         super().launch()
