@@ -2,9 +2,8 @@
 become an exit that still cleans up, the binary is built when none is given, every process the
 run started is stopped on exit, Ctrl-C or error, and the work directory in /tmp is removed unless
 `--keep`. compare.py, upstream.py, objectstore.py and soak.py each spell this out in their own
-`main`; `benchmarks/run pages` (bench/pages.py) was the first to use this one, `benchmarks/run metrics`
-(bench/metrics.py) uses it too, and the others can
-move onto it as they are next changed."""
+`main`; `benchmarks/run pages` (bench/pages.py) was the first to use this one, `benchmarks/run
+metrics` (bench/metrics.py) the second, and the others can move onto it as they are next changed."""
 from __future__ import annotations
 
 import os
