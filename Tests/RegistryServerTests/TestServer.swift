@@ -76,6 +76,12 @@ struct TestServer {
                 let application = RegistryServer.makeApplication(
                     services: services,
                     configuration: ServerConfiguration(host: "127.0.0.1", port: 0, maxUploadSize: maxUploadSize),
+                    observability: ServerObservability(
+                        backend: ServerMetricsBackend(counting: true),
+                        readiness: ReadinessProbe(store: store, blobs: blobs),
+                        allowlist: .loopback,
+                        version: "test"
+                    ),
                     logger: logger
                 )
                 let cast = server
