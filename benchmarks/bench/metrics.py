@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -65,6 +66,8 @@ def options(argv=None) -> argparse.Namespace:
     parser.add_argument("--readme-kib", type=int, default=20, help="size of the package pages' README (default 20)")
     parser.add_argument("--target-percent", type=float, default=TARGET_PERCENT,
                         help="how far below metrics off metrics on may be (default 3)")
+    parser.add_argument("--together", action="store_true",
+                        help="load both servers at the same time (one wrk each) instead of one after the other")
     parser.add_argument("--database-url", help="run Wheelhouse on this (empty) PostgreSQL database")
     parser.add_argument("--work-dir", type=Path, help="where data goes (default: a new directory in /tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -225,7 +228,7 @@ def measure_one(bench: Bench, row: MetricsRow, name: str, round: int) -> Run:
         bench.notes.append(f"{row.key}, metrics {name}, round {round + 1}: {load.errors}")
     if run.replayed is not None and (run.replayed >= 0.5) != row.replay:
         bench.notes.append(f"{row.key}, round {round + 1}: {run.replayed:.0%} of the answers replayed, "
-                           f"expected {'all' if row.replay else 'none'}")
+                           f"expected {'most' if row.replay else 'none'}")
     log(f"wrk {row.key} metrics {name:3} (round {round + 1} of {bench.args.rounds}): {load.rps:,.0f} req/s, "
         f"p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms, {run.cpu_us:.0f} us CPU/request"
         + (f", {run.replayed:.0%} replayed" if run.replayed is not None else ""))
@@ -266,8 +269,12 @@ def run(args, work: Path, binary: Path, wrk_bin: str) -> Bench:
     for round in range(args.rounds):
         order = (ON, OFF) if round % 2 == 0 else (OFF, ON)
         for row in bench.rows:
-            for name in order:
-                row.runs.append(measure_one(bench, row, name, round))
+            if args.together:  # two wrk at once: whatever else runs on the machine hits both alike
+                with ThreadPoolExecutor(2) as pool:
+                    row.runs.extend(pool.map(lambda name: measure_one(bench, row, name, round), order))
+            else:
+                for name in order:
+                    row.runs.append(measure_one(bench, row, name, round))
     bench.loadavg.append(os.getloadavg())
     text_off = scrape(off)
     if "wheelhouse_http_requests_total{" in text_off:
@@ -377,8 +384,9 @@ def report(bench: Bench, binary: Path) -> str:
         + ("PostgreSQL (--database-url)" if args.database_url else "SQLite in the data dir"),
         f"two servers on one data dir, side by side: `serve` (metrics on) and `serve --no-metrics` (off)",
         f"load: wrk -t{args.threads} -c{args.connections} -d{args.seconds}s --latency after a {args.warmup} s warm-up, "
-        f"{args.rounds} rounds, each loading every row on both servers in turn (on first in odd rounds, off first "
-        f"in even ones), each server idle before each run",
+        f"{args.rounds} rounds, each loading every row on both servers "
+        + ("at the same time (--together: one wrk per server, sharing the cores)" if args.together else
+           "in turn (on first in odd rounds, off first in even ones)") + ", each server idle before each run",
         f"catalogue: {cat.uploads:,} files uploaded over HTTP in {cat.upload_seconds:.0f} s",
         "CPU/request: the server's utime + stime over the measured seconds / wrk's requests; counted: "
         "wheelhouse_http_requests_total's increase / wrk's requests (answers still in flight when wrk stops "
