@@ -18,6 +18,9 @@ extension APIRoute {
 }
 
 extension PyPIRoute {
+    /// What the labels of the file and core metadata routes, and only those, contain.
+    static let fileRouteMarker = "/files/:sha256/"
+
     var label: String {
         let root: String
         switch self.scope {

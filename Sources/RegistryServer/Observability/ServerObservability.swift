@@ -26,13 +26,18 @@ public struct ServerObservability: Sendable {
         Gauge(label: "wheelhouse_build_info", dimensions: [("version", version)], factory: PrometheusBackend(registry: backend.registry)).record(1)
     }
 
-    /// Replays counted as requests of the route they replay, and as replays.
+    /// Replays counted as requests of the route they replay, and as replays; a replayed file (a
+    /// small one read from S3 is kept like a page) as a download too.
     var replayObserver: ReplayObserver {
         let http = self.http
-        let replayed = self.metrics.replayedAnswers
-        return ReplayObserver { route, status, _, duration in
-            replayed.increment()
+        let metrics = self.metrics
+        return ReplayObserver { route, status, bodyBytes, duration in
+            metrics.replayedAnswers.increment()
             http.record(route: route, method: "GET", status: status, duration: duration)
+            if status == 200 || status == 206, route.contains(PyPIRoute.fileRouteMarker) {
+                metrics.downloads.increment()
+                metrics.downloadBytes.increment(by: bodyBytes)
+            }
         }
     }
 }
