@@ -463,7 +463,7 @@ def normalised(r, login: str) -> tuple:
         body = body.replace(token, "TOKEN")
     body = body.replace(login, "LOGIN")
     headers = sorted((k.lower(), v) for k, v in r.headers.items()
-                     if k.lower() not in ("set-cookie", "date"))
+                     if k.lower() not in ("set-cookie", "date", "x-request-id"))
     cookies = sorted((c.name, sorted(c.attrs.items())) for c in
                      [set_cookie(r, CSRF_COOKIE), set_cookie(r, SESSION_COOKIE)] if c is not None)
     return r.status_code, headers, cookies, body
