@@ -105,6 +105,8 @@ let package = Package(
                 // For `HTTPParserError`, how a request body that breaks off or is malformed is reported.
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                // `Timer.record(duration:)`, so durations are not converted by hand.
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Metrics
 import NIOConcurrencyHelpers
 
 /// `wheelhouse_http_requests_total` and `wheelhouse_http_request_duration_seconds`. Routes are
@@ -39,13 +40,6 @@ final class HTTPMetrics: Sendable {
             timers[route] = timer
             return timer
         }
-        timer.recordInterval(duration)
-    }
-}
-
-extension Timer {
-    fileprivate func recordInterval(_ duration: Duration) {
-        let components = duration.components
-        self.recordNanoseconds(components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
+        timer.record(duration: duration)
     }
 }
