@@ -207,7 +207,8 @@ struct S3BlobStoreTests {
                     try await store.transfer(upload, sha256: digests.sha256)
                 }
                 upload.discard()
-                #expect(ContinuousClock.now - started < .seconds(10))
+                // "Not a hang": the client gives up in seconds; the bound catches minutes, under any load.
+                #expect(ContinuousClock.now - started < .seconds(60))
             }
         }
     }
