@@ -52,7 +52,7 @@ struct SettingsCommand: AsyncParsableCommand {
                 throw ValidationFailure(message: "unknown setting '\(self.key)': use one of \(SettingsCommand.keys.joined(separator: ", "))")
             }
             do {
-                let settings = try await services.settings.update(change, by: nil)
+                let settings = try await services.settings.update(change, by: nil, author: services.admin.author)
                 return (Representations.settings(settings), SettingsCommand.text(settings))
             } catch let error as SettingsError {
                 throw ValidationFailure(message: error.description)

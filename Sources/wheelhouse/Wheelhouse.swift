@@ -9,7 +9,7 @@ struct Wheelhouse: AsyncParsableCommand {
             ServeCommand.self, UserCommand.self, TokenCommand.self, GroupCommand.self,
             ProjectCommand.self, MemberCommand.self, DeployTokenCommand.self,
             YankCommand.self, UnyankCommand.self, SettingsCommand.self, BulkLoadCommand.self, MigrateCommand.self, MigrateDataCommand.self,
-            BlobsCommand.self, FsckCommand.self, GcCommand.self, BackupCommand.self, RestoreCommand.self,
+            BlobsCommand.self, FsckCommand.self, GcCommand.self, BackupCommand.self, RestoreCommand.self, AuditCommand.self,
         ]
     )
 }

@@ -26,7 +26,8 @@ struct YankCommand: AdminCommand {
             project: project,
             name: self.release.name,
             version: self.release.version,
-            fileName: self.release.file
+            fileName: self.release.file,
+            author: services.admin.author
         )
         return (YankCommand.json("Yanked", files), "Yanked \(files.joined(separator: ", "))")
     }
@@ -49,7 +50,8 @@ struct UnyankCommand: AdminCommand {
             project: project,
             name: self.release.name,
             version: self.release.version,
-            fileName: self.release.file
+            fileName: self.release.file,
+            author: services.admin.author
         )
         return (YankCommand.json("Unyanked", files), "Unyanked \(files.joined(separator: ", "))")
     }

@@ -104,7 +104,7 @@ import Testing
             let request = UploadRequest(fileName: "corp_auth-1.0.tar.gz", name: "corp-auth", version: "1.0", requiresPython: nil)
             let upload = try await server.elsewhere.publisher.beginUpload(fileName: request.fileName)
             try await upload.append(ByteBuffer(bytes: [1, 2, 3]))
-            _ = try await server.elsewhere.publisher.publish(request, upload: upload, to: project)
+            _ = try await server.elsewhere.publisher.publish(request, upload: upload, to: project, author: .commandLine())
             try await Task.sleep(for: CacheLifetimes.packagesVersions + .milliseconds(50))
 
             // A name in a private project below the group never forwards, even to anonymous callers who cannot see it.

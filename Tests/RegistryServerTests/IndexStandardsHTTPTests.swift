@@ -186,7 +186,8 @@ import Testing
                 project: server.projects["acme/lib"]!,
                 name: "demo",
                 version: "1.0",
-                fileName: nil
+                fileName: nil,
+                author: .commandLine()
             )
             // Another process's change shows once this process's view of the versions is renewed.
             try await Task.sleep(for: CacheLifetimes.packagesVersions + .milliseconds(50))

@@ -43,16 +43,17 @@ import Testing
             _ = try await source.admin.addMember(username: "alice", to: .group("acme"), accessLevel: .maintainer)
             _ = try await source.admin.createDeployToken(for: .project("acme/sub/lib"), name: "d", scopes: [.readPackageRegistry], expiresAt: nil)
             let request = UploadRequest(fileName: "demo-1.0.tar.gz", name: "Demo", version: "1.0", requiresPython: ">=3.9")
-            _ = try await source.services.publisher.publish(request, upload: try await source.upload([1, 2, 3]), to: project)
-            _ = try await source.services.maintenance.setYank(Yank(reason: "broken"), project: project, name: "demo", version: "1.0", fileName: nil)
+            _ = try await source.services.publisher.publish(request, upload: try await source.upload([1, 2, 3]), to: project, author: .commandLine())
+            _ = try await source.services.maintenance.setYank(Yank(reason: "broken"), project: project, name: "demo", version: "1.0", fileName: nil, author: .commandLine())
             // A deleted package leaves its name reserved; the settings are rows of their own.
             let other = UploadRequest(fileName: "other-1.0.tar.gz", name: "other", version: "1.0", requiresPython: nil)
-            _ = try await source.services.publisher.publish(other, upload: try await source.upload([4, 5, 6]), to: project)
+            _ = try await source.services.publisher.publish(other, upload: try await source.upload([4, 5, 6]), to: project, author: .commandLine())
             let package = try await source.store.packages(in: [project.id], name: "other", order: .init(), page: .init(page: 1, perPage: 20)).items[0]
-            try await source.services.maintenance.deletePackage(package)
+            try await source.services.maintenance.deletePackage(package, author: .commandLine())
             let settings = try await source.services.settings.update(
                 SettingsChange(forwarding: true, upstreamURL: "http://127.0.0.1:9/simple", upstreamPassword: "s3cret"),
-                by: nil
+                by: nil,
+                author: .commandLine()
             )
 
             try await TemporaryRegistry.with { target in

@@ -12,7 +12,7 @@ import Testing
 
     func publish(_ registry: TemporaryRegistry, _ name: String, to project: Project) async throws {
         let request = UploadRequest(fileName: "\(name)-1.0.tar.gz", name: name, version: "1.0", requiresPython: nil)
-        _ = try await registry.services.publisher.publish(request, upload: try await registry.upload(Array(name.utf8)), to: project)
+        _ = try await registry.services.publisher.publish(request, upload: try await registry.upload(Array(name.utf8)), to: project, author: .commandLine())
     }
 
     @Test func followsTheNearestOverrideThenTheInstance() async throws {
@@ -23,7 +23,7 @@ import Testing
             let policy = registry.services.forwarding
             // Off by default, and nothing forwards without an upstream.
             #expect(try await policy.forwarding(of: "requests", for: .project(project)) == .none)
-            _ = try await registry.services.settings.update(SettingsChange(forwarding: true, upstreamURL: Self.upstream), by: nil)
+            _ = try await registry.services.settings.update(SettingsChange(forwarding: true, upstreamURL: Self.upstream), by: nil, author: .commandLine())
             let cached = Forwarding.cache(try await registry.services.settings.current().upstream!)
             #expect(try await policy.forwarding(of: "requests", for: .project(project)) == cached)
 
@@ -41,7 +41,7 @@ import Testing
             _ = try await registry.admin.setForwarding(ofGroup: "acme", to: .inherit)
             try await self.settle()
 
-            _ = try await registry.services.settings.update(SettingsChange(forwardingMode: "redirect"), by: nil)
+            _ = try await registry.services.settings.update(SettingsChange(forwardingMode: "redirect"), by: nil, author: .commandLine())
             #expect(try await policy.forwarding(of: "requests", for: .group(top)) == .redirect(Self.upstream + "requests/"))
         }
     }
@@ -53,7 +53,7 @@ import Testing
             let hidden = try await registry.admin.createProject(fullPath: "acme/secret/internal", visibility: .private)
             let app = try await registry.admin.createProject(fullPath: "acme/app", visibility: .public)
             let lookalike = try await registry.admin.createGroup(fullPath: "acme_x", visibility: .public)
-            _ = try await registry.services.settings.update(SettingsChange(forwarding: true, upstreamURL: Self.upstream), by: nil)
+            _ = try await registry.services.settings.update(SettingsChange(forwarding: true, upstreamURL: Self.upstream), by: nil, author: .commandLine())
             let policy = registry.services.forwarding
 
             try await self.publish(registry, "corp-auth", to: hidden)
@@ -66,7 +66,7 @@ import Testing
             // Deleting the package keeps the name reserved, until a maintainer clears it.
             let package = try await registry.store.packages(in: [hidden.id], name: "corp-auth", order: .init(), page: .init(page: 1, perPage: 5))
                 .items[0]
-            try await registry.services.maintenance.deletePackage(package)
+            try await registry.services.maintenance.deletePackage(package, author: .commandLine())
             #expect(try await registry.admin.reservedNames(of: "acme/secret/internal").map(\.normalizedName) == ["corp-auth"])
             #expect(try await policy.forwarding(of: "corp-auth", for: .group(top)) == .none)
             try await registry.admin.clearReservedName("Corp_Auth", in: "acme/secret/internal")

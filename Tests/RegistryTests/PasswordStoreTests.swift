@@ -11,18 +11,18 @@ import Testing
             let before = try #require(try await registry.store.userAndPasswordHash(login: "alice"))
             #expect(before.user == alice && before.passwordHash == nil)
 
-            let updated = try await registry.store.updateUser(id: alice.id, UserChanges(passwordHash: "$scrypt$stored"))
+            let updated = try await registry.store.updateUser(id: alice.id, UserChanges(passwordHash: "$scrypt$stored"), audit: { _ in [] })
             #expect(updated == alice)
             let after = try #require(try await registry.store.userAndPasswordHash(login: "ALICE"))
             #expect(after.user == alice && after.passwordHash == "$scrypt$stored")
 
             // Only the fields given change.
-            let admin = try await registry.store.updateUser(id: alice.id, UserChanges(isAdmin: true))
+            let admin = try await registry.store.updateUser(id: alice.id, UserChanges(isAdmin: true), audit: { _ in [] })
             #expect(admin?.isAdmin == true)
             #expect(try await registry.store.userAndPasswordHash(login: "alice")?.passwordHash == "$scrypt$stored")
-            #expect(try await registry.store.updateUser(id: alice.id, UserChanges())?.isAdmin == true)
+            #expect(try await registry.store.updateUser(id: alice.id, UserChanges(), audit: { _ in [] })?.isAdmin == true)
 
-            #expect(try await registry.store.updateUser(id: alice.id + 1000, UserChanges(passwordHash: "x")) == nil)
+            #expect(try await registry.store.updateUser(id: alice.id + 1000, UserChanges(passwordHash: "x"), audit: { _ in [] }) == nil)
             #expect(try await registry.store.userAndPasswordHash(login: "nobody") == nil)
         }
     }
@@ -77,9 +77,9 @@ import Testing
             let root = try await registry.admin.createUser(username: "root", isAdmin: true)
             let principal = Principal.user(root, scopes: [.api])
             try await registry.store.insertWebSession(idDigest: "bob-2", userID: bob.id, replacing: nil, at: .now())
-            _ = try await registry.services.management.updateUser(principal, id: bob.id, password: nil, isAdmin: true)
+            _ = try await registry.services.management.updateUser(principal, id: bob.id, password: nil, isAdmin: true, author: .commandLine())
             #expect(try await registry.store.webSession(idDigest: "bob-2")?.user.isAdmin == true)
-            _ = try await registry.services.management.updateUser(principal, id: bob.id, password: "bob's new password")
+            _ = try await registry.services.management.updateUser(principal, id: bob.id, password: "bob's new password", author: .commandLine())
             #expect(try await registry.store.webSession(idDigest: "bob-1") == nil)
             #expect(try await registry.store.webSession(idDigest: "bob-2") == nil)
         }

@@ -100,7 +100,8 @@ import Testing
             let first = try await registry.services.publisher.publish(
                 request,
                 upload: try await registry.upload(Array(repeating: 7, count: 5000)),
-                to: project
+                to: project,
+                author: .commandLine()
             )
             guard case .created(let file) = first else {
                 Issue.record("expected created, got \(first)")
@@ -111,7 +112,8 @@ import Testing
             let again = try await registry.services.publisher.publish(
                 request,
                 upload: try await registry.upload(Array(repeating: 7, count: 5000)),
-                to: project
+                to: project,
+                author: .commandLine()
             )
             #expect(again == .unchanged(file))
 
@@ -119,7 +121,8 @@ import Testing
                 try await registry.services.publisher.publish(
                     request,
                     upload: try await registry.upload(Array(repeating: 8, count: 5000)),
-                    to: project
+                    to: project,
+                    author: .commandLine()
                 )
             }
 
@@ -128,7 +131,8 @@ import Testing
             _ = try await registry.services.publisher.publish(
                 wheel,
                 upload: try await registry.upload(try TestDistributions.wheel(name: "demo", version: "1.0")),
-                to: project
+                to: project,
+                author: .commandLine()
             )
             let files = try await registry.services.reader.files(of: "DEMO", in: [project])
             #expect(files.map(\.file.fileName) == ["demo-1.0.tar.gz", "demo-1.0-py3-none-any.whl"])
@@ -151,15 +155,15 @@ import Testing
             var tampered = UploadRequest(fileName: "demo-1.0.tar.gz", name: "demo", version: "1.0")
             tampered.sha256 = String(repeating: "a", count: 64)
             await #expect(throws: RegistryError.self) {
-                try await registry.services.publisher.publish(tampered, upload: try await registry.upload([1, 2, 3]), to: project)
+                try await registry.services.publisher.publish(tampered, upload: try await registry.upload([1, 2, 3]), to: project, author: .commandLine())
             }
             let mismatched = UploadRequest(fileName: "demo-1.0.tar.gz", name: "other", version: "1.0")
             await #expect(throws: RegistryError.self) {
-                try await registry.services.publisher.publish(mismatched, upload: try await registry.upload([1, 2, 3]), to: project)
+                try await registry.services.publisher.publish(mismatched, upload: try await registry.upload([1, 2, 3]), to: project, author: .commandLine())
             }
             let empty = UploadRequest(fileName: "demo-1.0.tar.gz", name: "demo", version: "1.0")
             await #expect(throws: RegistryError.self) {
-                try await registry.services.publisher.publish(empty, upload: try await registry.upload([]), to: project)
+                try await registry.services.publisher.publish(empty, upload: try await registry.upload([]), to: project, author: .commandLine())
             }
             #expect(try registry.blobFiles().isEmpty)
             #expect(try await registry.services.reader.index(of: [project]).isEmpty)
@@ -174,7 +178,7 @@ import Testing
             let outcomes = try await withThrowingTaskGroup(of: PublishOutcome.self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        try await registry.services.publisher.publish(request, upload: try await registry.upload([9, 9, 9]), to: project)
+                        try await registry.services.publisher.publish(request, upload: try await registry.upload([9, 9, 9]), to: project, author: .commandLine())
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

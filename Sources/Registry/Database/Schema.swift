@@ -215,6 +215,33 @@ enum Schema {
                     """,
                 ]
             ),
+            // Audit events (issue 15): who changed what, written in the transaction of the change.
+            // No foreign keys: an event outlives the user, group or project it names. Listings are
+            // newest first within one entity (the first index) or across the instance by time.
+            Migration(
+                version: 7,
+                statements: [
+                    """
+                    CREATE TABLE audit_events (
+                        id \(primaryKey),
+                        created_at BIGINT NOT NULL,
+                        author_id BIGINT NOT NULL,
+                        author_name TEXT NOT NULL,
+                        entity_type \(sortableText) NOT NULL,
+                        entity_id BIGINT NOT NULL,
+                        entity_path TEXT NOT NULL,
+                        event_name TEXT NOT NULL,
+                        target_type TEXT,
+                        target_id BIGINT,
+                        target_details TEXT,
+                        ip_address TEXT,
+                        details TEXT NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX audit_events_entity ON audit_events (entity_type, entity_id, id)",
+                    "CREATE INDEX audit_events_created_at ON audit_events (created_at)",
+                ]
+            ),
         ]
     }
 

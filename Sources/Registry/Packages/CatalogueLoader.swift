@@ -71,10 +71,17 @@ public struct CatalogueLoader: Sendable {
         }
     }
 
-    /// Records a batch of checked lines in one transaction.
-    public func record(_ uploads: [ListedUpload], in project: Project) async throws -> (packages: Int, files: Int) {
+    /// Records a batch of checked lines in one transaction, with one audit event for the batch
+    /// (only `wheelhouse bulk-load` loads catalogues, so the author is the command line unless told).
+    public func record(
+        _ uploads: [ListedUpload],
+        in project: Project,
+        author: AuditAuthor = .commandLine()
+    ) async throws -> (packages: Int, files: Int) {
         try await self.freshness.afterWrite(.packages) {
-            try await self.store.recordListedFiles(uploads, projectID: project.id)
+            try await self.store.recordListedFiles(uploads, projectID: project.id) { counts in
+                [.packagesBulkLoaded(packages: counts.packages, files: counts.files, in: project, by: author)]
+            }
         }
     }
 }

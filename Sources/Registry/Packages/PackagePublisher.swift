@@ -19,8 +19,9 @@ public struct PackagePublisher: Sendable {
         return try await self.blobs.makeUpload()
     }
 
-    /// Publishes a fully received upload to a project the caller was authorised to upload to.
-    public func publish(_ request: UploadRequest, upload: BlobUpload, to project: Project) async throws -> PublishOutcome {
+    /// Publishes a fully received upload to a project the caller was authorised to upload to; a new
+    /// file is recorded as `author`'s upload (the same bytes again change nothing and record nothing).
+    public func publish(_ request: UploadRequest, upload: BlobUpload, to project: Project, author: AuditAuthor) async throws -> PublishOutcome {
         defer { upload.discard() }
         let checked = try PackageRules.check(request)
         guard upload.size > 0 else { throw RegistryError.invalid("The uploaded file is empty") }
@@ -55,7 +56,8 @@ public struct PackagePublisher: Sendable {
                 requiresPython: requiresPython,
                 metadata: stagedMetadata,
                 details: ReleaseDetails(metadata: extracted?.metadata, form: request.form),
-                to: project
+                to: project,
+                author: author
             )
         } catch {
             // Refused after all (the name taken at the same moment, the database down): what was
@@ -82,7 +84,8 @@ public struct PackagePublisher: Sendable {
         requiresPython: String?,
         metadata stagedMetadata: (BlobUpload, BlobReference)?,
         details: ReleaseDetails,
-        to project: Project
+        to project: Project,
+        author: AuditAuthor
     ) async throws -> PublishOutcome {
         let blobs = self.blobs
         return try await self.freshness.afterWrite(.packages) {
@@ -103,6 +106,9 @@ public struct PackagePublisher: Sendable {
                     if let (metadataUpload, metadata) = stagedMetadata {
                         try await blobs.commit(metadataUpload, sha256: metadata.sha256)
                     }
+                },
+                audit: { [name = checked.name.raw, version = checked.version.normalized] file in
+                    [.packageUploaded(file, name: name, version: version, in: project, by: author)]
                 }
             )
         }

@@ -7,7 +7,12 @@ extension AdminService {
             throw RegistryError.notFound("User '\(username)' not found")
         }
         let hash = try await self.storedPassword(password)
-        guard let updated = try await self.store.updateUser(id: user.id, UserChanges(passwordHash: hash)) else {
+        let author = self.author
+        let changes = UserChanges(passwordHash: hash)
+        let updated = try await self.store.updateUser(id: user.id, changes) {
+            AuditEntry.userChanged(before: $0.before, after: $0.after, passwordChanged: true, by: author)
+        }
+        guard let updated else {
             throw RegistryError.notFound("User '\(username)' not found")
         }
         return updated

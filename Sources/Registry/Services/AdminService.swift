@@ -8,15 +8,25 @@ public enum MembershipTarget: Sendable, Equatable {
 }
 
 /// Creating users, tokens, groups, projects and members: the one place their rules live, for the
-/// CLI today and the REST API next.
+/// CLI and, through `ManagementService`, the REST API. Every change is recorded as an audit event by
+/// `author`.
 public struct AdminService: Sendable {
     let store: MetadataStore
     /// Where passwords are hashed: scrypt is too slow for an event loop.
     let threadPool: NIOThreadPool
+    /// Who the changes are by: the operator at the command line, unless a request acts through
+    /// this service (`acting(as:)`).
+    public let author: AuditAuthor
 
-    public init(store: MetadataStore, threadPool: NIOThreadPool = .singleton) {
+    public init(store: MetadataStore, threadPool: NIOThreadPool = .singleton, author: AuditAuthor = .commandLine()) {
         self.store = store
         self.threadPool = threadPool
+        self.author = author
+    }
+
+    /// The same service, its changes recorded as `author`'s.
+    public func acting(as author: AuditAuthor) -> AdminService {
+        AdminService(store: self.store, threadPool: self.threadPool, author: author)
     }
 
     /// `password`, when given, must pass `PasswordRules`; without one the user cannot sign in on the web.
@@ -25,7 +35,10 @@ public struct AdminService: Sendable {
         try PathRules.checkNotReserved(username, what: "Username")
         var passwordHash: String?
         if let password { passwordHash = try await self.storedPassword(password) }
-        return try await self.store.insertUser(username: username, isAdmin: isAdmin, passwordHash: passwordHash)
+        let author = self.author
+        return try await self.store.insertUser(username: username, isAdmin: isAdmin, passwordHash: passwordHash) { user in
+            [.userCreated(user, withPassword: password != nil, by: author)]
+        }
     }
 
     public func createPersonalAccessToken(
@@ -42,18 +55,26 @@ public struct AdminService: Sendable {
             throw RegistryError.invalid("Personal access token scopes must be api and/or read_api")
         }
         let (secret, digest) = TokenSecrets.mint(.personal)
+        let author = self.author
         let token = try await self.store.insertPersonalAccessToken(
             userID: user.id,
             name: name,
             scopes: scopes,
             expiresAt: expiresAt,
             digest: digest
-        )
+        ) { token in [.personalAccessToken(.personalAccessTokenCreated, token, of: user, by: author)] }
         return IssuedToken(token: token, secret: secret)
     }
 
-    /// Creates a group; `fullPath` `a/b` makes `b` a subgroup of the existing group `a`.
-    public func createGroup(fullPath: String, visibility: Visibility) async throws -> Namespace {
+    /// Creates a group; `fullPath` `a/b` makes `b` a subgroup of the existing group `a`. Its name is
+    /// its path unless one is given; `owner`, when given, becomes its owner in the same transaction.
+    public func createGroup(
+        fullPath: String,
+        visibility: Visibility,
+        name: String? = nil,
+        description: String = "",
+        owner: User? = nil
+    ) async throws -> Namespace {
         let (parentPath, path) = try PathRules.split(fullPath)
         try PathRules.validateSegment(path, what: "Group path")
         if parentPath == nil { try PathRules.checkNotReserved(path, what: "Group path") }
@@ -65,11 +86,22 @@ public struct AdminService: Sendable {
             parent = found
             try Self.checkVisibility(visibility, within: found)
         }
-        return try await self.store.insertGroup(parent: parent, path: path, name: path, visibility: visibility)
+        let author = self.author
+        return try await self.store.insertGroup(
+            parent: parent,
+            path: path,
+            name: name ?? path,
+            visibility: visibility,
+            description: description,
+            owner: owner?.id
+        ) { group in
+            [.groupCreated(group, by: author)]
+                + (owner.map { [.member(.memberAdded, $0, on: AuditEntry.entity(of: group), from: nil, to: .owner, by: author)] } ?? [])
+        }
     }
 
-    /// Creates a project in a group or in a user's personal namespace.
-    public func createProject(fullPath: String, visibility: Visibility) async throws -> Project {
+    /// Creates a project in a group or in a user's personal namespace; its name is its path unless one is given.
+    public func createProject(fullPath: String, visibility: Visibility, name: String? = nil, description: String = "") async throws -> Project {
         let (namespacePath, path) = try PathRules.split(fullPath)
         try PathRules.validateSegment(path, what: "Project path")
         guard let namespacePath else {
@@ -79,7 +111,10 @@ public struct AdminService: Sendable {
             throw RegistryError.notFound("Namespace '\(namespacePath)' not found")
         }
         if namespace.kind == .group { try Self.checkVisibility(visibility, within: namespace) }
-        return try await self.store.insertProject(namespace: namespace, path: path, name: path, visibility: visibility)
+        let author = self.author
+        return try await self.store.insertProject(namespace: namespace, path: path, name: name ?? path, visibility: visibility, description: description) {
+            [.projectCreated($0, by: author)]
+        }
     }
 
     public func addMember(username: String, to target: MembershipTarget, accessLevel: AccessLevel) async throws -> Member {
@@ -87,8 +122,15 @@ public struct AdminService: Sendable {
             throw RegistryError.notFound("User '\(username)' not found")
         }
         let source = try await self.resolve(target)
-        try await self.store.insertMember(source: source, userID: user.id, accessLevel: accessLevel)
+        try await self.addMember(user, to: source, accessLevel: accessLevel)
         return Member(user: user, accessLevel: accessLevel)
+    }
+
+    /// Adds `user` to `source` with their event.
+    func addMember(_ user: User, to source: MembershipSource, accessLevel: AccessLevel) async throws {
+        let entity = try await self.auditEntity(of: source)
+        let entry = AuditEntry.member(.memberAdded, user, on: entity, from: nil, to: accessLevel, by: self.author)
+        try await self.store.insertMember(source: source, userID: user.id, accessLevel: accessLevel, audit: [entry])
     }
 
     /// A deploy token; its username is `wheelhouse+deploy-token-<id>` unless one is given.
@@ -106,6 +148,7 @@ public struct AdminService: Sendable {
             throw RegistryError.invalid("Deploy token scopes must be read_package_registry and/or write_package_registry")
         }
         let (secret, digest) = TokenSecrets.mint(.deploy)
+        let (author, entity) = (self.author, try await self.auditEntity(of: source))
         let token = try await self.store.insertDeployToken(
             source: source,
             name: name,
@@ -113,7 +156,7 @@ public struct AdminService: Sendable {
             scopes: scopes,
             expiresAt: expiresAt,
             digest: digest
-        )
+        ) { token in [.deployToken(.deployTokenCreated, token, on: entity, by: author)] }
         return IssuedToken(token: token, secret: secret)
     }
 
@@ -130,6 +173,18 @@ public struct AdminService: Sendable {
                 throw RegistryError.notFound("Project '\(reference)' not found")
             }
             return .project(project.id)
+        }
+    }
+
+    /// The group or project a membership or deploy token belongs to, as its events name it.
+    func auditEntity(of source: MembershipSource) async throws -> AuditEntity {
+        switch source {
+        case .namespace(let id):
+            guard let group = try await self.store.namespace(id: id) else { throw RegistryError.notFound("404 Group Not Found") }
+            return AuditEntry.entity(of: group)
+        case .project(let id):
+            guard let project = try await self.store.project(id: id) else { throw RegistryError.notFound("404 Project Not Found") }
+            return AuditEntry.entity(of: project)
         }
     }
 
@@ -212,8 +267,10 @@ extension AdminService {
         guard let group = try await self.store.group(reference: reference) else {
             throw RegistryError.notFound("Group '\(reference)' not found")
         }
-        try await self.store.setForwardingOverride(choice, ofGroup: group.id)
-        return try await self.store.namespace(id: group.id) ?? group
+        let author = self.author
+        return try await self.store.updateGroup(group.id, name: nil, visibility: nil, forwarding: choice) {
+            AuditEntry.groupUpdated(before: $0.before, after: $0.after, by: author)
+        }
     }
 
     public func reservedNames(of projectReference: String) async throws -> [ReservedName] {
@@ -222,7 +279,9 @@ extension AdminService {
 
     public func clearReservedName(_ name: String, in projectReference: String) async throws {
         let project = try await self.existingProject(projectReference)
-        guard try await self.store.clearReservedName(ProjectName.normalize(name), in: project.id) else {
+        let normalized = ProjectName.normalize(name)
+        let entry = AuditEntry.reservedNameCleared(normalized, in: project, by: self.author)
+        guard try await self.store.clearReservedName(normalized, in: project.id, audit: [entry]) else {
             throw RegistryError.notFound("'\(ProjectName.normalize(name))' is not reserved in \(project.pathWithNamespace)")
         }
     }

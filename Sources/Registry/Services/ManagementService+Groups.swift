@@ -36,7 +36,8 @@ extension ManagementService {
         name: String,
         parentID: Int64?,
         visibility: Visibility,
-        description: String?
+        description: String?,
+        author: AuditAuthor
     ) async throws -> Namespace {
         try await self.write {
             let user = try self.writer(principal)
@@ -46,12 +47,13 @@ extension ManagementService {
                 fullPath = parent.fullPath + "/" + path
             }
             try Self.validateName(name)
-            var group = try await self.admin.createGroup(fullPath: fullPath, visibility: visibility)
-            if name != group.name || description != nil {
-                group = try await self.store.updateGroup(group.id, name: name, visibility: nil, description: description)
-            }
-            try await self.store.insertMember(source: .namespace(group.id), userID: user.id, accessLevel: .owner)
-            return group
+            return try await self.admin.acting(as: author).createGroup(
+                fullPath: fullPath,
+                visibility: visibility,
+                name: name,
+                description: description ?? "",
+                owner: user
+            )
         }
     }
 
@@ -61,7 +63,8 @@ extension ManagementService {
         name: String?,
         visibility: Visibility?,
         description: String?,
-        forwarding: ForwardingOverride? = nil
+        forwarding: ForwardingOverride? = nil,
+        author: AuditAuthor
     ) async throws -> Namespace {
         try await self.write {
             let group = try await self.group(principal, reference, atLeast: .owner)
@@ -69,15 +72,19 @@ extension ManagementService {
                 try AdminService.checkVisibility(visibility, within: parent)
             }
             if let name { try Self.validateName(name) }
-            if let forwarding { try await self.store.setForwardingOverride(forwarding, ofGroup: group.id) }
-            return try await self.store.updateGroup(group.id, name: name, visibility: visibility, description: description)
+            return try await self.store.updateGroup(group.id, name: name, visibility: visibility, description: description, forwarding: forwarding) {
+                AuditEntry.groupUpdated(before: $0.before, after: $0.after, by: author)
+            }
         }
     }
 
-    public func deleteGroup(_ principal: Principal, _ reference: String) async throws {
+    public func deleteGroup(_ principal: Principal, _ reference: String, author: AuditAuthor) async throws {
         try await self.write {
             let group = try await self.group(principal, reference, atLeast: .owner)
-            try await self.maintenance.collectGarbage(try await self.store.deleteGroup(group))
+            let digests = try await self.store.deleteGroup(group) { projects in
+                [.deleted(.groupDeleted, on: AuditEntry.entity(of: group), projects: projects, by: author)]
+            }
+            try await self.maintenance.collectGarbage(digests)
         }
     }
 
@@ -119,7 +126,8 @@ extension ManagementService {
         name: String?,
         namespaceID: Int64?,
         visibility: Visibility,
-        description: String?
+        description: String?,
+        author: AuditAuthor
     ) async throws -> Project {
         try await self.write {
             let user = try self.writer(principal)
@@ -141,12 +149,13 @@ extension ManagementService {
                 throw (try await self.access.canSee(namespace, principal))
                     ? RegistryError.forbidden("403 Forbidden") : RegistryError.notFound("404 Namespace Not Found")
             }
-            var project = try await self.admin.createProject(fullPath: namespace.fullPath + "/" + path, visibility: visibility)
             if let name { try Self.validateName(name) }
-            if (name != nil && name != project.name) || description != nil {
-                project = try await self.store.updateProject(project.id, name: name, visibility: nil, description: description)
-            }
-            return project
+            return try await self.admin.acting(as: author).createProject(
+                fullPath: namespace.fullPath + "/" + path,
+                visibility: visibility,
+                name: name,
+                description: description ?? ""
+            )
         }
     }
 
@@ -155,7 +164,8 @@ extension ManagementService {
         _ reference: String,
         name: String?,
         visibility: Visibility?,
-        description: String?
+        description: String?,
+        author: AuditAuthor
     ) async throws -> Project {
         try await self.write {
             let project = try await self.project(principal, reference, atLeast: .maintainer)
@@ -163,14 +173,17 @@ extension ManagementService {
                 try AdminService.checkVisibility(visibility, within: namespace)
             }
             if let name { try Self.validateName(name) }
-            return try await self.store.updateProject(project.id, name: name, visibility: visibility, description: description)
+            return try await self.store.updateProject(project.id, name: name, visibility: visibility, description: description) {
+                AuditEntry.projectUpdated(before: $0.before, after: $0.after, by: author)
+            }
         }
     }
 
-    public func deleteProject(_ principal: Principal, _ reference: String) async throws {
+    public func deleteProject(_ principal: Principal, _ reference: String, author: AuditAuthor) async throws {
         try await self.write {
             let project = try await self.project(principal, reference, atLeast: .owner)
-            try await self.maintenance.collectGarbage(try await self.store.deleteProject(project))
+            let entry = AuditEntry.deleted(.projectDeleted, on: AuditEntry.entity(of: project), projects: 1, by: author)
+            try await self.maintenance.collectGarbage(try await self.store.deleteProject(project, audit: [entry]))
         }
     }
 

@@ -55,32 +55,51 @@ extension ManagementService {
     }
 
     /// Maintainers add members up to their own role; only owners make owners.
-    public func addMember(_ principal: Principal, to reference: ResourceReference, userID: Int64, accessLevel: AccessLevel) async throws -> Member {
+    public func addMember(
+        _ principal: Principal,
+        to reference: ResourceReference,
+        userID: Int64,
+        accessLevel: AccessLevel,
+        author: AuditAuthor
+    ) async throws -> Member {
         try await self.write {
             let source = try await self.source(principal, reference, atLeast: .maintainer)
             try await self.checkGrant(principal, accessLevel, on: reference)
             guard let user = try await self.store.user(id: userID) else { throw RegistryError.notFound("404 User Not Found") }
-            try await self.store.insertMember(source: source, userID: user.id, accessLevel: accessLevel)
+            try await self.admin.acting(as: author).addMember(user, to: source, accessLevel: accessLevel)
             return Member(user: user, accessLevel: accessLevel)
         }
     }
 
-    public func updateMember(_ principal: Principal, of reference: ResourceReference, userID: Int64, accessLevel: AccessLevel) async throws -> Member
-    {
+    public func updateMember(
+        _ principal: Principal,
+        of reference: ResourceReference,
+        userID: Int64,
+        accessLevel: AccessLevel,
+        author: AuditAuthor
+    ) async throws -> Member {
         try await self.write {
             let source = try await self.source(principal, reference, atLeast: .maintainer)
             try await self.checkGrant(principal, accessLevel, on: reference)
-            guard try await self.store.updateMember(source: source, userID: userID, accessLevel: accessLevel),
-                let user = try await self.store.user(id: userID)
-            else { throw RegistryError.notFound("404 Member Not Found") }
+            guard let user = try await self.store.user(id: userID) else { throw RegistryError.notFound("404 Member Not Found") }
+            let entity = try await self.admin.auditEntity(of: source)
+            let old = try await self.store.updateMember(source: source, userID: userID, accessLevel: accessLevel) { old in
+                [.member(.memberUpdated, user, on: entity, from: old, to: accessLevel, by: author)]
+            }
+            guard old != nil else { throw RegistryError.notFound("404 Member Not Found") }
             return Member(user: user, accessLevel: accessLevel)
         }
     }
 
-    public func removeMember(_ principal: Principal, from reference: ResourceReference, userID: Int64) async throws {
+    public func removeMember(_ principal: Principal, from reference: ResourceReference, userID: Int64, author: AuditAuthor) async throws {
         try await self.write {
             let source = try await self.source(principal, reference, atLeast: .maintainer)
-            guard try await self.store.deleteMember(source: source, userID: userID) else { throw RegistryError.notFound("404 Member Not Found") }
+            guard let user = try await self.store.user(id: userID) else { throw RegistryError.notFound("404 Member Not Found") }
+            let entity = try await self.admin.auditEntity(of: source)
+            let old = try await self.store.deleteMember(source: source, userID: userID) { old in
+                [.member(.memberRemoved, user, on: entity, from: old, to: nil, by: author)]
+            }
+            guard old != nil else { throw RegistryError.notFound("404 Member Not Found") }
         }
     }
 
@@ -101,7 +120,8 @@ extension ManagementService {
         name: String,
         username: String?,
         scopes: Set<TokenScope>,
-        expiresAt: Day?
+        expiresAt: Day?,
+        author: AuditAuthor
     ) async throws -> IssuedToken<DeployToken> {
         try await self.write {
             let source = try await self.source(principal, reference, atLeast: .maintainer)
@@ -110,14 +130,18 @@ extension ManagementService {
             case .namespace(let id): target = .group(String(id))
             case .project(let id): target = .project(String(id))
             }
-            return try await self.admin.createDeployToken(for: target, name: name, username: username, scopes: scopes, expiresAt: expiresAt)
+            return try await self.admin.acting(as: author).createDeployToken(for: target, name: name, username: username, scopes: scopes, expiresAt: expiresAt)
         }
     }
 
-    public func deleteDeployToken(_ principal: Principal, of reference: ResourceReference, id: Int64) async throws {
+    public func deleteDeployToken(_ principal: Principal, of reference: ResourceReference, id: Int64, author: AuditAuthor) async throws {
         try await self.write {
             let source = try await self.source(principal, reference, atLeast: .maintainer)
-            guard try await self.store.deleteDeployToken(id: id, source: source) else { throw RegistryError.notFound("404 Deploy Token Not Found") }
+            let entity = try await self.admin.auditEntity(of: source)
+            let deleted = try await self.store.deleteDeployToken(id: id, source: source) { token in
+                [.deployToken(.deployTokenRevoked, token, on: entity, by: author)]
+            }
+            guard deleted else { throw RegistryError.notFound("404 Deploy Token Not Found") }
         }
     }
 }

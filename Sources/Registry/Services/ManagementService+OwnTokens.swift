@@ -6,12 +6,13 @@ extension ManagementService {
         name: String,
         scopes: Set<TokenScope>,
         expiresAt: Day?,
-        today: Day = Timestamp.now().day
+        today: Day = Timestamp.now().day,
+        author: AuditAuthor
     ) async throws -> IssuedToken<PersonalAccessToken> {
         try await self.write {
             let user = try self.writer(principal)
             if let expiresAt, expiresAt <= today { throw RegistryError.invalid("The expiry date must be in the future") }
-            return try await self.admin.createPersonalAccessToken(username: user.username, name: name, scopes: scopes, expiresAt: expiresAt)
+            return try await self.admin.acting(as: author).createPersonalAccessToken(username: user.username, name: name, scopes: scopes, expiresAt: expiresAt)
         }
     }
 
@@ -23,13 +24,13 @@ extension ManagementService {
     }
 
     /// Revokes one of the caller's own tokens (an administrator's page also only shows their own).
-    public func revokeOwnPersonalAccessToken(_ principal: Principal, id: Int64) async throws {
+    public func revokeOwnPersonalAccessToken(_ principal: Principal, id: Int64, author: AuditAuthor) async throws {
         try await self.write {
             let user = try self.writer(principal)
             guard let token = try await self.store.personalAccessToken(id: id), token.userID == user.id else {
                 throw RegistryError.notFound("404 Not Found")
             }
-            try await self.store.revokePersonalAccessToken(id: token.id)
+            try await self.revoke(token, author: author)
         }
     }
 }

@@ -32,16 +32,22 @@ extension ManagementService {
         return try await self.store.files(ofPackage: package.id)
     }
 
-    public func deletePackage(_ principal: Principal, project reference: String, id: Int64) async throws {
+    public func deletePackage(_ principal: Principal, project reference: String, id: Int64, author: AuditAuthor) async throws {
         try await self.write {
-            try await self.maintenance.deletePackage(try await self.package(principal, project: reference, id: id, action: .manage))
+            try await self.maintenance.deletePackage(try await self.package(principal, project: reference, id: id, action: .manage), author: author)
         }
     }
 
-    public func deletePackageFile(_ principal: Principal, project reference: String, packageID: Int64, fileID: Int64) async throws {
+    public func deletePackageFile(
+        _ principal: Principal,
+        project reference: String,
+        packageID: Int64,
+        fileID: Int64,
+        author: AuditAuthor
+    ) async throws {
         try await self.write {
             let package = try await self.package(principal, project: reference, id: packageID, action: .manage)
-            try await self.maintenance.deletePackageFile(id: fileID, of: package)
+            try await self.maintenance.deletePackageFile(id: fileID, of: package, author: author)
         }
     }
 
@@ -54,10 +60,12 @@ extension ManagementService {
     }
 
     /// Lets a once-used name forward again (maintainers); 404 when it is not reserved.
-    public func clearReservedName(_ principal: Principal, project reference: String, name: String) async throws {
+    public func clearReservedName(_ principal: Principal, project reference: String, name: String, author: AuditAuthor) async throws {
         try await self.write {
             let project = try await self.access.authorizedProject(reference, for: principal, action: .manage)
-            guard try await self.store.clearReservedName(ProjectName.normalize(name), in: project.id) else {
+            let normalized = ProjectName.normalize(name)
+            let entry = AuditEntry.reservedNameCleared(normalized, in: project, by: author)
+            guard try await self.store.clearReservedName(normalized, in: project.id, audit: [entry]) else {
                 throw RegistryError.notFound("404 Reserved Name Not Found")
             }
         }

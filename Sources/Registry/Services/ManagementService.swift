@@ -3,7 +3,9 @@ import PythonPackaging
 /// The REST API's operations on users, tokens, groups, projects, members, deploy tokens and
 /// packages, each with GitLab's permission check (`AccessDecisions`) in front of the same
 /// `AdminService` rules the CLI uses. Every write reports `.access` to `Freshness` when it ends,
-/// succeeded or not: who may do what may have changed, and this server applies it at once.
+/// succeeded or not: who may do what may have changed, and this server applies it at once. Every
+/// write takes its `AuditAuthor` (the principal and the client's address) and records its event in
+/// the transaction of the change.
 public struct ManagementService: Sendable {
     let store: MetadataStore
     let admin: AdminService
@@ -11,6 +13,9 @@ public struct ManagementService: Sendable {
     let access: AccessDecisions
     let maintenance: PackageMaintenance
     let freshness: Freshness
+
+    /// The audit events, read with the same permission checks.
+    public var audit: AuditLog { AuditLog(store: self.store, control: self.control, access: self.access) }
 
     /// Runs one of the REST API's writes.
     func write<T>(_ body: () async throws -> T) async throws -> T {
@@ -51,19 +56,28 @@ public struct ManagementService: Sendable {
         return user
     }
 
-    public func createUser(_ principal: Principal, username: String, isAdmin: Bool, password: String? = nil) async throws -> User {
+    public func createUser(
+        _ principal: Principal,
+        username: String,
+        isAdmin: Bool,
+        password: String? = nil,
+        author: AuditAuthor
+    ) async throws -> User {
         try await self.write {
             _ = try self.administrator(principal)
-            return try await self.admin.createUser(username: username, isAdmin: isAdmin, password: password)
+            return try await self.admin.acting(as: author).createUser(username: username, isAdmin: isAdmin, password: password)
         }
     }
 
-    public func deleteUser(_ principal: Principal, id: Int64) async throws {
+    public func deleteUser(_ principal: Principal, id: Int64, author: AuditAuthor) async throws {
         try await self.write {
             let caller = try self.administrator(principal)
             let user = try await self.user(principal, id: id)
             guard user.id != caller.id else { throw RegistryError.invalid("You cannot delete yourself") }
-            try await self.maintenance.collectGarbage(try await self.store.deleteUser(user))
+            let digests = try await self.store.deleteUser(user) { projects in
+                [.deleted(.userDeleted, on: AuditEntry.entity(of: user), projects: projects, by: author)]
+            }
+            try await self.maintenance.collectGarbage(digests)
         }
     }
 
@@ -74,12 +88,13 @@ public struct ManagementService: Sendable {
         userID: Int64,
         name: String,
         scopes: Set<TokenScope>,
-        expiresAt: Day?
+        expiresAt: Day?,
+        author: AuditAuthor
     ) async throws -> IssuedToken<PersonalAccessToken> {
         try await self.write {
             _ = try self.administrator(principal)
             let user = try await self.user(principal, id: userID)
-            return try await self.admin.createPersonalAccessToken(username: user.username, name: name, scopes: scopes, expiresAt: expiresAt)
+            return try await self.admin.acting(as: author).createPersonalAccessToken(username: user.username, name: name, scopes: scopes, expiresAt: expiresAt)
         }
     }
 
@@ -104,12 +119,24 @@ public struct ManagementService: Sendable {
         return token
     }
 
-    public func revokePersonalAccessToken(_ principal: Principal, id: Int64?, presented: Credential?) async throws {
+    public func revokePersonalAccessToken(_ principal: Principal, id: Int64?, presented: Credential?, author: AuditAuthor) async throws {
         try await self.write {
             let token = try await self.personalAccessToken(principal, id: id, presented: presented)
             if id != nil { _ = try self.writer(principal) }
-            try await self.store.revokePersonalAccessToken(id: token.id)
+            try await self.revoke(token, author: author)
         }
+    }
+
+    /// Revokes `token` with its event, which names the token's owner.
+    func revoke(_ token: PersonalAccessToken, author: AuditAuthor) async throws {
+        let owner = try await self.owner(of: token)
+        let entry = AuditEntry.personalAccessToken(.personalAccessTokenRevoked, token, of: owner, by: author)
+        try await self.store.revokePersonalAccessToken(id: token.id, audit: [entry])
+    }
+
+    private func owner(of token: PersonalAccessToken) async throws -> User {
+        guard let owner = try await self.store.user(id: token.userID) else { throw RegistryError.notFound("404 Not Found") }
+        return owner
     }
 
     /// Revokes the token and issues a new one with the same name and scopes (GitLab: a week's expiry
@@ -118,14 +145,18 @@ public struct ManagementService: Sendable {
         _ principal: Principal,
         id: Int64?,
         presented: Credential?,
-        expiresAt: Day?
+        expiresAt: Day?,
+        author: AuditAuthor
     ) async throws -> IssuedToken<PersonalAccessToken> {
         try await self.write {
             let token = try await self.personalAccessToken(principal, id: id, presented: presented)
             if id != nil { _ = try self.writer(principal) }
             guard !token.revoked else { throw RegistryError.invalid("The token has been revoked") }
             let (secret, digest) = TokenSecrets.mint(.personal)
-            let rotated = try await self.store.rotatePersonalAccessToken(token, newDigest: digest, expiresAt: expiresAt ?? token.expiresAt)
+            let owner = try await self.owner(of: token)
+            let rotated = try await self.store.rotatePersonalAccessToken(token, newDigest: digest, expiresAt: expiresAt ?? token.expiresAt) {
+                [.personalAccessToken(.personalAccessTokenRotated, $0, of: owner, by: author, extra: ["rotated_from_id": String(token.id)])]
+            }
             return IssuedToken(token: rotated, secret: secret)
         }
     }

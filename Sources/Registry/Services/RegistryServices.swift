@@ -35,6 +35,8 @@ public struct RegistryServices: Sendable {
     public let signInThrottle: SignInThrottle
     /// What the web pages show: recent releases, search, a package's page.
     public let catalogueViews: CatalogueViews
+    /// Who changed what: the audit events, for those allowed to read them.
+    public let audit: AuditLog
 
     /// `upstream` fetches from the upstream index; without one (the CLI), cache-mode forwarding
     /// answers from what is cached only.
@@ -73,6 +75,7 @@ public struct RegistryServices: Sendable {
         self.webSessions = WebSessions(store: store, freshness: freshness)
         self.signInThrottle = SignInThrottle(store: store)
         self.catalogueViews = CatalogueViews(store: store, reader: self.reader)
+        self.audit = AuditLog(store: store, control: control, access: access)
         self.management = ManagementService(
             store: store,
             admin: admin,

@@ -31,12 +31,17 @@ public struct SettingsService: Sendable {
     }
 
     /// Applies a change, for an administrator, or with no permission check when `principal` is nil
-    /// (the CLI). A bad field throws `SettingsError` and nothing is written.
-    public func update(_ change: SettingsChange, by principal: Principal?) async throws -> ApplicationSettings {
+    /// (the CLI). A bad field throws `SettingsError` and nothing is written. The change is recorded
+    /// as `author`'s, the upstream password only as hidden.
+    public func update(_ change: SettingsChange, by principal: Principal?, author: AuditAuthor) async throws -> ApplicationSettings {
         if let principal { _ = try Self.administrator(principal, writing: true) }
         return try await self.freshness.afterWrite(.access) {
             let next = try change.applied(to: Self.decode(try await self.store.settingsRows()))
-            try await self.store.saveSettingsRows(Self.encode(next))
+            let rows = Self.encode(next)
+            try await self.store.saveSettingsRows(rows) { old in
+                let changes = SettingsAudit.changes(from: old, to: rows, secret: Key.password)
+                return changes.isEmpty ? [] : [.settingsUpdated(changes, by: author)]
+            }
             return next
         }
     }
@@ -52,7 +57,7 @@ public struct SettingsService: Sendable {
 
     // MARK: Rows
 
-    private enum Key {
+    fileprivate enum Key {
         static let forwarding = "pypi_package_requests_forwarding"
         static let mode = "pypi_package_requests_forwarding_mode"
         static let url = "pypi_upstream_url"

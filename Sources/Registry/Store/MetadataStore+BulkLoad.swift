@@ -20,8 +20,12 @@ extension MetadataStore {
     /// Records many files of one project in one transaction, their releases created as needed,
     /// many rows per statement, and bumps the project's packages_version once. No blob is placed:
     /// this is for loading large catalogues (benchmarks), whose pages need rows only. A file name
-    /// already taken refuses the whole batch.
-    func recordListedFiles(_ files: [ListedUpload], projectID: ProjectID) async throws -> (packages: Int, files: Int) {
+    /// already taken refuses the whole batch. `audit` is given the numbers recorded.
+    func recordListedFiles(
+        _ files: [ListedUpload],
+        projectID: ProjectID,
+        audit: @escaping Audit<(packages: Int, files: Int)>
+    ) async throws -> (packages: Int, files: Int) {
         guard !files.isEmpty else { return (0, 0) }
         do {
             return try await self.database.transaction(locking: [.blobs], unbounded: true) { db in
@@ -68,6 +72,7 @@ extension MetadataStore {
                     ).run()
                 }
                 try await Self.bumpPackagesVersion(db, projectID: projectID)
+                try await Self.record(audit((created, files.count)), db)
                 return (created, files.count)
             }
         } catch  where DatabaseDialect.isUniqueViolation(error) {

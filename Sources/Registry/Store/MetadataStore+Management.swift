@@ -35,18 +35,22 @@ extension MetadataStore {
     }
 
     /// Deletes a user with their personal namespace, its projects and everything in them; returns the
-    /// digests of blobs that may now be unreferenced.
-    func deleteUser(_ user: User) async throws -> [String] {
+    /// digests of blobs that may now be unreferenced. `audit` is given the number of projects deleted.
+    func deleteUser(_ user: User, audit: @escaping Audit<Int>) async throws -> [String] {
         try await self.database.transaction { db in
             let namespaces = try await db.raw("SELECT id FROM namespaces WHERE owner_id = \(bind: user.id)").all()
                 .map { try $0.decode(column: "id", as: Int64.self) }
             var digests: [String] = []
+            var projects = 0
             for namespace in namespaces {
-                digests += try await Self.deleteProjects(db, where: "namespace_id = \(bind: namespace)")
+                let deleted = try await Self.deleteProjects(db, where: "namespace_id = \(bind: namespace)")
+                digests += deleted.digests
+                projects += deleted.projects
                 try await db.raw("DELETE FROM members WHERE source_kind = 'namespace' AND source_id = \(bind: namespace)").run()
                 try await db.raw("DELETE FROM namespaces WHERE id = \(bind: namespace)").run()
             }
             try await db.raw("DELETE FROM users WHERE id = \(bind: user.id)").run()
+            try await Self.record(audit(projects), db)
             return digests
         }
     }
@@ -73,17 +77,23 @@ extension MetadataStore {
         }
     }
 
-    func revokePersonalAccessToken(id: Int64) async throws {
+    func revokePersonalAccessToken(id: Int64, audit: [AuditEntry]) async throws {
         try await self.database.transaction { db in
             try await db.raw("UPDATE personal_access_tokens SET revoked = 1 WHERE id = \(bind: id)").run()
+            try await Self.record(audit, db)
         }
     }
 
     /// Revokes a token and issues its successor (same user, name, scopes, expiry) in one transaction.
-    func rotatePersonalAccessToken(_ token: PersonalAccessToken, newDigest: String, expiresAt: Day?) async throws -> PersonalAccessToken {
+    func rotatePersonalAccessToken(
+        _ token: PersonalAccessToken,
+        newDigest: String,
+        expiresAt: Day?,
+        audit: @escaping Audit<PersonalAccessToken>
+    ) async throws -> PersonalAccessToken {
         try await self.database.transaction { db in
             try await db.raw("UPDATE personal_access_tokens SET revoked = 1 WHERE id = \(bind: token.id)").run()
-            return try await db.raw(
+            let rotated = try await db.raw(
                 """
                 INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at, revoked, created_at)
                 VALUES (\(bind: token.userID), \(bind: token.name), \(bind: newDigest), \(bind: token.scopes.stored),
@@ -91,6 +101,8 @@ extension MetadataStore {
                 RETURNING *
                 """
             ).first()!.personalAccessToken()
+            try await Self.record(audit(rotated), db)
+            return rotated
         }
     }
 
@@ -117,33 +129,59 @@ extension MetadataStore {
         }
     }
 
-    func updateGroup(_ id: NamespaceID, name: String?, visibility: Visibility?, description: String? = nil) async throws -> Namespace {
+    /// Changes the fields given (nil: unchanged); `audit` is given the group before and after.
+    func updateGroup(
+        _ id: NamespaceID,
+        name: String?,
+        visibility: Visibility?,
+        description: String? = nil,
+        forwarding: ForwardingOverride? = nil,
+        audit: @escaping Audit<(before: Namespace, after: Namespace)>
+    ) async throws -> Namespace {
         try await self.database.transaction { db in
+            guard let before = try await db.raw("SELECT * FROM namespaces WHERE id = \(bind: id)").first()?.namespace() else {
+                throw RegistryError.notFound("404 Group Not Found")
+            }
+            if let forwarding {
+                try await db.raw("UPDATE namespaces SET pypi_forwarding = \(bind: forwarding.storedValue) WHERE id = \(bind: id)").run()
+            }
             if let description { try await db.raw("UPDATE namespaces SET description = \(bind: description) WHERE id = \(bind: id)").run() }
             if let name { try await db.raw("UPDATE namespaces SET name = \(bind: name) WHERE id = \(bind: id)").run() }
             if let visibility { try await db.raw("UPDATE namespaces SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: id)").run() }
-            guard let row = try await db.raw("SELECT * FROM namespaces WHERE id = \(bind: id)").first() else {
+            guard let after = try await db.raw("SELECT * FROM namespaces WHERE id = \(bind: id)").first()?.namespace() else {
                 throw RegistryError.notFound("404 Group Not Found")
             }
-            return try row.namespace()
+            try await Self.record(audit((before, after)), db)
+            return after
         }
     }
 
-    func updateProject(_ id: ProjectID, name: String?, visibility: Visibility?, description: String? = nil) async throws -> Project {
+    /// Changes the fields given (nil: unchanged); `audit` is given the project before and after.
+    func updateProject(
+        _ id: ProjectID,
+        name: String?,
+        visibility: Visibility?,
+        description: String? = nil,
+        audit: @escaping Audit<(before: Project, after: Project)>
+    ) async throws -> Project {
         try await self.database.transaction { db in
+            guard let before = try await db.raw("SELECT * FROM projects WHERE id = \(bind: id)").first()?.project() else {
+                throw RegistryError.notFound("404 Project Not Found")
+            }
             if let description { try await db.raw("UPDATE projects SET description = \(bind: description) WHERE id = \(bind: id)").run() }
             if let name { try await db.raw("UPDATE projects SET name = \(bind: name) WHERE id = \(bind: id)").run() }
             if let visibility { try await db.raw("UPDATE projects SET visibility = \(bind: visibility.rawValue) WHERE id = \(bind: id)").run() }
-            guard let row = try await db.raw("SELECT * FROM projects WHERE id = \(bind: id)").first() else {
+            guard let after = try await db.raw("SELECT * FROM projects WHERE id = \(bind: id)").first()?.project() else {
                 throw RegistryError.notFound("404 Project Not Found")
             }
-            return try row.project()
+            try await Self.record(audit((before, after)), db)
+            return after
         }
     }
 
     /// Deletes a group, its subgroups and their projects, members and deploy tokens; returns the
-    /// digests of blobs that may now be unreferenced.
-    func deleteGroup(_ group: Namespace) async throws -> [String] {
+    /// digests of blobs that may now be unreferenced. `audit` is given the number of projects deleted.
+    func deleteGroup(_ group: Namespace, audit: @escaping Audit<Int>) async throws -> [String] {
         let prefix = group.fullPath.lowercased() + "/"
         return try await self.database.transaction { db in
             let ids = try await db.raw(
@@ -154,24 +192,31 @@ extension MetadataStore {
                 """
             ).all().map { try $0.decode(column: "id", as: Int64.self) }
             var digests: [String] = []
+            var projects = 0
             for id in ids {
-                digests += try await Self.deleteProjects(db, where: "namespace_id = \(bind: id)")
+                let deleted = try await Self.deleteProjects(db, where: "namespace_id = \(bind: id)")
+                digests += deleted.digests
+                projects += deleted.projects
                 try await db.raw("DELETE FROM members WHERE source_kind = 'namespace' AND source_id = \(bind: id)").run()
                 try await db.raw("DELETE FROM deploy_tokens WHERE source_kind = 'namespace' AND source_id = \(bind: id)").run()
                 try await db.raw("DELETE FROM namespaces WHERE id = \(bind: id)").run()
             }
+            try await Self.record(audit(projects), db)
             return digests
         }
     }
 
-    func deleteProject(_ project: Project) async throws -> [String] {
+    func deleteProject(_ project: Project, audit: [AuditEntry]) async throws -> [String] {
         try await self.database.transaction { db in
-            try await Self.deleteProjects(db, where: "id = \(bind: project.id)")
+            let digests = try await Self.deleteProjects(db, where: "id = \(bind: project.id)").digests
+            try await Self.record(audit, db)
+            return digests
         }
     }
 
-    /// Deletes the matching projects with their packages, members and deploy tokens, inside a transaction.
-    private static func deleteProjects(_ db: any SQLDatabase, where condition: SQLQueryString) async throws -> [String] {
+    /// Deletes the matching projects with their packages, members and deploy tokens, inside a
+    /// transaction; returns the digests their files referenced and how many projects went.
+    private static func deleteProjects(_ db: any SQLDatabase, where condition: SQLQueryString) async throws -> (digests: [String], projects: Int) {
         let ids = try await db.raw("SELECT id FROM projects WHERE \(condition)").all().map { try $0.decode(column: "id", as: Int64.self) }
         var digests: [String] = []
         for id in ids {
@@ -187,7 +232,7 @@ extension MetadataStore {
             try await db.raw("DELETE FROM deploy_tokens WHERE source_kind = 'project' AND source_id = \(bind: id)").run()
             try await db.raw("DELETE FROM projects WHERE id = \(bind: id)").run()
         }
-        return digests
+        return (digests, ids.count)
     }
 
     // MARK: Members
@@ -206,27 +251,44 @@ extension MetadataStore {
         }
     }
 
-    func updateMember(source: MembershipSource, userID: UserID, accessLevel: AccessLevel) async throws -> Bool {
+    /// Changes a member's role; returns the role they had, nil when they are no member (nothing
+    /// changes, nothing is recorded). `audit` is given the old role.
+    func updateMember(source: MembershipSource, userID: UserID, accessLevel: AccessLevel, audit: @escaping Audit<AccessLevel>) async throws
+        -> AccessLevel?
+    {
         try await self.database.transaction { db in
+            guard let old = try await Self.accessLevel(of: userID, in: source, db) else { return nil }
             try await db.raw(
                 """
                 UPDATE members SET access_level = \(bind: accessLevel.rawValue)
                 WHERE source_kind = \(bind: source.kind) AND source_id = \(bind: source.id) AND user_id = \(bind: userID)
-                RETURNING id
                 """
-            ).first() != nil
+            ).run()
+            try await Self.record(audit(old), db)
+            return old
         }
     }
 
-    func deleteMember(source: MembershipSource, userID: UserID) async throws -> Bool {
+    /// Removes a member; returns the role they had, nil when they were no member. `audit` is given that role.
+    func deleteMember(source: MembershipSource, userID: UserID, audit: @escaping Audit<AccessLevel>) async throws -> AccessLevel? {
         try await self.database.transaction { db in
+            guard let old = try await Self.accessLevel(of: userID, in: source, db) else { return nil }
             try await db.raw(
                 """
                 DELETE FROM members WHERE source_kind = \(bind: source.kind) AND source_id = \(bind: source.id) AND user_id = \(bind: userID)
-                RETURNING id
                 """
-            ).first() != nil
+            ).run()
+            try await Self.record(audit(old), db)
+            return old
         }
+    }
+
+    private static func accessLevel(of userID: UserID, in source: MembershipSource, _ db: any SQLDatabase) async throws -> AccessLevel? {
+        try await db.raw(
+            """
+            SELECT access_level FROM members WHERE source_kind = \(bind: source.kind) AND source_id = \(bind: source.id) AND user_id = \(bind: userID)
+            """
+        ).first().map { AccessLevel(rawValue: try $0.decode(column: "access_level", as: Int.self)) ?? .guest }
     }
 
     // MARK: Deploy tokens
@@ -242,14 +304,19 @@ extension MetadataStore {
     }
 
     /// Deletes (and so revokes) a deploy token of the source; false if it has no such token.
-    func deleteDeployToken(id: Int64, source: MembershipSource) async throws -> Bool {
+    /// `audit` is given the token deleted.
+    func deleteDeployToken(id: Int64, source: MembershipSource, audit: @escaping Audit<DeployToken>) async throws -> Bool {
         try await self.database.transaction { db in
-            try await db.raw(
-                """
-                DELETE FROM deploy_tokens WHERE id = \(bind: id) AND source_kind = \(bind: source.kind) AND source_id = \(bind: source.id)
-                RETURNING id
-                """
-            ).first() != nil
+            guard
+                let token = try await db.raw(
+                    """
+                    DELETE FROM deploy_tokens WHERE id = \(bind: id) AND source_kind = \(bind: source.kind) AND source_id = \(bind: source.id)
+                    RETURNING *
+                    """
+                ).first()?.deployToken()
+            else { return false }
+            try await Self.record(audit(token), db)
+            return true
         }
     }
 }

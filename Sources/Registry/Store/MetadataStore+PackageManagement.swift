@@ -63,7 +63,7 @@ extension MetadataStore {
     }
 
     /// Deletes a release and its files; returns the digests of blobs that may now be unreferenced.
-    func deletePackage(id: Int64) async throws -> [String] {
+    func deletePackage(id: Int64, audit: [AuditEntry]) async throws -> [String] {
         try await self.database.transaction { db in
             let digests = try await db.raw("SELECT sha256, metadata_sha256 FROM package_files WHERE package_id = \(bind: id)").all()
                 .flatMap { row in
@@ -76,22 +76,24 @@ extension MetadataStore {
             try await db.raw("DELETE FROM package_files WHERE package_id = \(bind: id)").run()
             try await db.raw("DELETE FROM package_details WHERE package_id = \(bind: id)").run()
             try await db.raw("DELETE FROM packages WHERE id = \(bind: id)").run()
+            try await Self.record(audit, db)
             return digests
         }
     }
 
     /// Deletes one file; a release left without files goes too. Returns the digests of blobs that may
-    /// now be unreferenced, or nil when the package has no such file.
-    func deletePackageFile(id: Int64, packageID: Int64) async throws -> [String]? {
+    /// now be unreferenced, or nil when the package has no such file. `audit` is given the file deleted.
+    func deletePackageFile(id: Int64, packageID: Int64, audit: @escaping Audit<PackageFile>) async throws -> [String]? {
         try await self.database.transaction { db in
             guard
                 let row = try await db.raw(
                     """
-                    DELETE FROM package_files WHERE id = \(bind: id) AND package_id = \(bind: packageID) RETURNING sha256, metadata_sha256, project_id
+                    DELETE FROM package_files WHERE id = \(bind: id) AND package_id = \(bind: packageID) RETURNING *
                     """
                 ).first()
             else { return nil }
-            try await Self.bumpPackagesVersion(db, projectID: try row.decode(column: "project_id", as: Int64.self))
+            let file = try row.packageFile()
+            try await Self.bumpPackagesVersion(db, projectID: file.projectID)
             let remaining = try await db.raw("SELECT count(*) AS n FROM package_files WHERE package_id = \(bind: packageID)").first()!
                 .decode(column: "n", as: Int.self)
             if remaining == 0 {
@@ -99,6 +101,7 @@ extension MetadataStore {
                 try await db.raw("DELETE FROM package_details WHERE package_id = \(bind: packageID)").run()
                 try await db.raw("DELETE FROM packages WHERE id = \(bind: packageID)").run()
             }
+            try await Self.record(audit(file), db)
             return [try row.decode(column: "sha256", as: String.self), try row.decode(column: "metadata_sha256", as: String?.self)].compactMap { $0 }
         }
     }

@@ -122,7 +122,8 @@ extension MetadataStore {
         requiresPython: String?,
         coreMetadata: BlobReference?,
         details: ReleaseDetails? = nil,
-        placeBlobs: @escaping @Sendable () async throws -> Void
+        placeBlobs: @escaping @Sendable () async throws -> Void,
+        audit: @escaping Audit<PackageFile>
     ) async throws -> PublishOutcome {
         do {
             // The blob lock serialises recording with garbage collection (blobs move into place under it,
@@ -175,6 +176,7 @@ extension MetadataStore {
                     RETURNING *
                     """
                 ).first()!.packageFile()
+                try await Self.record(audit(file), db)
                 return .created(file)
             }
         } catch  where DatabaseDialect.isUniqueViolation(error) {
@@ -208,7 +210,8 @@ extension MetadataStore {
         projectID: ProjectID,
         normalizedName: String,
         canonicalVersion: String,
-        fileName: String?
+        fileName: String?,
+        audit: @escaping Audit<[String]>
     ) async throws -> [String] {
         try await self.database.transaction { db in
             var query = SQLQueryString(
@@ -225,6 +228,7 @@ extension MetadataStore {
             query.appendLiteral(" RETURNING file_name")
             let files = try await db.raw(query).all().map { try $0.decode(column: "file_name", as: String.self) }.sorted()
             try await Self.bumpPackagesVersion(db, projectID: projectID)
+            if !files.isEmpty { try await Self.record(audit(files), db) }
             return files
         }
     }

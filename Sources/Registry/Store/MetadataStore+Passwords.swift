@@ -11,8 +11,10 @@ struct UserChanges: Sendable, Equatable {
 /// only what `PasswordHasher` made; it never sees a password.
 extension MetadataStore {
     /// Applies `changes` to the user `id` in one statement; nil when there is no such user.
-    func updateUser(id: UserID, _ changes: UserChanges) async throws -> User? {
+    /// `audit` is given the user before and after.
+    func updateUser(id: UserID, _ changes: UserChanges, audit: @escaping Audit<(before: User, after: User)>) async throws -> User? {
         try await self.database.transaction { db in
+            guard let before = try await db.raw("SELECT * FROM users WHERE id = \(bind: id)").first()?.user() else { return nil }
             var assignments: [SQLQueryString] = []
             if let hash = changes.passwordHash {
                 assignments.append("password_hash = \(bind: hash)")
@@ -20,11 +22,13 @@ extension MetadataStore {
                 try await db.raw("DELETE FROM web_sessions WHERE user_id = \(bind: id)").run()
             }
             if let isAdmin = changes.isAdmin { assignments.append("is_admin = \(bind: isAdmin ? 1 : 0)") }
-            guard !assignments.isEmpty else {
-                return try await db.raw("SELECT * FROM users WHERE id = \(bind: id)").first()?.user()
-            }
-            return try await db.raw("UPDATE users SET \(assignments.joined(separator: ", ")) WHERE id = \(bind: id) RETURNING *")
-                .first()?.user()
+            guard !assignments.isEmpty else { return before }
+            guard
+                let after = try await db.raw("UPDATE users SET \(assignments.joined(separator: ", ")) WHERE id = \(bind: id) RETURNING *")
+                    .first()?.user()
+            else { return nil }
+            try await Self.record(audit((before, after)), db)
+            return after
         }
     }
 

@@ -29,24 +29,25 @@ extension MetadataStore {
     }
 
     /// Replaces every settings row at once: a reader sees the old settings or the new, never a mix.
-    func saveSettingsRows(_ rows: [String: String?]) async throws {
+    /// `audit` is given the rows as they were.
+    func saveSettingsRows(_ rows: [String: String?], audit: @escaping Audit<[String: String]>) async throws {
         try await self.database.transaction { db in
+            var old: [String: String] = [:]
+            for row in try await db.raw("SELECT name, value FROM application_settings").all() {
+                old[try row.decode(column: "name", as: String.self)] = try row.decode(column: "value", as: String.self)
+            }
             for (name, value) in rows.sorted(by: { $0.key < $1.key }) {
                 try await db.raw("DELETE FROM application_settings WHERE name = \(bind: name)").run()
                 if let value {
                     try await db.raw("INSERT INTO application_settings (name, value) VALUES (\(bind: name), \(bind: value))").run()
                 }
             }
+            try await Self.record(audit(old), db)
         }
     }
 
     // MARK: Forwarding
-
-    func setForwardingOverride(_ choice: ForwardingOverride, ofGroup id: NamespaceID) async throws {
-        try await self.database.transaction { db in
-            try await db.raw("UPDATE namespaces SET pypi_forwarding = \(bind: choice.storedValue) WHERE id = \(bind: id)").run()
-        }
-    }
+    // A group's override is set by `updateGroup`, which records the change.
 
     /// The override of the nearest namespace, from `namespaceID` up, that has one; nil when none has.
     func nearestForwardingOverride(from namespaceID: NamespaceID) async throws -> Bool? {
@@ -109,14 +110,17 @@ extension MetadataStore {
     }
 
     /// Clears a reservation; false when there was none.
-    func clearReservedName(_ normalizedName: String, in projectID: ProjectID) async throws -> Bool {
+    func clearReservedName(_ normalizedName: String, in projectID: ProjectID, audit: [AuditEntry]) async throws -> Bool {
         try await self.database.transaction { db in
-            try await db.raw(
-                """
-                DELETE FROM reserved_names WHERE project_id = \(bind: projectID) AND normalized_name = \(bind: normalizedName)
-                RETURNING normalized_name
-                """
-            ).first() != nil
+            let cleared =
+                try await db.raw(
+                    """
+                    DELETE FROM reserved_names WHERE project_id = \(bind: projectID) AND normalized_name = \(bind: normalizedName)
+                    RETURNING normalized_name
+                    """
+                ).first() != nil
+            if cleared { try await Self.record(audit, db) }
+            return cleared
         }
     }
 

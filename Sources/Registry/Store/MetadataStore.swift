@@ -12,7 +12,7 @@ public struct MetadataStore: Sendable {
 
     // MARK: Users
 
-    func insertUser(username: String, isAdmin: Bool, passwordHash: String? = nil) async throws -> User {
+    func insertUser(username: String, isAdmin: Bool, passwordHash: String? = nil, audit: @escaping Audit<User>) async throws -> User {
         do {
             return try await self.database.transaction { db in
                 let now = Timestamp.now().microseconds
@@ -30,6 +30,7 @@ public struct MetadataStore: Sendable {
                     VALUES ('user', NULL, \(bind: username), \(bind: username), \(bind: username), 'private', \(bind: user.id), \(bind: now))
                     """
                 ).run()
+                try await Self.record(audit(user), db)
                 return user
             }
         } catch  where DatabaseDialect.isUniqueViolation(error) {
@@ -51,7 +52,16 @@ public struct MetadataStore: Sendable {
 
     // MARK: Namespaces and projects
 
-    func insertGroup(parent: Namespace?, path: String, name: String, visibility: Visibility) async throws -> Namespace {
+    /// A new group with `owner`, if given, as its first member (one transaction: a group is never without its owner).
+    func insertGroup(
+        parent: Namespace?,
+        path: String,
+        name: String,
+        visibility: Visibility,
+        description: String = "",
+        owner: UserID? = nil,
+        audit: @escaping Audit<Namespace>
+    ) async throws -> Namespace {
         let fullPath = parent.map { "\($0.fullPath)/\(path)" } ?? path
         do {
             return try await self.database.transaction(locking: [.paths]) { db in
@@ -59,14 +69,25 @@ public struct MetadataStore: Sendable {
                 if try await db.raw("SELECT id FROM projects WHERE lower(path_with_namespace) = lower(\(bind: fullPath))").first() != nil {
                     throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
                 }
-                return try await db.raw(
+                let now = Timestamp.now().microseconds
+                let group = try await db.raw(
                     """
-                    INSERT INTO namespaces (kind, parent_id, path, full_path, name, visibility, owner_id, created_at)
+                    INSERT INTO namespaces (kind, parent_id, path, full_path, name, visibility, owner_id, created_at, description)
                     VALUES ('group', \(bind: parent?.id), \(bind: path), \(bind: fullPath), \(bind: name),
-                            \(bind: visibility.rawValue), NULL, \(bind: Timestamp.now().microseconds))
+                            \(bind: visibility.rawValue), NULL, \(bind: now), \(bind: description))
                     RETURNING *
                     """
                 ).first()!.namespace()
+                if let owner {
+                    try await db.raw(
+                        """
+                        INSERT INTO members (source_kind, source_id, user_id, access_level, created_at)
+                        VALUES ('namespace', \(bind: group.id), \(bind: owner), \(bind: AccessLevel.owner.rawValue), \(bind: now))
+                        """
+                    ).run()
+                }
+                try await Self.record(audit(group), db)
+                return group
             }
         } catch  where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
@@ -96,21 +117,30 @@ public struct MetadataStore: Sendable {
         return chain
     }
 
-    func insertProject(namespace: Namespace, path: String, name: String, visibility: Visibility) async throws -> Project {
+    func insertProject(
+        namespace: Namespace,
+        path: String,
+        name: String,
+        visibility: Visibility,
+        description: String = "",
+        audit: @escaping Audit<Project>
+    ) async throws -> Project {
         let fullPath = "\(namespace.fullPath)/\(path)"
         do {
             return try await self.database.transaction(locking: [.paths]) { db in
                 if try await db.raw("SELECT id FROM namespaces WHERE lower(full_path) = lower(\(bind: fullPath))").first() != nil {
                     throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
                 }
-                return try await db.raw(
+                let project = try await db.raw(
                     """
-                    INSERT INTO projects (namespace_id, path, path_with_namespace, name, visibility, created_at)
+                    INSERT INTO projects (namespace_id, path, path_with_namespace, name, visibility, created_at, description)
                     VALUES (\(bind: namespace.id), \(bind: path), \(bind: fullPath), \(bind: name),
-                            \(bind: visibility.rawValue), \(bind: Timestamp.now().microseconds))
+                            \(bind: visibility.rawValue), \(bind: Timestamp.now().microseconds), \(bind: description))
                     RETURNING *
                     """
                 ).first()!.project()
+                try await Self.record(audit(project), db)
+                return project
             }
         } catch  where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Path '\(fullPath)' has already been taken")
@@ -163,7 +193,7 @@ public struct MetadataStore: Sendable {
 
     // MARK: Members
 
-    func insertMember(source: MembershipSource, userID: UserID, accessLevel: AccessLevel) async throws {
+    func insertMember(source: MembershipSource, userID: UserID, accessLevel: AccessLevel, audit: [AuditEntry]) async throws {
         do {
             try await self.database.transaction { db in
                 try await db.raw(
@@ -173,6 +203,7 @@ public struct MetadataStore: Sendable {
                             \(bind: Timestamp.now().microseconds))
                     """
                 ).run()
+                try await Self.record(audit, db)
             }
         } catch  where DatabaseDialect.isUniqueViolation(error) {
             throw RegistryError.conflict("Member already exists")
@@ -207,10 +238,11 @@ public struct MetadataStore: Sendable {
         name: String,
         scopes: Set<TokenScope>,
         expiresAt: Day?,
-        digest: String
+        digest: String,
+        audit: @escaping Audit<PersonalAccessToken>
     ) async throws -> PersonalAccessToken {
         try await self.database.transaction { db in
-            try await db.raw(
+            let token = try await db.raw(
                 """
                 INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at, revoked, created_at)
                 VALUES (\(bind: userID), \(bind: name), \(bind: digest), \(bind: scopes.stored), \(bind: expiresAt?.iso8601),
@@ -218,6 +250,8 @@ public struct MetadataStore: Sendable {
                 RETURNING *
                 """
             ).first()!.personalAccessToken()
+            try await Self.record(audit(token), db)
+            return token
         }
     }
 
@@ -248,7 +282,8 @@ public struct MetadataStore: Sendable {
         username: String?,
         scopes: Set<TokenScope>,
         expiresAt: Day?,
-        digest: String
+        digest: String,
+        audit: @escaping Audit<DeployToken>
     ) async throws -> DeployToken {
         try await self.database.transaction { db in
             let id = try await db.raw(
@@ -259,11 +294,13 @@ public struct MetadataStore: Sendable {
                 RETURNING id
                 """
             ).first()!.decode(column: "id", as: Int64.self)
-            return try await db.raw(
+            let token = try await db.raw(
                 """
                 UPDATE deploy_tokens SET username = \(bind: username ?? "wheelhouse+deploy-token-\(id)") WHERE id = \(bind: id) RETURNING *
                 """
             ).first()!.deployToken()
+            try await Self.record(audit(token), db)
+            return token
         }
     }
 

@@ -29,10 +29,15 @@ struct PyPIEndpoints: Sendable {
         case (.upload, .project(let reference)):
             let project = try await self.services.access.authorizedProject(reference.value, for: principal, action: .upload)
             return try await UploadHandler(publisher: self.services.publisher, metrics: self.metrics, maxUploadSize: self.maxUploadSize)
-                .handle(request, project: project)
+                .handle(request, project: project, author: AuditAuthor(principal, ipAddress: context.remoteAddress))
         case (.yank(let undo), .project(let reference)):
             let project = try await self.services.access.authorizedProject(reference.value, for: principal, action: .manage)
-            return try await YankHandler(maintenance: self.services.maintenance).handle(request, project: project, undo: undo)
+            return try await YankHandler(maintenance: self.services.maintenance).handle(
+                request,
+                project: project,
+                undo: undo,
+                author: AuditAuthor(principal, ipAddress: context.remoteAddress)
+            )
         case (.read(let read), let scope):
             let scope = try await self.resolve(scope, for: principal)
             let reads = PyPIReadHandlers(

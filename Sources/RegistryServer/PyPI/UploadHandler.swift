@@ -32,7 +32,8 @@ struct UploadHandler {
         case ignored
     }
 
-    func handle(_ request: Request, project: Project) async throws -> Response {
+    /// `author` is who the upload is recorded as (the caller and their address).
+    func handle(_ request: Request, project: Project, author: AuditAuthor) async throws -> Response {
         guard let contentType = request.headers[.contentType], let boundary = MultipartContentType.boundary(of: contentType) else {
             throw RegistryError.invalid("Expected a multipart/form-data upload")
         }
@@ -116,7 +117,7 @@ struct UploadHandler {
                 blake2b256: fields["blake2_256_digest"]?.first,
                 form: fields
             )
-            switch try await self.publisher.publish(uploadRequest, upload: upload, to: project) {
+            switch try await self.publisher.publish(uploadRequest, upload: upload, to: project, author: author) {
             case .created:
                 self.metrics.uploads.increment()
                 self.metrics.uploadBytes.increment(by: upload.size)

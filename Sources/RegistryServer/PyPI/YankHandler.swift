@@ -19,7 +19,8 @@ struct YankHandler {
 
     let maintenance: PackageMaintenance
 
-    func handle(_ request: Request, project: Project, undo: Bool) async throws -> Response {
+    /// `author` is who the change is recorded as (the caller and their address).
+    func handle(_ request: Request, project: Project, undo: Bool, author: AuditAuthor) async throws -> Response {
         let buffer = try await BoundedBody.collect(request, upTo: 64 * 1024, for: "a yank")
         let body: Body
         do {
@@ -32,7 +33,8 @@ struct YankHandler {
             project: project,
             name: body.name,
             version: body.version,
-            fileName: body.fileName
+            fileName: body.fileName,
+            author: author
         )
         return RESTResponse.json(
             .object([

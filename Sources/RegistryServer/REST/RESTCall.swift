@@ -189,6 +189,9 @@ struct RESTCall {
         return day
     }
 
+    /// Who makes the change this call asks for, as its audit event records them.
+    var author: AuditAuthor { AuditAuthor(self.principal, ipAddress: self.clientAddress) }
+
     var page: PageRequest {
         PageRequest(page: Int(self.string("page") ?? "") ?? 1, perPage: Int(self.string("per_page") ?? "") ?? 20)
     }

@@ -19,7 +19,8 @@ extension RESTRouter {
                 name: try call.required("name"),
                 parentID: try call.int("parent_id"),
                 visibility: try call.visibility(default: .private)!,
-                description: call.string("description")
+                description: call.string("description"),
+                author: call.author
             )
             return RESTResponse.json(try await Self.group(group, service, call), status: .created)
         }
@@ -30,12 +31,13 @@ extension RESTRouter {
                 name: call.string("name"),
                 visibility: try call.visibility(),
                 description: call.string("description"),
-                forwarding: try call.forwardingOverride("pypi_package_requests_forwarding")
+                forwarding: try call.forwardingOverride("pypi_package_requests_forwarding"),
+                author: call.author
             )
             return RESTResponse.json(try await Self.group(group, service, call))
         }
         self.add(.delete, "groups/:id") { call in
-            try await service.deleteGroup(call.principal, call.path("id"))
+            try await service.deleteGroup(call.principal, call.path("id"), author: call.author)
             return RESTResponse.accepted()
         }
         self.add(.get, "groups/:id/subgroups") { call in
@@ -59,7 +61,8 @@ extension RESTRouter {
                 name: call.string("name"),
                 namespaceID: try call.int("namespace_id"),
                 visibility: try call.visibility(default: .private)!,
-                description: call.string("description")
+                description: call.string("description"),
+                author: call.author
             )
             return RESTResponse.json(try await Self.project(project, service, call), status: .created)
         }
@@ -69,12 +72,13 @@ extension RESTRouter {
                 call.path("id"),
                 name: call.string("name"),
                 visibility: try call.visibility(),
-                description: call.string("description")
+                description: call.string("description"),
+                author: call.author
             )
             return RESTResponse.json(try await Self.project(project, service, call))
         }
         self.add(.delete, "projects/:id") { call in
-            try await service.deleteProject(call.principal, call.path("id"))
+            try await service.deleteProject(call.principal, call.path("id"), author: call.author)
             return RESTResponse.accepted()
         }
     }

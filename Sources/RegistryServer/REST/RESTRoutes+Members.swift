@@ -37,7 +37,8 @@ extension RESTRouter {
                     call.principal,
                     to: reference(call.path("id")),
                     userID: userID,
-                    accessLevel: try Self.accessLevel(call)
+                    accessLevel: try Self.accessLevel(call),
+                    author: call.author
                 )
                 return RESTResponse.json(Representations.member(member), status: .created)
             }
@@ -46,12 +47,18 @@ extension RESTRouter {
                     call.principal,
                     of: reference(call.path("id")),
                     userID: try call.pathID("user_id"),
-                    accessLevel: try Self.accessLevel(call)
+                    accessLevel: try Self.accessLevel(call),
+                    author: call.author
                 )
                 return RESTResponse.json(Representations.member(member))
             }
             self.add(.delete, "\(kind)/:id/members/:user_id") { call in
-                try await service.removeMember(call.principal, from: reference(call.path("id")), userID: try call.pathID("user_id"))
+                try await service.removeMember(
+                    call.principal,
+                    from: reference(call.path("id")),
+                    userID: try call.pathID("user_id"),
+                    author: call.author
+                )
                 return RESTResponse.noContent()
             }
         }
@@ -83,12 +90,18 @@ extension RESTRouter {
                     name: try call.required("name"),
                     username: call.string("username"),
                     scopes: try Self.scopes(call),
-                    expiresAt: try call.day("expires_at")
+                    expiresAt: try call.day("expires_at"),
+                    author: call.author
                 )
                 return RESTResponse.json(Representations.deployToken(issued.token, secret: issued.secret), status: .created)
             }
             self.add(.delete, "\(kind)/:id/deploy_tokens/:token_id") { call in
-                try await service.deleteDeployToken(call.principal, of: reference(call.path("id")), id: try call.pathID("token_id"))
+                try await service.deleteDeployToken(
+                    call.principal,
+                    of: reference(call.path("id")),
+                    id: try call.pathID("token_id"),
+                    author: call.author
+                )
                 return RESTResponse.noContent()
             }
         }

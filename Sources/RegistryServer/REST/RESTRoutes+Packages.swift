@@ -34,7 +34,7 @@ extension RESTRouter {
             return RESTResponse.json(Representations.package(package))
         }
         self.add(.delete, "projects/:id/packages/:package_id") { call in
-            try await service.deletePackage(call.principal, project: call.path("id"), id: try call.pathID("package_id"))
+            try await service.deletePackage(call.principal, project: call.path("id"), id: try call.pathID("package_id"), author: call.author)
             return RESTResponse.noContent()
         }
         self.add(.get, "projects/:id/packages/:package_id/package_files") { call in
@@ -46,7 +46,8 @@ extension RESTRouter {
                 call.principal,
                 project: call.path("id"),
                 packageID: try call.pathID("package_id"),
-                fileID: try call.pathID("file_id")
+                fileID: try call.pathID("file_id"),
+                author: call.author
             )
             return RESTResponse.noContent()
         }

@@ -18,7 +18,7 @@ extension RESTRouter {
                 upstreamTTLSeconds: call.string("pypi_upstream_ttl_seconds")
             )
             do {
-                return RESTResponse.json(Representations.settings(try await settings.update(change, by: call.principal)))
+                return RESTResponse.json(Representations.settings(try await settings.update(change, by: call.principal, author: call.author)))
             } catch let error as SettingsError {
                 throw RESTError.invalidField(error.field, error.problem)
             }
@@ -31,7 +31,7 @@ extension RESTRouter {
             return RESTResponse.page(names.map(Representations.reservedName), call: call)
         }
         self.add(.delete, "projects/:id/packages/pypi/reserved_names/:name") { call in
-            try await service.clearReservedName(call.principal, project: call.path("id"), name: call.path("name"))
+            try await service.clearReservedName(call.principal, project: call.path("id"), name: call.path("name"), author: call.author)
             return RESTResponse.noContent()
         }
     }

@@ -15,6 +15,7 @@ extension RESTRouter {
         router.addPackages(service)
         router.addSettings(settings)
         router.addReservedNames(service)
+        router.addAuditEvents(service.audit)
         return router
     }
 
@@ -57,7 +58,8 @@ extension RESTRouter {
                 call.principal,
                 username: try call.required("username"),
                 isAdmin: call.bool("admin"),
-                password: call.string("password")
+                password: call.string("password"),
+                author: call.author
             )
             return RESTResponse.json(Representations.user(user), status: .created)
         }
@@ -66,12 +68,13 @@ extension RESTRouter {
                 call.principal,
                 id: try call.pathID("id"),
                 password: call.string("password"),
-                isAdmin: try call.strictBool("admin")
+                isAdmin: try call.strictBool("admin"),
+                author: call.author
             )
             return RESTResponse.json(Representations.user(user))
         }
         self.add(.delete, "users/:id") { call in
-            try await service.deleteUser(call.principal, id: try call.pathID("id"))
+            try await service.deleteUser(call.principal, id: try call.pathID("id"), author: call.author)
             return RESTResponse.noContent()
         }
     }
@@ -83,7 +86,8 @@ extension RESTRouter {
                 userID: try call.pathID("id"),
                 name: try call.required("name"),
                 scopes: try Self.scopes(call),
-                expiresAt: try call.day("expires_at")
+                expiresAt: try call.day("expires_at"),
+                author: call.author
             )
             return RESTResponse.json(Representations.personalAccessToken(issued.token, secret: issued.secret), status: .created)
         }
@@ -98,7 +102,7 @@ extension RESTRouter {
                 return RESTResponse.json(Representations.personalAccessToken(token))
             }
             self.add(.delete, "personal_access_tokens/\(selector)") { call in
-                try await service.revokePersonalAccessToken(call.principal, id: try Self.tokenID(call), presented: call.credential)
+                try await service.revokePersonalAccessToken(call.principal, id: try Self.tokenID(call), presented: call.credential, author: call.author)
                 return RESTResponse.noContent()
             }
             self.add(.post, "personal_access_tokens/\(selector)/rotate") { call in
@@ -106,7 +110,8 @@ extension RESTRouter {
                     call.principal,
                     id: try Self.tokenID(call),
                     presented: call.credential,
-                    expiresAt: try call.day("expires_at")
+                    expiresAt: try call.day("expires_at"),
+                    author: call.author
                 )
                 return RESTResponse.json(Representations.personalAccessToken(issued.token, secret: issued.secret))
             }

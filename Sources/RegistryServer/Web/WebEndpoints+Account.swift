@@ -107,7 +107,8 @@ extension WebEndpoints {
                 call.principal,
                 name: (form["name"] ?? "").trimmingCharacters(in: .whitespaces),
                 scopes: scopes,
-                expiresAt: expiresAt
+                expiresAt: expiresAt,
+                author: call.author
             )
             return try await self.tokens(call, newSecret: issued.secret)
         } catch RegistryError.invalid(let message) {
@@ -117,7 +118,12 @@ extension WebEndpoints {
 
     func revokeToken(_ id: Int64, _ call: WebCall) async throws -> Response {
         do { try self.requireUser(call) } catch { return error.response }
-        try await self.services.management.revokeOwnPersonalAccessToken(call.principal, id: id)
+        try await self.services.management.revokeOwnPersonalAccessToken(call.principal, id: id, author: call.author)
         return WebResponse.redirect(to: "/-/user_settings/personal_access_tokens")
     }
+}
+
+extension WebCall {
+    /// Who a change made from this page is recorded as: the visitor, from the client's address.
+    var author: AuditAuthor { AuditAuthor(self.principal, ipAddress: self.context.remoteAddress) }
 }

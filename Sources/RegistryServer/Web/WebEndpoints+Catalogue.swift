@@ -191,11 +191,17 @@ extension WebEndpoints {
                 project: project,
                 name: package.normalizedName,
                 version: release.package.version,
-                fileName: nil
+                fileName: nil,
+                author: call.author
             )
             return WebResponse.redirect(to: releasePage)
         case .deleteRelease:
-            try await self.services.management.deletePackage(call.principal, project: String(project.id), id: release.package.id)
+            try await self.services.management.deletePackage(
+                call.principal,
+                project: String(project.id),
+                id: release.package.id,
+                author: call.author
+            )
             return WebResponse.redirect(
                 to: package.releases.count > 1
                     ? IndexURLs.packagePage(project: project.pathWithNamespace, name: package.normalizedName) : "/\(project.pathWithNamespace)"
@@ -205,7 +211,8 @@ extension WebEndpoints {
                 call.principal,
                 project: String(project.id),
                 packageID: release.package.id,
-                fileID: id
+                fileID: id,
+                author: call.author
             )
             // The last file of a release takes the release with it.
             guard release.files.count <= 1 else { return WebResponse.redirect(to: releasePage) }
