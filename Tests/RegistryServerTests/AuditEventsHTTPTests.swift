@@ -156,7 +156,10 @@ import Testing
                     .code >= 400
             )
             // Refused by the rules before, or by permissions.
-            #expect(try await REST.send(client, .post, "projects", server.basic("outsider"), json: #"{"path": "x", "namespace_id": 999}"#).status == .notFound)
+            #expect(
+                try await REST.send(client, .post, "projects", server.basic("outsider"), json: #"{"path": "x", "namespace_id": 999}"#).status
+                    == .notFound
+            )
             #expect(try await REST.send(client, .delete, "projects/acme%2Flib", server.basic("maintainer")).status == .forbidden)
             #expect(try await REST.send(client, .put, "application/settings", root, json: #"{"pypi_upstream_url": "nope"}"#).status == .badRequest)
             let duplicate = UploadForm(fileName: "demo-1.0.tar.gz", content: [1, 2, 3], name: "demo", version: "1.0")
@@ -182,7 +185,13 @@ import Testing
             let rotated = try REST.object(try await REST.send(client, .post, "personal_access_tokens/\(tokenID)/rotate", root))
             let rotatedSecret = try #require(rotated["token"] as? String)
             let deploy = try REST.object(
-                try await REST.send(client, .post, "projects/acme%2Flib/deploy_tokens", root, json: #"{"name": "d", "scopes": ["read_package_registry"]}"#)
+                try await REST.send(
+                    client,
+                    .post,
+                    "projects/acme%2Flib/deploy_tokens",
+                    root,
+                    json: #"{"name": "d", "scopes": ["read_package_registry"]}"#
+                )
             )
             let deploySecret = try #require(deploy["token"] as? String)
             let settings = try await REST.send(

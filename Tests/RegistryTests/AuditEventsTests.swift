@@ -90,7 +90,13 @@ import Testing
                 expiresAt: nil,
                 author: author
             )
-            let rotated = try await management.rotatePersonalAccessToken(principal, id: issued.token.id, presented: nil, expiresAt: nil, author: author)
+            let rotated = try await management.rotatePersonalAccessToken(
+                principal,
+                id: issued.token.id,
+                presented: nil,
+                expiresAt: nil,
+                author: author
+            )
             try await management.revokePersonalAccessToken(principal, id: rotated.token.id, presented: nil, author: author)
             let deploy = try await management.createDeployToken(
                 principal,
@@ -137,11 +143,21 @@ import Testing
 
     @Test func packageChangesAreRecordedUnderTheirProject() async throws {
         try await TemporaryRegistry.with { registry in
-            let project = try await registry.admin.createProject(fullPath: "\(try await registry.admin.createUser(username: "u", isAdmin: false).username)/lib", visibility: .private)
+            let project = try await registry.admin.createProject(
+                fullPath: "\(try await registry.admin.createUser(username: "u", isAdmin: false).username)/lib",
+                visibility: .private
+            )
             let author = Self.alice
             let publisher = registry.services.publisher
             let request = UploadRequest(fileName: "demo-1.0.tar.gz", name: "Demo", version: "1.0", requiresPython: nil)
-            guard case .created(let file) = try await publisher.publish(request, upload: try await registry.upload([1, 2, 3]), to: project, author: author) else {
+            guard
+                case .created(let file) = try await publisher.publish(
+                    request,
+                    upload: try await registry.upload([1, 2, 3]),
+                    to: project,
+                    author: author
+                )
+            else {
                 Issue.record("not created")
                 return
             }
@@ -152,7 +168,9 @@ import Testing
             let maintenance = registry.services.maintenance
             _ = try await maintenance.setYank(Yank(reason: "broken"), project: project, name: "demo", version: "1.0", fileName: nil, author: author)
             _ = try await maintenance.setYank(nil, project: project, name: "demo", version: "1.0", fileName: nil, author: author)
-            let package = try await registry.store.packages(in: [project.id], name: "demo", order: .init(), page: .init(page: 1, perPage: 20)).items[0]
+            let package = try await registry.store.packages(in: [project.id], name: "demo", order: .init(), page: .init(page: 1, perPage: 20)).items[
+                0
+            ]
             try await maintenance.deletePackageFile(id: file.id, of: package, author: author)
             try await maintenance.deletePackage(package, author: author)
             try await registry.admin.clearReservedName("demo", in: project.pathWithNamespace)
@@ -190,9 +208,22 @@ import Testing
             // Refused before: bad input, nothing matching.
             await #expect(throws: RegistryError.self) { try await admin.createGroup(fullPath: "api", visibility: .private) }
             await #expect(throws: RegistryError.self) {
-                try await registry.services.maintenance.setYank(nil, project: project, name: "nothing", version: "1.0", fileName: nil, author: Self.alice)
+                try await registry.services.maintenance.setYank(
+                    nil,
+                    project: project,
+                    name: "nothing",
+                    version: "1.0",
+                    fileName: nil,
+                    author: Self.alice
+                )
             }
-            let mismatched = UploadRequest(fileName: "demo-1.0.tar.gz", name: "demo", version: "1.0", requiresPython: nil, sha256: String(repeating: "0", count: 64))
+            let mismatched = UploadRequest(
+                fileName: "demo-1.0.tar.gz",
+                name: "demo",
+                version: "1.0",
+                requiresPython: nil,
+                sha256: String(repeating: "0", count: 64)
+            )
             await #expect(throws: RegistryError.self) {
                 try await registry.services.publisher.publish(mismatched, upload: try await registry.upload([1]), to: project, author: Self.alice)
             }
@@ -235,11 +266,13 @@ import Testing
                 try await db.raw("SELECT token_digest FROM personal_access_tokens UNION ALL SELECT token_digest FROM deploy_tokens").all()
                     .map { try $0.decode(column: "token_digest", as: String.self) }
             }
-            let secrets = [token.secret, rotated.secret, deploy.secret, password, hash, "upstream-pa55word", "another-pa55word", "url-s3cret-part"] + digests
+            let secrets =
+                [token.secret, rotated.secret, deploy.secret, password, hash, "upstream-pa55word", "another-pa55word", "url-s3cret-part"] + digests
             let stored = try await registry.database.read { db in
                 try await db.raw("SELECT * FROM audit_events").all().map { row in
                     try row.allColumns.map { column in
-                        (try? row.decode(column: column, as: String?.self)).flatMap { $0 } ?? String(try row.decode(column: column, as: Int64?.self) ?? 0)
+                        (try? row.decode(column: column, as: String?.self)).flatMap { $0 }
+                            ?? String(try row.decode(column: column, as: Int64?.self) ?? 0)
                     }.joined(separator: "|")
                 }
             }

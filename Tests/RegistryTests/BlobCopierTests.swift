@@ -16,7 +16,12 @@ struct BlobCopierTests {
             for (name, size) in [("one", 3000), ("two", 20_000)] {
                 let request = UploadRequest(fileName: "\(name)-1.0.tar.gz", name: name, version: "1.0", requiresPython: nil)
                 let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ name.count) }
-                _ = try await registry.services.publisher.publish(request, upload: try await registry.upload(bytes), to: project, author: .commandLine())
+                _ = try await registry.services.publisher.publish(
+                    request,
+                    upload: try await registry.upload(bytes),
+                    to: project,
+                    author: .commandLine()
+                )
             }
             try await TestS3.withStore(try TestS3.configuration(), spoolingIn: registry.directory) { bucket in
                 let copier = BlobCopier(store: registry.store, from: registry.blobs, to: bucket)

@@ -18,7 +18,12 @@ import Testing
         var fields = form
         fields["summary"] = [summary]
         let request = UploadRequest(fileName: fileName, name: name, version: version, form: fields)
-        _ = try await registry.services.publisher.publish(request, upload: try await registry.upload(Array("\(name) \(version)".utf8)), to: project, author: .commandLine())
+        _ = try await registry.services.publisher.publish(
+            request,
+            upload: try await registry.upload(Array("\(name) \(version)".utf8)),
+            to: project,
+            author: .commandLine()
+        )
     }
 
     @Test func searchFindsNamesAndSummaryWordsInReadableProjectsOnly() async throws {

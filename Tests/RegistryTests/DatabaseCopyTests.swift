@@ -44,7 +44,14 @@ import Testing
             _ = try await source.admin.createDeployToken(for: .project("acme/sub/lib"), name: "d", scopes: [.readPackageRegistry], expiresAt: nil)
             let request = UploadRequest(fileName: "demo-1.0.tar.gz", name: "Demo", version: "1.0", requiresPython: ">=3.9")
             _ = try await source.services.publisher.publish(request, upload: try await source.upload([1, 2, 3]), to: project, author: .commandLine())
-            _ = try await source.services.maintenance.setYank(Yank(reason: "broken"), project: project, name: "demo", version: "1.0", fileName: nil, author: .commandLine())
+            _ = try await source.services.maintenance.setYank(
+                Yank(reason: "broken"),
+                project: project,
+                name: "demo",
+                version: "1.0",
+                fileName: nil,
+                author: .commandLine()
+            )
             // A deleted package leaves its name reserved; the settings are rows of their own.
             let other = UploadRequest(fileName: "other-1.0.tar.gz", name: "other", version: "1.0", requiresPython: nil)
             _ = try await source.services.publisher.publish(other, upload: try await source.upload([4, 5, 6]), to: project, author: .commandLine())

@@ -12,7 +12,12 @@ import Testing
 
     func publish(_ registry: TemporaryRegistry, _ name: String, to project: Project) async throws {
         let request = UploadRequest(fileName: "\(name)-1.0.tar.gz", name: name, version: "1.0", requiresPython: nil)
-        _ = try await registry.services.publisher.publish(request, upload: try await registry.upload(Array(name.utf8)), to: project, author: .commandLine())
+        _ = try await registry.services.publisher.publish(
+            request,
+            upload: try await registry.upload(Array(name.utf8)),
+            to: project,
+            author: .commandLine()
+        )
     }
 
     @Test func followsTheNearestOverrideThenTheInstance() async throws {
@@ -23,7 +28,11 @@ import Testing
             let policy = registry.services.forwarding
             // Off by default, and nothing forwards without an upstream.
             #expect(try await policy.forwarding(of: "requests", for: .project(project)) == .none)
-            _ = try await registry.services.settings.update(SettingsChange(forwarding: true, upstreamURL: Self.upstream), by: nil, author: .commandLine())
+            _ = try await registry.services.settings.update(
+                SettingsChange(forwarding: true, upstreamURL: Self.upstream),
+                by: nil,
+                author: .commandLine()
+            )
             let cached = Forwarding.cache(try await registry.services.settings.current().upstream!)
             #expect(try await policy.forwarding(of: "requests", for: .project(project)) == cached)
 
@@ -53,7 +62,11 @@ import Testing
             let hidden = try await registry.admin.createProject(fullPath: "acme/secret/internal", visibility: .private)
             let app = try await registry.admin.createProject(fullPath: "acme/app", visibility: .public)
             let lookalike = try await registry.admin.createGroup(fullPath: "acme_x", visibility: .public)
-            _ = try await registry.services.settings.update(SettingsChange(forwarding: true, upstreamURL: Self.upstream), by: nil, author: .commandLine())
+            _ = try await registry.services.settings.update(
+                SettingsChange(forwarding: true, upstreamURL: Self.upstream),
+                by: nil,
+                author: .commandLine()
+            )
             let policy = registry.services.forwarding
 
             try await self.publish(registry, "corp-auth", to: hidden)

@@ -15,7 +15,12 @@ import Testing
             // The same bytes in two projects are one blob; a wheel brings its metadata blob too.
             for project in [first, second] {
                 let request = UploadRequest(fileName: "same-1.0.tar.gz", name: "same", version: "1.0", requiresPython: nil)
-                _ = try await registry.services.publisher.publish(request, upload: try await registry.upload([1, 2, 3, 4]), to: project, author: .commandLine())
+                _ = try await registry.services.publisher.publish(
+                    request,
+                    upload: try await registry.upload([1, 2, 3, 4]),
+                    to: project,
+                    author: .commandLine()
+                )
             }
             let wheel = try TestDistributions.wheel(name: "demo", version: "1.0")
             let request = UploadRequest(fileName: "demo-1.0-py3-none-any.whl", name: "demo", version: "1.0", requiresPython: nil)

@@ -155,11 +155,21 @@ import Testing
             var tampered = UploadRequest(fileName: "demo-1.0.tar.gz", name: "demo", version: "1.0")
             tampered.sha256 = String(repeating: "a", count: 64)
             await #expect(throws: RegistryError.self) {
-                try await registry.services.publisher.publish(tampered, upload: try await registry.upload([1, 2, 3]), to: project, author: .commandLine())
+                try await registry.services.publisher.publish(
+                    tampered,
+                    upload: try await registry.upload([1, 2, 3]),
+                    to: project,
+                    author: .commandLine()
+                )
             }
             let mismatched = UploadRequest(fileName: "demo-1.0.tar.gz", name: "other", version: "1.0")
             await #expect(throws: RegistryError.self) {
-                try await registry.services.publisher.publish(mismatched, upload: try await registry.upload([1, 2, 3]), to: project, author: .commandLine())
+                try await registry.services.publisher.publish(
+                    mismatched,
+                    upload: try await registry.upload([1, 2, 3]),
+                    to: project,
+                    author: .commandLine()
+                )
             }
             let empty = UploadRequest(fileName: "demo-1.0.tar.gz", name: "demo", version: "1.0")
             await #expect(throws: RegistryError.self) {
@@ -178,7 +188,12 @@ import Testing
             let outcomes = try await withThrowingTaskGroup(of: PublishOutcome.self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        try await registry.services.publisher.publish(request, upload: try await registry.upload([9, 9, 9]), to: project, author: .commandLine())
+                        try await registry.services.publisher.publish(
+                            request,
+                            upload: try await registry.upload([9, 9, 9]),
+                            to: project,
+                            author: .commandLine()
+                        )
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

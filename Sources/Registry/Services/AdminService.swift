@@ -112,7 +112,13 @@ public struct AdminService: Sendable {
         }
         if namespace.kind == .group { try Self.checkVisibility(visibility, within: namespace) }
         let author = self.author
-        return try await self.store.insertProject(namespace: namespace, path: path, name: name ?? path, visibility: visibility, description: description) {
+        return try await self.store.insertProject(
+            namespace: namespace,
+            path: path,
+            name: name ?? path,
+            visibility: visibility,
+            description: description
+        ) {
             [.projectCreated($0, by: author)]
         }
     }

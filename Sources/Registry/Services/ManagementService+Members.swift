@@ -130,7 +130,13 @@ extension ManagementService {
             case .namespace(let id): target = .group(String(id))
             case .project(let id): target = .project(String(id))
             }
-            return try await self.admin.acting(as: author).createDeployToken(for: target, name: name, username: username, scopes: scopes, expiresAt: expiresAt)
+            return try await self.admin.acting(as: author).createDeployToken(
+                for: target,
+                name: name,
+                username: username,
+                scopes: scopes,
+                expiresAt: expiresAt
+            )
         }
     }
 

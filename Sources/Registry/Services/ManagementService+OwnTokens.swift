@@ -12,7 +12,12 @@ extension ManagementService {
         try await self.write {
             let user = try self.writer(principal)
             if let expiresAt, expiresAt <= today { throw RegistryError.invalid("The expiry date must be in the future") }
-            return try await self.admin.acting(as: author).createPersonalAccessToken(username: user.username, name: name, scopes: scopes, expiresAt: expiresAt)
+            return try await self.admin.acting(as: author).createPersonalAccessToken(
+                username: user.username,
+                name: name,
+                scopes: scopes,
+                expiresAt: expiresAt
+            )
         }
     }
 

@@ -94,7 +94,12 @@ public struct ManagementService: Sendable {
         try await self.write {
             _ = try self.administrator(principal)
             let user = try await self.user(principal, id: userID)
-            return try await self.admin.acting(as: author).createPersonalAccessToken(username: user.username, name: name, scopes: scopes, expiresAt: expiresAt)
+            return try await self.admin.acting(as: author).createPersonalAccessToken(
+                username: user.username,
+                name: name,
+                scopes: scopes,
+                expiresAt: expiresAt
+            )
         }
     }
 

@@ -253,7 +253,12 @@ extension MetadataStore {
 
     /// Changes a member's role; returns the role they had, nil when they are no member (nothing
     /// changes, nothing is recorded). `audit` is given the old role.
-    func updateMember(source: MembershipSource, userID: UserID, accessLevel: AccessLevel, audit: @escaping Audit<AccessLevel>) async throws
+    func updateMember(
+        source: MembershipSource,
+        userID: UserID,
+        accessLevel: AccessLevel,
+        audit: @escaping Audit<AccessLevel>
+    ) async throws
         -> AccessLevel?
     {
         try await self.database.transaction { db in

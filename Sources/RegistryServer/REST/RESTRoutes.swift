@@ -102,7 +102,12 @@ extension RESTRouter {
                 return RESTResponse.json(Representations.personalAccessToken(token))
             }
             self.add(.delete, "personal_access_tokens/\(selector)") { call in
-                try await service.revokePersonalAccessToken(call.principal, id: try Self.tokenID(call), presented: call.credential, author: call.author)
+                try await service.revokePersonalAccessToken(
+                    call.principal,
+                    id: try Self.tokenID(call),
+                    presented: call.credential,
+                    author: call.author
+                )
                 return RESTResponse.noContent()
             }
             self.add(.post, "personal_access_tokens/\(selector)/rotate") { call in
