@@ -70,9 +70,13 @@ import Testing
                     Dictionary(uniqueKeysWithValues: counts.map { ($0.table, $0.rows) }) == [
                         "users": 1, "namespaces": 3, "projects": 1, "members": 1, "personal_access_tokens": 1,
                         "deploy_tokens": 1, "packages": 1, "package_files": 1, "package_details": 1, "application_settings": 5, "reserved_names": 1,
-                        "upstream_blobs": 0,
+                        "upstream_blobs": 0, "audit_events": 12,
                     ]
                 )
+                // Who did what moves with the registry, event for event.
+                let history = try await source.services.audit.latest(in: .instance, limit: 100)
+                #expect(history.count == 12)
+                #expect(try await target.services.audit.latest(in: .instance, limit: 100) == history)
                 let principal = try await target.services.authenticator.authenticate(.anyToken(token.secret))
                 let copiedProject = try await target.services.access.authorizedProject("acme/sub/lib", for: principal, action: .upload)
                 #expect(copiedProject.id == project.id)

@@ -84,6 +84,26 @@ import Testing
         }
     }
 
+    /// A backup from PostgreSQL is `DatabaseCopy`'s copy: every table of the schema must be in it
+    /// or left out on purpose (a new table, such as audit_events, cannot be forgotten).
+    @Test func theLogicalCopyCoversEveryTable() async throws {
+        try await TemporaryRegistry.with { registry in
+            let tables = try await registry.database.read { db in
+                switch registry.database.dialect {
+                case .sqlite:
+                    try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all()
+                        .map { try $0.decode(column: "name", as: String.self) }
+                case .postgres:
+                    try await db.raw("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()").all()
+                        .map { try $0.decode(column: "name", as: String.self) }
+                }
+            }
+            let covered = Set(DatabaseCopy.tables.map(\.name)).union(DatabaseCopy.uncopiedTables)
+            #expect(Set(tables).subtracting(covered).isEmpty, "tables neither copied nor left out on purpose")
+            #expect(covered.subtracting(tables).isEmpty, "tables the copy names that the schema lacks")
+        }
+    }
+
     private func backup(_ registry: TemporaryRegistry, to destination: String) async throws -> RegistryBackup.Summary {
         try await RegistryBackup(
             database: registry.database,
