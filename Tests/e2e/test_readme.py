@@ -484,3 +484,60 @@ def test_object_storage_runs_as_written(first_session, wheelhouse_bin, monkeypat
             moved.rename(blobs)  # fails, keeping both, if the server wrote blobs there
     finally:
         s3.stop()
+
+
+# ---------------------------------------------------------------- operations
+
+OPERATIONS = "## Operations"
+
+
+def test_operations_run_as_written(first_session, wheelhouse_bin, monkeypatch):
+    """The Operations section's commands, as written, against the server "The two commands" start
+    (127.0.0.1:8080 on ./wheelhouse-data): the readiness probe, the metrics grep, fsck, a backup of
+    the running registry and its restore. Each must exit 0 (bash runs them strict, `pipefail`
+    included, so a grep that finds nothing fails), and what they made is checked: the probe's
+    JSON, the build info line, a backup with its manifest, and a restored data dir holding the
+    same users and files, clean by fsck."""
+    s = first_session
+    assert s.proc.returncode == 0, describe(s.proc)
+    blocks = [text for _, text in sh_blocks(section_lines(OPERATIONS))]
+    assert len(blocks) == 1, f"{README}: expected one ```sh block under {OPERATIONS!r}"
+    backup, restored = s.workdir / "wheelhouse-backup", s.workdir / "wheelhouse-restored"
+    for made in (backup, restored):
+        assert made.name in blocks[0], f"{README}: the Operations block no longer names {made.name}"
+    require_free(README_PORT, named_by="Operations commands")
+    monkeypatch.chdir(s.workdir)
+    server = ReadmeServer(wheelhouse_bin, s.workdir / "wheelhouse-data", s.scratch / "operations-server.log",
+                          port=README_PORT, database_url=None)
+    server.start()
+    try:
+        token = personal_secret(server, s.proc)
+        auth = {"PRIVATE-TOKEN": token}
+        if not server.get("projects/1/packages", headers=auth).json():  # something for fsck and backup to cover
+            lib = wheel("lib", "1.0.0")
+            r = server.upload(1, lib.data, lib.filename, name="lib", version="1.0.0", auth=("__token__", token))
+            assert r.status_code == 201, describe_response(r)
+        package = server.get("projects/1/packages", headers=auth).json()[0]["id"]
+        files = sorted(f["file_sha256"] for f in server.get(f"projects/1/packages/{package}/package_files", headers=auth).json())
+        proc = run_as_written(blocks[0], s.workdir, newcomer_env(s.scratch))
+    finally:
+        assert server.stop() == 0, server.log_tail()
+    try:
+        assert proc.returncode == 0, describe(proc)
+        assert '"status":"ok"' in proc.stdout and '"blob_store":"ok"' in proc.stdout, describe(proc)
+        assert re.search(r'^wheelhouse_build_info\{version="[^"]+"\} 1$', proc.stdout, re.M), describe(proc)
+        assert re.search(r"checked \d+ files, \d+ metadata blobs: 0 problems", proc.stdout), describe(proc)
+        assert (backup / "manifest.json").is_file(), sorted(p.name for p in backup.iterdir())
+
+        # The restored registry is the same registry: start it and read what the first one had.
+        copy = Wheelhouse(wheelhouse_bin, restored, s.scratch / "restored-server.log", database_url=None).start()
+        try:
+            r = copy.get("user", headers=auth)
+            assert r.status_code == 200 and r.json()["username"] == "alice", describe_response(r)
+            listed = copy.get(f"projects/1/packages/{package}/package_files", headers=auth).json()
+            assert sorted(f["file_sha256"] for f in listed) == files, listed
+        finally:
+            assert copy.stop() == 0, copy.log_tail()
+    finally:
+        shutil.rmtree(backup, ignore_errors=True)
+        shutil.rmtree(restored, ignore_errors=True)
