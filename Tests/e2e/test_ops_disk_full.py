@@ -122,3 +122,42 @@ def test_upload_into_a_full_spool_with_an_object_store(ops_server, small_fs, tmp
     vol = small_fs("vol", FS_SIZE)
     wh = ops_server(name="full-s3", data_dir=vol / "data")
     check_disk_full(wh, vol, tmp_path)
+
+
+@pytest.mark.sqlite_only("the SQLite database in the data dir is what fills")
+@pytest.mark.file_store_only("the blobs are kept apart from the database, on a disk with room")
+def test_upload_when_the_database_disk_is_full(ops_server, small_fs, tmp_path):
+    """The blobs have room but the database's disk has none: SQLite answers SQLITE_FULL to the
+    upload's transaction, which rolls back; the client gets 507 with the same clear message, no
+    row is kept, reads go on (they need no new space), and once space is freed the upload goes
+    through."""
+    vol = small_fs("dbvol", "16m")
+    wh = ops_server(name="dbfull", data_dir=vol / "data", blob_dir=tmp_path / "blobs")
+    wh.user("alice")
+    tok = wh.token("alice", "api")["token"]
+    auth = ("__token__", tok)
+    wh.group("dbfull", "private")
+    wh.member("alice", "owner", group="dbfull")
+    project = wh.project("dbfull/lib", "private")
+    pid, url = project["id"], wh.project_url(project["id"])
+    small = wheel("wh-before", "1.0", payload=100_000)
+    upload_ok(wh, pid, small, "wh-before", "1.0", auth)
+
+    filler = fill(vol, 0)
+    late = wheel("wh-late", "1.0", payload=200_000, dest=tmp_path / "dists")
+    r = wh.upload(pid, late.data, late.filename, name="wh-late", version="1.0", auth=auth)
+    assert r.status_code == 507, describe_response(r)
+    text = message(r).lower()
+    assert "disk" in text and "full" in text, f"no clear message: {describe_response(r)}"
+    assert "the database's disk is full" in wh.log_tail(), wh.log_tail()
+    r = wh.get(f"{wh.api}/projects/{pid}/packages", headers={"PRIVATE-TOKEN": tok})
+    assert r.status_code == 200 and [p["name"] for p in r.json()] == ["wh-before"], describe_response(r)
+    page = wh.get(f"{url}/simple/wh-before/", auth=auth)
+    assert page.status_code == 200 and small.filename in page.text, describe_response(page)
+    got = wh.get(f"{url}/files/{small.sha256}/{small.filename}", auth=auth)
+    assert got.status_code == 200 and got.content == small.data, describe_response(got)
+
+    filler.unlink()
+    upload_ok(wh, pid, late, "wh-late", "1.0", auth)
+    proc = wh.cli("fsck", "--verify-hashes")
+    assert proc.returncode == 0, describe(proc)

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The file system under the blobs (or the upload spool) has no room left, or the quota of the
+/// The file system under the blobs, the upload spool or the database has no room left, or the quota of the
 /// user the server runs as is used up (ENOSPC, EDQUOT). Unlike other write failures it is neither
 /// the client's fault nor a crash: the upload is refused with 507 Insufficient Storage and a
 /// message the operator recognises, whatever it had written is removed by the upload's own
@@ -14,10 +14,15 @@ public struct StorageFull: Error, Sendable, Equatable, CustomStringConvertible {
     public var operation: String
     public var path: String
 
+    public init(operation: String, path: String) {
+        self.operation = operation
+        self.path = path
+    }
+
     /// What the client is told (twine shows the reason phrase, uv the JSON message).
     public static let message = "507 Insufficient Storage: the registry's disk is full"
 
-    public var description: String { "no space left on the blob store's disk (\(self.operation) \(self.path))" }
+    public var description: String { "no space left on the disk (\(self.operation) \(self.path))" }
 
     /// Whether a failed call's `errno` means the disk (or the quota) is full.
     static func isFull(_ code: Int32) -> Bool {

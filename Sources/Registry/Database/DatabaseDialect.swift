@@ -71,6 +71,14 @@ public enum DatabaseDialect: String, Sendable {
         return false
     }
 
+    /// Whether `error` is the database's disk (or quota) being full: SQLite's SQLITE_FULL,
+    /// PostgreSQL's disk_full (53100). Like a full blob disk it is a 507, not a crash.
+    static func isFull(_ error: any Error) -> Bool {
+        if let error = error as? SQLiteError { return error.reason == .full }
+        if let error = error as? PSQLError, error.code == .server { return error.serverInfo?[.sqlState] == "53100" }
+        return false
+    }
+
     /// Whether `error` says the database could not be reached (rather than refusing the statement):
     /// connection refused or lost, the server shutting down, no connection free in time.
     static func isUnavailable(_ error: any Error) -> Bool {

@@ -240,6 +240,11 @@ public final class MetadataDatabase: Sendable {
             self.errors.increment()
             self.logger.warning("database connection failed", metadata: ["reason": "\(String(reflecting: error))"])
             throw RegistryError.unavailable(Self.unavailableMessage)
+        } catch  where DatabaseDialect.isFull(error) {
+            // The transaction rolled back, so nothing of the change is kept: the caller answers 507.
+            self.errors.increment()
+            self.logger.error("the database's disk is full", metadata: ["reason": "\(String(reflecting: error))"])
+            throw StorageFull(operation: "write", path: "the metadata database")
         }
     }
 
