@@ -493,7 +493,7 @@ OPERATIONS = "## Operations"
 
 def test_operations_run_as_written(first_session, wheelhouse_bin, monkeypatch):
     """The Operations section's commands, as written, against the server "The two commands" start
-    (127.0.0.1:8080 on ./wheelhouse-data): the readiness probe, the metrics grep, fsck, a backup of
+    (127.0.0.1:8080 on ./wheelhouse-data): the readiness probe, the metrics grep, audit, fsck, a backup of
     the running registry and its restore. Each must exit 0 (bash runs them strict, `pipefail`
     included, so a grep that finds nothing fails), and what they made is checked: the probe's
     JSON, the build info line, a backup with its manifest, and a restored data dir holding the
@@ -527,6 +527,10 @@ def test_operations_run_as_written(first_session, wheelhouse_bin, monkeypatch):
         assert '"status":"ok"' in proc.stdout and '"blob_store":"ok"' in proc.stdout, describe(proc)
         assert re.search(r'^wheelhouse_build_info\{version="[^"]+"\} 1$', proc.stdout, re.M), describe(proc)
         assert re.search(r"checked \d+ files, \d+ metadata blobs: 0 problems", proc.stdout), describe(proc)
+        # The first session's changes are audit events: `audit --limit 5` lists the newest five.
+        assert re.search(r"^ID +TIME +AUTHOR", proc.stdout, re.M), describe(proc)
+        events = re.findall(r"^\d+ +\d{4}-\d\d-\d\dT\S+ +.* [a-z]+(?:_[a-z]+)+ ", proc.stdout, re.M)
+        assert len(events) == 5, describe(proc)
         assert (backup / "manifest.json").is_file(), sorted(p.name for p in backup.iterdir())
 
         # The restored registry is the same registry: start it and read what the first one had.
