@@ -49,7 +49,7 @@ import Testing
             let orphan = try fixture.plantOrphan(bytes, age: 7200)
             let project = try #require(try await registry.store.project(fullPath: "acme/tools"))
             let request = UploadRequest(fileName: "again-1.0.tar.gz", name: "again", version: "1.0", requiresPython: nil)
-            _ = try await registry.services.publisher.publish(request, upload: try await registry.upload(bytes), to: project)
+            _ = try await registry.services.publisher.publish(request, upload: try await registry.upload(bytes), to: project, author: .commandLine())
             let run = try await self.collect(registry, minimumAge: .zero, dryRun: false)
             #expect(run.removed.isEmpty)
             #expect(FileManager.default.fileExists(atPath: registry.blobs.path(forSHA256: orphan)))
