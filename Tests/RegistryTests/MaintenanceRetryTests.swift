@@ -17,7 +17,7 @@ import Testing
             _ = try await registry.services.publisher.publish(keep, upload: try await registry.upload([1, 2, 3, 4]), to: project, author: .commandLine())
             let demo = try await registry.store.packages(in: [project.id], name: "demo", order: .init(), page: .init(page: 1, perPage: 5))
             let store = DeletingOnFirstRead(base: registry.blobs, sha256: fixture.sdist.sha256) {
-                try await registry.services.maintenance.deletePackage(demo.items[0])
+                try await registry.services.maintenance.deletePackage(demo.items[0], author: .commandLine())
             }
             let destination = registry.directory + "/backup"
             let summary = try await RegistryBackup(
