@@ -40,34 +40,19 @@ public struct BlobCopier: Sendable {
     /// Copies them all; `report` is called after each blob with the running totals (and the failure, if any).
     public func run(report: @escaping @Sendable (Progress, Failure?) -> Void) async throws -> Progress {
         var progress = Progress()
-        var after = ""
-        while true {
-            let page = try await self.store.referencedBlobs(after: after, limit: 500)
-            guard let last = page.last else { break }
-            after = last.sha256
-            try await withThrowingTaskGroup(of: (BlobReference, Outcome).self) { group in
-                var pending = page[...]
-                func startNext() {
-                    guard let blob = pending.popFirst() else { return }
-                    group.addTask { (blob, await self.copy(blob)) }
-                }
-                for _ in 0..<self.concurrency { startNext() }
-                while let (blob, outcome) = try await group.next() {
-                    progress.bytesDone += blob.size
-                    var failure: Failure?
-                    switch outcome {
-                    case .copied:
-                        progress.copied += 1
-                        progress.bytesCopied += blob.size
-                    case .skipped: progress.skipped += 1
-                    case .failed(let reason):
-                        progress.failed += 1
-                        failure = Failure(sha256: blob.sha256, reason: reason)
-                    }
-                    report(progress, failure)
-                    startNext()
-                }
+        try await self.store.forEachReferencedBlob(concurrency: self.concurrency, { blob in await self.copy(blob) }) { blob, outcome in
+            progress.bytesDone += blob.size
+            var failure: Failure?
+            switch outcome {
+            case .copied:
+                progress.copied += 1
+                progress.bytesCopied += blob.size
+            case .skipped: progress.skipped += 1
+            case .failed(let reason):
+                progress.failed += 1
+                failure = Failure(sha256: blob.sha256, reason: reason)
             }
+            report(progress, failure)
         }
         return progress
     }

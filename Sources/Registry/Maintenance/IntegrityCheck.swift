@@ -102,33 +102,18 @@ public struct IntegrityCheck: Sendable {
         return summary
     }
 
-    /// Every blob a row refers to, a page at a time (`referencedBlobs`), `concurrency` at once.
+    /// Every blob a row refers to, a page at a time, `concurrency` at once.
     func checkReferencedBlobs(report: @escaping @Sendable (Event) -> Void) async throws -> [Problem] {
         var problems: [Problem] = []
         var progress = Progress()
-        var after = ""
-        while true {
-            let page = try await self.store.referencedBlobs(after: after, limit: 500)
-            guard let last = page.last else { break }
-            after = last.sha256
-            try await withThrowingTaskGroup(of: (BlobReference, Fault?).self) { group in
-                var pending = page[...]
-                func startNext() {
-                    guard let blob = pending.popFirst() else { return }
-                    group.addTask { (blob, await self.fault(of: blob)) }
-                }
-                for _ in 0..<self.concurrency { startNext() }
-                while let (blob, fault) = try await group.next() {
-                    progress.blobsDone += 1
-                    progress.bytesDone += blob.size
-                    if let fault, let problem = try await self.confirmed(fault, of: blob) {
-                        problems.append(problem)
-                        report(.problem(problem))
-                    }
-                    report(.progress(progress))
-                    startNext()
-                }
+        try await self.store.forEachReferencedBlob(concurrency: self.concurrency, { blob in await self.fault(of: blob) }) { blob, fault in
+            progress.blobsDone += 1
+            progress.bytesDone += blob.size
+            if let fault, let problem = try await self.confirmed(fault, of: blob) {
+                problems.append(problem)
+                report(.problem(problem))
             }
+            report(.progress(progress))
         }
         return problems
     }

@@ -39,4 +39,33 @@ extension MetadataStore {
             return (Int(try row?.decode(column: "count", as: Int64.self) ?? 0), try row?.decode(column: "bytes", as: Int64.self) ?? 0)
         }
     }
+
+    /// Does `work` to every referenced blob, a page of 500 at a time, at most `concurrency` at once,
+    /// and hands each outcome to `finished` as it completes (one at a time, in this task, so it may
+    /// keep running totals). What a copy and a check of the store share; memory stays bounded by a
+    /// page however many blobs there are.
+    func forEachReferencedBlob<Outcome: Sendable>(
+        concurrency: Int,
+        _ work: @escaping @Sendable (BlobReference) async -> Outcome,
+        finished: (BlobReference, Outcome) async throws -> Void
+    ) async throws {
+        var after = ""
+        while true {
+            let page = try await self.referencedBlobs(after: after, limit: 500)
+            guard let last = page.last else { return }
+            after = last.sha256
+            try await withThrowingTaskGroup(of: (BlobReference, Outcome).self) { group in
+                var pending = page[...]
+                func startNext() {
+                    guard let blob = pending.popFirst() else { return }
+                    group.addTask { (blob, await work(blob)) }
+                }
+                for _ in 0..<max(1, concurrency) { startNext() }
+                while let (blob, outcome) = try await group.next() {
+                    try await finished(blob, outcome)
+                    startNext()
+                }
+            }
+        }
+    }
 }
