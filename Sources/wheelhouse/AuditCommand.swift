@@ -22,30 +22,15 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "wheelhouse")
-        logger.logLevel = .warning
-        let registry: OpenRegistry
-        do { registry = try await self.data.openRegistry(logger: logger) } catch {
-            CommandLineError.print("cannot open the registry (\(self.data.summary)): \(error)")
-            throw ExitCode.failure
-        }
-        let services = RegistryServices(store: registry.store, blobs: registry.blobs, logger: logger)
         let scope: AuditScope = self.project.map(AuditScope.project) ?? self.group.map(AuditScope.group) ?? .instance
-        let outcome: Result<[AuditEvent], any Error>
-        do { outcome = .success(try await services.audit.latest(in: scope, limit: self.limit)) } catch { outcome = .failure(error) }
-        await registry.close()
-        switch outcome {
-        case .success(let events):
+        try await MaintenanceRegistry.with(self.data) { registry, logger in
+            let services = RegistryServices(store: registry.store, blobs: registry.blobs, logger: logger)
+            let events = try await services.audit.latest(in: scope, limit: self.limit)
             if self.json {
                 for event in events { print(Representations.auditEvent(event).rendered) }
             } else {
                 print(AuditTable.render(events))
             }
-        case .failure(let error as RegistryError):
-            CommandLineError.print(error.description)
-            throw ExitCode.failure
-        case .failure(let error):
-            throw error
         }
     }
 }

@@ -6,7 +6,7 @@ import Registry
 import Glibc
 #endif
 
-/// What `fsck`, `gc` and `backup` share: the registry opened as every admin command opens it
+/// What `fsck`, `gc`, `backup` and `audit` share: the registry opened as every admin command opens it
 /// (`DataOptions`), never created where there is none, and closed whatever happens.
 enum MaintenanceRegistry {
     /// Log lines go to stderr at warning and above: stdout carries only the command's report.
