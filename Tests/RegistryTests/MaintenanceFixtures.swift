@@ -15,10 +15,20 @@ struct MaintenanceFixture {
         let project = try await registry.admin.createProject(fullPath: "acme/tools", visibility: .private)
         let wheelBytes = try TestDistributions.wheel(name: "demo", version: "1.0", payload: Array(repeating: 7, count: 50_000))
         let wheelRequest = UploadRequest(fileName: "demo-1.0-py3-none-any.whl", name: "demo", version: "1.0", requiresPython: nil)
-        _ = try await registry.services.publisher.publish(wheelRequest, upload: try await registry.upload(wheelBytes), to: project, author: .commandLine())
+        _ = try await registry.services.publisher.publish(
+            wheelRequest,
+            upload: try await registry.upload(wheelBytes),
+            to: project,
+            author: .commandLine()
+        )
         let sdistBytes = (0..<30_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
         let sdistRequest = UploadRequest(fileName: "demo-1.0.tar.gz", name: "demo", version: "1.0", requiresPython: nil)
-        _ = try await registry.services.publisher.publish(sdistRequest, upload: try await registry.upload(sdistBytes), to: project, author: .commandLine())
+        _ = try await registry.services.publisher.publish(
+            sdistRequest,
+            upload: try await registry.upload(sdistBytes),
+            to: project,
+            author: .commandLine()
+        )
         let wheel = BlobReference(sha256: ContentHash.sha256(wheelBytes), size: Int64(wheelBytes.count))
         let sdist = BlobReference(sha256: ContentHash.sha256(sdistBytes), size: Int64(sdistBytes.count))
         let others = try await registry.store.referencedBlobs(after: "", limit: 10).filter { $0 != wheel && $0 != sdist }

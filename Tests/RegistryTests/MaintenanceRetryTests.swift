@@ -14,7 +14,12 @@ import Testing
             let fixture = try await MaintenanceFixture.make(registry)
             let project = try #require(try await registry.store.project(fullPath: "acme/tools"))
             let keep = UploadRequest(fileName: "keep-1.0.tar.gz", name: "keep", version: "1.0", requiresPython: nil)
-            _ = try await registry.services.publisher.publish(keep, upload: try await registry.upload([1, 2, 3, 4]), to: project, author: .commandLine())
+            _ = try await registry.services.publisher.publish(
+                keep,
+                upload: try await registry.upload([1, 2, 3, 4]),
+                to: project,
+                author: .commandLine()
+            )
             let demo = try await registry.store.packages(in: [project.id], name: "demo", order: .init(), page: .init(page: 1, perPage: 5))
             let store = DeletingOnFirstRead(base: registry.blobs, sha256: fixture.sdist.sha256) {
                 try await registry.services.maintenance.deletePackage(demo.items[0], author: .commandLine())
