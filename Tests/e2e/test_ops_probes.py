@@ -5,7 +5,8 @@ cached for at most a second), and 200 again once the fault is gone.
 
 Faults: PostgreSQL stopped and PostgreSQL hung (SIGSTOP), on a cluster of this module's own
 (PostgreSQL pass only); the blob directory made unwritable by remounting its filesystem (a
-small tmpfs) read-only — as root, chmod would not stop the server (SQLite pass, blobs on disk).
+small tmpfs) read-only — as root, chmod would not stop the server (SQLite pass, blobs on disk);
+a bucket of the test's own refusing connections and hanging (both passes).
 Every wait is a poll with a deadline; the measured delays are printed."""
 from __future__ import annotations
 
@@ -146,6 +147,54 @@ def test_readiness_names_blob_store_when_its_directory_becomes_read_only(ops_ser
     # Nothing of the probe left behind in the blob directory's temporary area.
     leftovers = [p.name for p in (blobs / "tmp").iterdir()] if (blobs / "tmp").is_dir() else []
     assert not leftovers, f"readiness probes left files: {leftovers}"
+
+
+# ---------------------------------------------------------------- the bucket
+
+@pytest.fixture
+def own_s3():
+    """An S3 server (moto behind a forwarder) of this test's own, because the test takes it away."""
+    from s3_server import S3NotFound, S3Server
+    try:
+        s3 = S3Server().start()
+    except S3NotFound as e:
+        pytest.fail(f"moto and boto3 are needed: {e}", pytrace=False)
+    yield s3
+    s3.stop()
+
+
+def test_readiness_names_blob_store_when_the_bucket_goes_away_and_hangs(wheelhouse_bin, tmp_path, own_s3):
+    """Blobs in a bucket: the bucket refusing connections, then hanging (moto stopped with
+    SIGSTOP), is a 503 naming the blob store; the database check stays "ok", liveness 200, and
+    readiness is 200 again once the bucket answers."""
+    wh = whlib.Wheelhouse(wheelhouse_bin, tmp_path / "data", tmp_path / "server.log")
+    wh.blob_store = own_s3.store("probes")
+    wh.start()
+    try:
+        assert_ready(*readiness(wh))
+        own_s3.down()
+        status, body, took = wait_readiness(wh, 503, FAULT_SEEN_WITHIN)
+        print(f"[probes] bucket down -> readiness 503 after {took:.2f}s")
+        assert_failed(status, body, "blob_store")
+        assert_alive(wh)
+        own_s3.up()
+        status, body, took = wait_readiness(wh, 200, RECOVERED_WITHIN)
+        print(f"[probes] bucket up -> readiness 200 after {took:.2f}s")
+        assert_ready(status, body)
+
+        own_s3.pause()
+        try:
+            status, body, took = wait_readiness(wh, 503, FAULT_SEEN_WITHIN + 5)
+            print(f"[probes] bucket hung -> readiness 503 after {took:.2f}s")
+            assert_failed(status, body, "blob_store")
+            assert_alive(wh)
+        finally:
+            own_s3.resume()
+        status, body, took = wait_readiness(wh, 200, RECOVERED_WITHIN)
+        print(f"[probes] bucket resumed -> readiness 200 after {took:.2f}s")
+        assert_ready(status, body)
+    finally:
+        assert wh.stop() == 0, wh.log_tail()
 
 
 # ---------------------------------------------------------------- the database
