@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from distributions import sdist, wheel
+import whlib
 from whlib import describe, describe_response, parse_links, sha256, upload_ok
 
 pytestmark = pytest.mark.timeout(240)
@@ -409,3 +410,48 @@ def test_restore_refuses_a_tampered_backup_and_leaves_the_target_empty(reg, tmp_
     assert proc.returncode == 0, describe(proc)
     # The live registry was never touched through the hard links.
     assert reg.fsck("--verify-hashes")[0].returncode == 0
+
+
+@pytest.mark.skipif(not whlib.postgres_mode(), reason="PostgreSQL pass only: the way back into PostgreSQL")
+def test_postgres_procedure_backup_restore_migrate_copy_fsck(reg, ops_server, tmp_path):
+    """docs/operations.md's PostgreSQL procedure, step by step, on the suite's database (and its
+    bucket, in the S3 pass): backup of the running registry, restore into a data dir,
+    `migrate-data` into a new, empty PostgreSQL database, `blobs copy` into the new store,
+    `fsck --verify-hashes`; then a server on the new database and store serves every file byte for
+    byte, and the audit events came along."""
+    wh = reg.wh
+    for i in range(5):
+        reg.put(wheel("wh-pgback", f"1.{i}", payload=30_000 + i), "wh-pgback", f"1.{i}")
+    events = wh.cli("audit", "--json", "--limit", "1000")
+    assert events.returncode == 0, describe(events)
+    # 1, 2: backup and restore.
+    dest, restored = tmp_path / "backup", tmp_path / "restored"
+    proc = wh.cli("backup", dest, timeout=300)
+    assert proc.returncode == 0, describe(proc)
+    proc = restore(wh, dest, restored)
+    assert proc.returncode == 0, describe(proc)
+    # The registry to be: a new database, and the new store (a bucket prefix of its own in the S3
+    # pass, a blob directory otherwise).
+    target = ops_server(name="pg-back-target", data_dir=tmp_path / "target",
+                        database_url=whlib.SESSION_POSTGRES.new_database("pgback"), start=False)
+    store = target.blob_store.url if target.blob_store else f"file:{target.data_dir / 'blobs'}"
+    # 3: migrate-data (it takes no storage options: run it bare).
+    proc = subprocess.run([str(wh.binary), "migrate-data", "--from", f"sqlite:{restored / 'wheelhouse.sqlite3'}",
+                           "--to", target.database_url], capture_output=True, text=True, timeout=300,
+                          env=target.environment(), stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, describe(proc)
+    # 4: blobs copy, from the restored directory into the new store.
+    proc = target.cli("blobs", "copy", "--from", f"file:{restored / 'blobs'}", "--to", store, timeout=300)
+    assert proc.returncode == 0 and ", 0 failed" in proc.stdout, describe(proc)
+    # 5: fsck, then serve.
+    proc, (files, _, problems, unreferenced) = reg.fsck("--verify-hashes", wh=target)
+    assert proc.returncode == 0 and problems == 0 and files == len(reg.sent), describe(proc)
+    target.start()
+    listed = reg.listed("wh-pgback", wh=target)
+    assert sorted(listed) == sorted(reg.sent), listed
+    for name, url in listed.items():
+        r = target.get(url, auth=reg.auth)
+        assert r.status_code == 200 and r.content == reg.sent[name], f"{name}: {describe_response(r)}"
+    moved = target.cli("audit", "--json", "--limit", "1000")
+    assert moved.returncode == 0, describe(moved)
+    assert moved.stdout == events.stdout, "the audit events did not come along unchanged"
