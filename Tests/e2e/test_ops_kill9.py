@@ -128,9 +128,10 @@ class Crash:
     # -- one round
     def run_round(self, rnd: int, rng: random.Random) -> dict:
         ups = self.uploads(rnd)
-        # Random, but the last of several rounds kills with one upload left (a big one, most
-        # likely), so big files are acknowledged in some round and checked byte for byte.
-        k = UPLOADS - 1 if rnd == ROUNDS > 2 else rng.randint(1, UPLOADS)
+        # Random, but the last round (of several, or the PostgreSQL pass's only one) kills with
+        # one upload left (a big one, most likely), so big files are acknowledged in some round of
+        # each pass and checked byte for byte.
+        k = UPLOADS - 1 if rnd == ROUNDS and ROUNDS != 2 else rng.randint(1, UPLOADS)
         jitter = rng.uniform(0, 0.03)
         finished = 0
         cond = threading.Condition()
