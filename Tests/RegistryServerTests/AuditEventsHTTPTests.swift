@@ -80,7 +80,8 @@ import Testing
             #expect(events.last?["event_name"] as? String == "project_created")
             let upload = events[0]
             let uploadDetails = try #require(upload["details"] as? [String: Any])
-            #expect(upload["author_id"] as? Int == -1 && uploadDetails["author_class"] as? String == "DeployToken")
+            #expect(upload["author_id"] as? Int == -2 && uploadDetails["author_class"] as? String == "DeployToken")
+            #expect((uploadDetails["author_name"] as? String)?.hasPrefix("deploy token ") == true)
             #expect(uploadDetails["target_type"] as? String == "PackageFile" && uploadDetails["target_details"] as? String == "demo-1.0.tar.gz")
 
             let member = events[1]

@@ -19,9 +19,12 @@ public struct AuditAuthor: Sendable, Equatable {
 
     /// The id every author that is not a user has, as GitLab's unauthenticated authors have.
     public static let noUserID: Int64 = -1
+    /// A deploy token's author id: GitLab's `DeployTokenAuthor` is -2, so scripts written against
+    /// GitLab's events tell a deploy token from an anonymous author the same way here.
+    public static let deployTokenID: Int64 = -2
 
     public var kind: Kind
-    /// The user's id, or `noUserID`.
+    /// The user's id, `deployTokenID`, or `noUserID`.
     public var id: Int64
     public var name: String
     /// The client's IP address, nil at the command line.
@@ -40,7 +43,7 @@ public struct AuditAuthor: Sendable, Equatable {
         case .user(let user, _):
             self.init(kind: .user, id: user.id, name: user.username, ipAddress: ipAddress)
         case .deployToken(let token):
-            self.init(kind: .deployToken, id: Self.noUserID, name: "deploy token \(token.id) (\(token.name))", ipAddress: ipAddress)
+            self.init(kind: .deployToken, id: Self.deployTokenID, name: "deploy token \(token.id) (\(token.name))", ipAddress: ipAddress)
         case .anonymous:
             self.init(kind: .anonymous, id: Self.noUserID, name: "anonymous", ipAddress: ipAddress)
         }
