@@ -491,6 +491,8 @@ def test_object_storage_runs_as_written(first_session, wheelhouse_bin, monkeypat
 OPERATIONS = "## Operations"
 
 
+@pytest.mark.file_store_only("the README's fsck and backup read ./wheelhouse-data/blobs, where the first "
+                             "session's files are only when the suite keeps blobs in directories")
 def test_operations_run_as_written(first_session, wheelhouse_bin, monkeypatch):
     """The Operations section's commands, as written, against the server "The two commands" start
     (127.0.0.1:8080 on ./wheelhouse-data): the readiness probe, the metrics grep, audit, fsck, a backup of
