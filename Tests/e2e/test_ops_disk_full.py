@@ -60,16 +60,23 @@ def stored_anywhere(root: Path, needle: bytes) -> list[Path]:
     return hits
 
 
-def check_disk_full(wh, vol: Path, tmp_path: Path):
+def project_with_one_file(wh, group: str):
+    """alice (a token) owning GROUP/lib, which holds wh-before 1.0: what every disk-full test reads
+    while the disk is full. Returns (token, auth, project id, project URL, the wheel)."""
     wh.user("alice")
     tok = wh.token("alice", "api")["token"]
     auth = ("__token__", tok)
-    wh.group("full", "private")
-    wh.member("alice", "owner", group="full")
-    project = wh.project("full/lib", "private")
+    wh.group(group, "private")
+    wh.member("alice", "owner", group=group)
+    project = wh.project(f"{group}/lib", "private")
     pid, url = project["id"], wh.project_url(project["id"])
     small = wheel("wh-before", "1.0", payload=100_000)
     upload_ok(wh, pid, small, "wh-before", "1.0", auth)
+    return tok, auth, pid, url, small
+
+
+def check_disk_full(wh, vol: Path, tmp_path: Path):
+    tok, auth, pid, url, small = project_with_one_file(wh, "full")
     small_url = f"{url}/files/{small.sha256}/{small.filename}"
 
     filler = fill(vol, LEFT_FREE)
@@ -133,15 +140,7 @@ def test_upload_when_the_database_disk_is_full(ops_server, small_fs, tmp_path):
     through."""
     vol = small_fs("dbvol", "16m")
     wh = ops_server(name="dbfull", data_dir=vol / "data", blob_dir=tmp_path / "blobs")
-    wh.user("alice")
-    tok = wh.token("alice", "api")["token"]
-    auth = ("__token__", tok)
-    wh.group("dbfull", "private")
-    wh.member("alice", "owner", group="dbfull")
-    project = wh.project("dbfull/lib", "private")
-    pid, url = project["id"], wh.project_url(project["id"])
-    small = wheel("wh-before", "1.0", payload=100_000)
-    upload_ok(wh, pid, small, "wh-before", "1.0", auth)
+    tok, auth, pid, url, small = project_with_one_file(wh, "dbfull")
 
     filler = fill(vol, 0)
     late = wheel("wh-late", "1.0", payload=200_000, dest=tmp_path / "dists")

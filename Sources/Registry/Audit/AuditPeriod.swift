@@ -12,6 +12,8 @@ public struct AuditPeriod: Sendable, Equatable {
 
     /// Why a bound is not a time.
     public struct InvalidBound: Error, Equatable {
+        /// The parameter it came in: `created_after` or `created_before`.
+        public var field: String
         public var text: String
     }
 
@@ -19,11 +21,11 @@ public struct AuditPeriod: Sendable, Equatable {
     /// fraction and `Z` or an offset; no zone means UTC); nil stays unbounded.
     public init(after: String?, before: String?) throws(InvalidBound) {
         self.after = try after.map { text throws(InvalidBound) in
-            guard let instant = ISO8601Instant.parse(text, endOfDay: false) else { throw InvalidBound(text: text) }
+            guard let instant = ISO8601Instant.parse(text, endOfDay: false) else { throw InvalidBound(field: "created_after", text: text) }
             return instant
         }
         self.before = try before.map { text throws(InvalidBound) in
-            guard let instant = ISO8601Instant.parse(text, endOfDay: true) else { throw InvalidBound(text: text) }
+            guard let instant = ISO8601Instant.parse(text, endOfDay: true) else { throw InvalidBound(field: "created_before", text: text) }
             return instant
         }
     }

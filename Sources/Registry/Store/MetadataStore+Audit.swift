@@ -47,21 +47,7 @@ extension MetadataStore {
     /// One page of the events `query` selects, newest first.
     public func auditEvents(_ query: AuditQuery, page: PageRequest) async throws -> Page<AuditEvent> {
         try await self.database.read { db in
-            var filter = SQLQueryString("WHERE 1 = 1")
-            if let entity = query.entity {
-                filter.appendLiteral(" AND entity_type = ")
-                filter.appendInterpolation(bind: entity.type.rawValue)
-                filter.appendLiteral(" AND entity_id = ")
-                filter.appendInterpolation(bind: entity.id)
-            }
-            if let after = query.createdAfter {
-                filter.appendLiteral(" AND created_at >= ")
-                filter.appendInterpolation(bind: after.microseconds)
-            }
-            if let before = query.createdBefore {
-                filter.appendLiteral(" AND created_at <= ")
-                filter.appendInterpolation(bind: before.microseconds)
-            }
+            let filter = Self.filter(query)
             let total = try await db.raw("SELECT count(*) AS n FROM audit_events \(filter)").first()!.decode(column: "n", as: Int.self)
             let items = try await db.raw(
                 "SELECT * FROM audit_events \(filter) ORDER BY id DESC LIMIT \(bind: page.perPage) OFFSET \(bind: page.offset)"
@@ -70,17 +56,32 @@ extension MetadataStore {
         }
     }
 
-    /// The newest `limit` events of `query` (the CLI, which is not bound to pages of 100).
+    /// The newest `limit` events of `query` (the CLI, which is not bound to pages of 100 and needs no total).
     public func latestAuditEvents(_ query: AuditQuery, limit: Int) async throws -> [AuditEvent] {
-        var events: [AuditEvent] = []
-        var page = 1
-        while events.count < limit {
-            let batch = try await self.auditEvents(query, page: PageRequest(page: page, perPage: 100)).items
-            events += batch.prefix(limit - events.count)
-            guard batch.count == 100 else { break }
-            page += 1
+        try await self.database.read { db in
+            try await db.raw("SELECT * FROM audit_events \(Self.filter(query)) ORDER BY id DESC LIMIT \(bind: limit)").all()
+                .map { try $0.auditEvent() }
         }
-        return events
+    }
+
+    /// The WHERE clause of `query`: its entity and its period's inclusive bounds.
+    private static func filter(_ query: AuditQuery) -> SQLQueryString {
+        var filter = SQLQueryString("WHERE 1 = 1")
+        if let entity = query.entity {
+            filter.appendLiteral(" AND entity_type = ")
+            filter.appendInterpolation(bind: entity.type.rawValue)
+            filter.appendLiteral(" AND entity_id = ")
+            filter.appendInterpolation(bind: entity.id)
+        }
+        if let after = query.createdAfter {
+            filter.appendLiteral(" AND created_at >= ")
+            filter.appendInterpolation(bind: after.microseconds)
+        }
+        if let before = query.createdBefore {
+            filter.appendLiteral(" AND created_at <= ")
+            filter.appendInterpolation(bind: before.microseconds)
+        }
+        return filter
     }
 }
 

@@ -15,8 +15,7 @@ extension RESTRouter {
         do {
             period = try AuditPeriod(after: call.string("created_after"), before: call.string("created_before"))
         } catch {
-            let field = call.string("created_after") == error.text ? "created_after" : "created_before"
-            throw RESTError.invalidField(field, "is invalid: use an ISO 8601 date or time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)")
+            throw RESTError.invalidField(error.field, "is invalid: use an ISO 8601 date or time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)")
         }
         let page = call.page
         let events = try await log.events(call.principal, in: scope, period: period, page: page)
